@@ -1,0 +1,15 @@
+package dev.dbsync.engine;
+
+/** How a table is kept in sync. */
+public enum Strategy {
+    /**
+     * A full snapshot each run (the target is truncated first when the sink can, so hard deletes in the
+     * source disappear); with {@link TableSync#continueIncrementally()} the first snapshot is followed by
+     * incremental reads instead of further snapshots.
+     */
+    FULL,
+    /** Incremental reads by cursor; with no checkpoint yet, a full backfill comes first. Requires a cursor. */
+    INCREMENTAL,
+    /** A snapshot, then the source's change feed; requires a {@link dev.dbsync.spi.StreamingSource}. */
+    CDC
+}

@@ -1,0 +1,36 @@
+package dev.dbsync.engine;
+
+/**
+ * Receives the engine's figures as they happen, e.g. to feed metrics. Methods are called from the engine's
+ * threads (one per table at a time) and must return quickly and not throw; default methods do nothing.
+ */
+public interface SyncListener {
+
+    /** After each batch was written and its checkpoint saved. */
+    default void onProgress(Progress progress) {
+    }
+
+    /** When a table finished its run, successfully or not. */
+    default void onTableFinished(String pipeline, TableReport report) {
+    }
+
+    /** When a whole run finished. */
+    default void onRunFinished(SyncReport report) {
+    }
+
+    /**
+     * Running figures of one table.
+     *
+     * @param pipeline       the pipeline name
+     * @param table          the source table
+     * @param snapshot       whether a snapshot is being read
+     * @param rowsRead       events read so far in this run
+     * @param rowsWritten    events written so far in this run (upserted + deleted)
+     * @param failed         events rejected so far
+     * @param estimatedTotal the source's row estimate for a snapshot, or -1
+     * @param rowsPerSecond  rows read per second so far
+     */
+    record Progress(String pipeline, String table, boolean snapshot, long rowsRead, long rowsWritten, long failed,
+                    long estimatedTotal, double rowsPerSecond) {
+    }
+}

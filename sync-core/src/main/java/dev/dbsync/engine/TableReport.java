@@ -1,0 +1,33 @@
+package dev.dbsync.engine;
+
+import java.time.Duration;
+
+/**
+ * What one run did to one table.
+ *
+ * @param table     the source table
+ * @param target    the target table
+ * @param strategy  the strategy used
+ * @param snapshot  whether the run read (part of) a full snapshot
+ * @param rowsRead  events read from the source
+ * @param upserted  upsert events the sink applied
+ * @param deleted   delete events the sink applied (including soft deletes)
+ * @param failed    events rejected and handed to the dead-letter handler
+ * @param retries   retried operations after transient errors
+ * @param duration  wall time of the table's run
+ * @param error     why the table failed; null when it succeeded
+ */
+public record TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
+                          long upserted, long deleted, long failed, long retries, Duration duration, String error) {
+
+    /** Whether the table completed without a fatal error. */
+    public boolean succeeded() {
+        return error == null;
+    }
+
+    /** Events read per second of wall time. */
+    public double rowsPerSecond() {
+        double s = duration.toNanos() / 1e9;
+        return s <= 0 ? 0 : rowsRead / s;
+    }
+}

@@ -1,0 +1,237 @@
+package dev.dbsync.internal;
+
+import dev.dbsync.engine.DeadLetter;
+import dev.dbsync.engine.Strategy;
+import dev.dbsync.engine.TableReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.ChangeStream;
+import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.Operation;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.StreamingSource;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the CDC tables of a pipeline: one change feed for all of them. The feed's position is checkpointed
+ * under {@link #STREAM_KEY}; it is taken before any table's snapshot so the feed replays every change made
+ * during the snapshots (harmless: writes are idempotent). After each polled batch is written and flushed the
+ * position is saved and then acknowledged to the source.
+ */
+public final class StreamRunner implements AutoCloseable {
+
+    /** The checkpoint name of the feed position of a pipeline. */
+    public static final String STREAM_KEY = "__stream__";
+
+    private static final Logger LOG = LoggerFactory.getLogger(StreamRunner.class);
+
+    private final EngineContext ctx;
+    private final List<TableSync> tables;
+    private final StreamingSource streaming;
+    private final Retrier retrier;
+    private final Map<String, TableSchema> targets = new LinkedHashMap<>();
+    private final Map<String, long[]> counts = new LinkedHashMap<>();
+    private ChangeStream stream;
+    private Position position;
+
+    public StreamRunner(EngineContext ctx, List<TableSync> tables) {
+        this.ctx = ctx;
+        this.tables = List.copyOf(tables);
+        if (!(ctx.source() instanceof StreamingSource)) {
+            throw new ConfigException("tables", "strategy CDC needs a source with a change feed; "
+                    + ctx.source().getClass().getSimpleName() + " has none");
+        }
+        this.streaming = (StreamingSource) ctx.source();
+        this.retrier = new Retrier(ctx.retryPolicy(), "pipeline " + ctx.pipeline() + ", change feed");
+    }
+
+    /**
+     * Snapshots the tables that need it, then streams until no change arrived for {@code idle} (or until
+     * {@code maxTime} passed, or a stop was requested). Returns one report per table.
+     */
+    public List<TableReport> run(Duration idle, Duration maxTime) {
+        long t0 = System.nanoTime();
+        List<TableReport> snapshots = new ArrayList<>();
+        String error = null;
+        try {
+            if (stream == null) {
+                open(snapshots);
+            }
+            if (snapshots.stream().allMatch(TableReport::succeeded)) {
+                pump(idle, maxTime);
+            }
+        } catch (RuntimeException e) {
+            error = e.getMessage() == null ? e.toString() : e.getMessage();
+            LOG.error("pipeline {}: change feed failed: {}", ctx.pipeline(), error, e);
+            closeStream();
+        }
+        List<TableReport> out = new ArrayList<>();
+        Duration d = Duration.ofNanos(System.nanoTime() - t0);
+        for (TableSync t : tables) {
+            TableReport snap = snapshots.stream().filter(r -> r.table().equals(t.id())).findFirst().orElse(null);
+            long[] c = counts.computeIfAbsent(t.id(), k -> new long[4]);
+            String err = snap != null && !snap.succeeded() ? snap.error() : error;
+            out.add(new TableReport(t.id(), t.target(), Strategy.CDC, snap != null && snap.snapshot(),
+                    c[0] + (snap == null ? 0 : snap.rowsRead()), c[1] + (snap == null ? 0 : snap.upserted()),
+                    c[2] + (snap == null ? 0 : snap.deleted()), c[3] + (snap == null ? 0 : snap.failed()),
+                    retrier.retries() + (snap == null ? 0 : snap.retries()), d, err));
+        }
+        counts.clear();
+        return out;
+    }
+
+    private void open(List<TableReport> snapshots) {
+        List<TableSpec> specs = new ArrayList<>();
+        tables.forEach(t -> specs.add(t.spec()));
+        Checkpoint streamCp = ctx.store().load(ctx.pipeline(), STREAM_KEY).orElse(null);
+        boolean anyNew = tables.stream().anyMatch(t -> ctx.store().load(ctx.pipeline(), t.id()).isEmpty());
+        if (streamCp == null || anyNew) {
+            // Also re-run for new tables so the feed covers them; an older saved position is kept.
+            Position start = retrier.call("prepare change feed", () -> streaming.streamStart(specs));
+            if (streamCp == null) {
+                streamCp = new Checkpoint(Checkpoint.Phase.CHANGES, null, start, 0);
+                ctx.store().save(ctx.pipeline(), STREAM_KEY, streamCp);
+            }
+        }
+        List<TableSchema> schemas = new ArrayList<>();
+        for (TableSync t : tables) {
+            TableRunner runner = new TableRunner(ctx, t);
+            TableReport r = runner.run();
+            snapshots.add(r);
+            if (!r.succeeded()) {
+                return;
+            }
+            TableSchema target = runner.prepare();
+            targets.put(t.id(), target);
+            schemas.add(ctx.source().describe(t.spec()));
+        }
+        position = streamCp.changesFrom();
+        Position from = position;
+        stream = retrier.call("open change feed", () -> streaming.openStream(schemas, specs, from));
+        LOG.info("pipeline {}: change feed open at {}", ctx.pipeline(), from);
+    }
+
+    private void pump(Duration idle, Duration maxTime) {
+        long deadline = maxTime == null ? Long.MAX_VALUE : System.nanoTime() + maxTime.toNanos();
+        long lastEvent = System.nanoTime();
+        while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
+            List<ChangeEvent> events;
+            try {
+                events = stream.poll(Duration.ofMillis(Math.min(500, Math.max(10, idle.toMillis()))));
+            } catch (RetriableException e) {
+                LOG.warn("pipeline {}: change feed broke, reopening from {}: {}", ctx.pipeline(), position, e.getMessage());
+                reopen();
+                continue;
+            }
+            if (events.isEmpty()) {
+                if (idle != null && System.nanoTime() - lastEvent >= idle.toNanos()) {
+                    return;
+                }
+                continue;
+            }
+            lastEvent = System.nanoTime();
+            apply(events);
+        }
+    }
+
+    private void apply(List<ChangeEvent> events) {
+        Map<String, List<ChangeEvent>> byTable = new LinkedHashMap<>();
+        for (ChangeEvent e : events) {
+            if (targets.containsKey(e.table())) {
+                byTable.computeIfAbsent(e.table(), k -> new ArrayList<>()).add(e);
+            }
+        }
+        for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
+            TableSchema target = targets.get(en.getKey());
+            long[] c = counts.computeIfAbsent(en.getKey(), k -> new long[4]);
+            c[0] += en.getValue().size();
+            for (ChangeEvent e : en.getValue()) {
+                if (e.operation() == Operation.TRUNCATE) {
+                    ctx.sink().truncate(target);
+                }
+            }
+            write(en.getKey(), target, en.getValue(), c);
+        }
+        retrier.run("flush", () -> ctx.sink().flush());
+        position = events.get(events.size() - 1).position();
+        ctx.store().save(ctx.pipeline(), STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0));
+        stream.acknowledge(position);
+    }
+
+    private void write(String table, TableSchema target, List<ChangeEvent> events, long[] c) {
+        List<ChangeEvent> data = new ArrayList<>(events.size());
+        for (ChangeEvent e : events) {
+            if (e.operation() != Operation.TRUNCATE) {
+                data.add(e);
+            }
+        }
+        for (int from = 0; from < data.size(); from += ctx.batchRows()) {
+            writeIsolating(table, target, data.subList(from, Math.min(data.size(), from + ctx.batchRows())), c);
+        }
+    }
+
+    private void writeIsolating(String table, TableSchema target, List<ChangeEvent> events, long[] c) {
+        WriteResult r;
+        try {
+            r = retrier.call("write " + events.size() + " events to '" + target.name() + "'",
+                    () -> ctx.sink().write(new Batch(target, events, null)));
+        } catch (DataException e) {
+            if (events.size() == 1) {
+                c[3]++;
+                ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), table, events.get(0), e.getMessage(), e));
+                return;
+            }
+            int mid = events.size() / 2;
+            writeIsolating(table, target, events.subList(0, mid), c);
+            writeIsolating(table, target, events.subList(mid, events.size()), c);
+            return;
+        }
+        c[1] += r.upserted();
+        c[2] += r.deleted();
+        for (WriteResult.FailedEvent f : r.failed()) {
+            c[3]++;
+            ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), table, f.event(), f.reason(), f.cause()));
+        }
+    }
+
+    private void reopen() {
+        closeStream();
+        List<TableSchema> schemas = new ArrayList<>();
+        List<TableSpec> specs = new ArrayList<>();
+        for (TableSync t : tables) {
+            schemas.add(ctx.source().describe(t.spec()));
+            specs.add(t.spec());
+        }
+        Position from = position;
+        stream = retrier.call("reopen change feed", () -> streaming.openStream(schemas, specs, from));
+    }
+
+    private void closeStream() {
+        if (stream != null) {
+            try {
+                stream.close();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline {}: closing change feed: {}", ctx.pipeline(), e.toString());
+            }
+            stream = null;
+        }
+    }
+
+    @Override
+    public void close() {
+        closeStream();
+    }
+}

@@ -1,0 +1,356 @@
+package dev.dbsync.internal;
+
+import dev.dbsync.engine.DeadLetter;
+import dev.dbsync.engine.Strategy;
+import dev.dbsync.engine.SyncListener;
+import dev.dbsync.engine.TableReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.spi.Checkpoint.Phase;
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one table once: describe, open the target, then a snapshot and/or incremental reads from the saved
+ * checkpoint. A reader thread fills a bounded queue with batches; the calling thread writes them, flushes the
+ * sink and only then saves the checkpoint that covers them.
+ */
+public final class TableRunner {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TableRunner.class);
+
+    /** One unit of work from the reader: events to write, then the checkpoint to save. */
+    private record Item(List<ChangeEvent> events, Checkpoint checkpoint, boolean end, Throwable error) {
+    }
+
+    private final EngineContext ctx;
+    private final TableSync table;
+    private final TableSpec spec;
+    private final String where;
+    private final Retrier retrier;
+
+    private TableSchema schema;
+    private TableSchema target;
+    private long rowsRead;
+    private long upserted;
+    private long deleted;
+    private long failed;
+    private boolean snapshot;
+    private long estimate = -1;
+    private long started;
+    private long lastLog;
+
+    public TableRunner(EngineContext ctx, TableSync table) {
+        this.ctx = ctx;
+        this.table = table;
+        this.spec = table.spec();
+        this.where = "pipeline " + ctx.pipeline() + ", table '" + spec.table() + "'";
+        this.retrier = new Retrier(ctx.retryPolicy(), where);
+    }
+
+    /** Runs the table; never throws for the table's own failures (they are in the report). */
+    public TableReport run() {
+        started = System.nanoTime();
+        lastLog = started;
+        String error = null;
+        try {
+            prepare();
+            runFromCheckpoint();
+        } catch (RuntimeException e) {
+            error = describe(e);
+            LOG.error("{}: failed: {}", where, error, e);
+        } catch (Error e) {
+            error = describe(e);
+            LOG.error("{}: failed: {}", where, error, e);
+            throw e;
+        }
+        TableReport report = new TableReport(spec.table(), table.target(), table.strategy(), snapshot, rowsRead,
+                upserted, deleted, failed, retrier.retries(), Duration.ofNanos(System.nanoTime() - started), error);
+        safeListener(() -> ctx.listener().onTableFinished(ctx.pipeline(), report));
+        return report;
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        return m == null ? e.getClass().getName() : (e instanceof SyncException ? m : e.getClass().getSimpleName() + ": " + m);
+    }
+
+    /** Describes the source table and opens the target (both retried on transient errors). */
+    public TableSchema prepare() {
+        schema = retrier.call("describe", () -> ctx.source().describe(spec));
+        target = schema.withName(table.target());
+        retrier.run("open target '" + table.target() + "'", () -> ctx.sink().open(target));
+        return target;
+    }
+
+    private void runFromCheckpoint() {
+        Checkpoint cp = ctx.store().load(ctx.pipeline(), table.id()).orElse(null);
+        boolean follow = table.strategy() == Strategy.INCREMENTAL
+                || (table.strategy() == Strategy.FULL && table.continueIncrementally());
+        boolean cdc = table.strategy() == Strategy.CDC;
+        if (cp != null && cp.phase() == Phase.SNAPSHOT) {
+            cp = runSnapshot(cp);
+        } else if (cp == null || cp.phase() == Phase.DONE && !cdc || cp.phase() == Phase.CHANGES && !follow && !cdc) {
+            cp = runSnapshot(startSnapshot(follow));
+        }
+        if (cp != null && cp.phase() == Phase.CHANGES && follow && !ctx.stopRequested().get()) {
+            runChanges(cp);
+        }
+    }
+
+    /** Truncates the target when configured and saves the starting checkpoint with the incremental start. */
+    private Checkpoint startSnapshot(boolean follow) {
+        Position changesFrom = follow ? retrier.call("find incremental start", () -> ctx.source().changesStart(spec, schema)) : null;
+        if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
+            retrier.run("truncate target '" + target.name() + "'", () -> ctx.sink().truncate(target));
+        }
+        Checkpoint cp = new Checkpoint(Phase.SNAPSHOT, null, changesFrom, 0);
+        ctx.store().save(ctx.pipeline(), table.id(), cp);
+        return cp;
+    }
+
+    /** Reads the snapshot from the checkpoint on; returns the final checkpoint, or null when stopped early. */
+    private Checkpoint runSnapshot(Checkpoint from) {
+        snapshot = true;
+        OptionalLong est = ctx.source().estimateRows(spec);
+        estimate = est.isPresent() ? est.getAsLong() : -1;
+        final long base = from.rows();
+        LOG.info("{}: {} snapshot{}", where, from.snapshotAfter() == null ? "starting" : "resuming after key "
+                + from.snapshotAfter().values() + " (" + base + " rows done),", estimate >= 0 ? " of about " + estimate + " rows" : "");
+        boolean cdc = table.strategy() == Strategy.CDC;
+        Checkpoint end = from.changesFrom() != null || cdc
+                ? new Checkpoint(Phase.CHANGES, null, from.changesFrom(), 0)
+                : new Checkpoint(Phase.DONE, null, null, 0);
+        return pump(new Reader() {
+            Position after = from.snapshotAfter();
+            long rows = base;
+
+            @Override
+            public Chunk next() {
+                Position a = after;
+                Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(spec, schema, a, ctx.batchRows()));
+                after = c.next() == null ? after : c.next();
+                return c;
+            }
+
+            @Override
+            public Checkpoint checkpointAfter(ChangeEvent last, int count) {
+                rows += count;
+                return new Checkpoint(Phase.SNAPSHOT, last.position(), from.changesFrom(), rows);
+            }
+
+            @Override
+            public Checkpoint checkpointAtEnd(Chunk lastChunk) {
+                return end;
+            }
+        });
+    }
+
+    private void runChanges(Checkpoint from) {
+        pump(new Reader() {
+            Position after = from.changesFrom();
+
+            @Override
+            public Chunk next() {
+                Position a = after;
+                Chunk c = retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, ctx.batchRows()));
+                after = c.next() == null ? after : c.next();
+                return c;
+            }
+
+            @Override
+            public Checkpoint checkpointAfter(ChangeEvent last, int count) {
+                return new Checkpoint(Phase.CHANGES, null, last.position(), 0);
+            }
+
+            @Override
+            public Checkpoint checkpointAtEnd(Chunk lastChunk) {
+                return new Checkpoint(Phase.CHANGES, null, after, 0);
+            }
+        });
+    }
+
+    private interface Reader {
+        Chunk next();
+
+        Checkpoint checkpointAfter(ChangeEvent last, int count);
+
+        Checkpoint checkpointAtEnd(Chunk lastChunk);
+    }
+
+    /**
+     * Reader thread → bounded queue → this thread writing. Returns the last saved checkpoint when the reader
+     * reached the end, null when stopped early.
+     */
+    private Checkpoint pump(Reader reader) {
+        BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ctx.queueCapacity());
+        Thread readerThread = new Thread(() -> {
+            try {
+                while (!ctx.stopRequested().get()) {
+                    Chunk chunk = reader.next();
+                    rowsReadByReader(chunk.events().size());
+                    for (List<ChangeEvent> b : split(chunk.events())) {
+                        queue.put(new Item(b, reader.checkpointAfter(b.get(b.size() - 1), b.size()), false, null));
+                    }
+                    if (chunk.last()) {
+                        queue.put(new Item(List.of(), reader.checkpointAtEnd(chunk), true, null));
+                        return;
+                    }
+                }
+                queue.put(new Item(List.of(), null, true, null));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (RuntimeException | Error e) {
+                try {
+                    queue.put(new Item(List.of(), null, true, e));
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }, "dbsync-read-" + spec.table());
+        readerThread.setDaemon(true);
+        readerThread.start();
+        Checkpoint saved = null;
+        boolean finished = false;
+        try {
+            while (true) {
+                Item item = queue.take();
+                if (item.error() != null) {
+                    if (item.error() instanceof RuntimeException) {
+                        throw (RuntimeException) item.error();
+                    }
+                    throw (Error) item.error();
+                }
+                if (!item.events().isEmpty()) {
+                    write(item.events(), item.checkpoint().encode());
+                    retrier.run("flush", () -> ctx.sink().flush());
+                }
+                if (item.checkpoint() != null) {
+                    ctx.store().save(ctx.pipeline(), table.id(), item.checkpoint());
+                    saved = item.checkpoint();
+                }
+                progress();
+                if (item.end()) {
+                    finished = item.checkpoint() != null;
+                    break;
+                }
+                if (ctx.stopRequested().get()) {
+                    LOG.info("{}: stopping after a completed batch as requested", where);
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException(dev.dbsync.spi.ErrorType.INTERNAL, where + ": interrupted", e);
+        } finally {
+            readerThread.interrupt();
+            try {
+                readerThread.join(TimeUnit.SECONDS.toMillis(30));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        return finished ? saved : null;
+    }
+
+    private synchronized void rowsReadByReader(int n) {
+        rowsRead += n;
+    }
+
+    private List<List<ChangeEvent>> split(List<ChangeEvent> events) {
+        List<List<ChangeEvent>> out = new ArrayList<>();
+        int from = 0;
+        long bytes = 0;
+        for (int i = 0; i < events.size(); i++) {
+            bytes += events.get(i).estimatedSize();
+            boolean full = i - from + 1 >= ctx.batchRows() || bytes >= ctx.batchBytes();
+            if (full || i == events.size() - 1) {
+                out.add(events.subList(from, i + 1));
+                from = i + 1;
+                bytes = 0;
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Writes events; a {@link DataException} splits the batch in halves until the bad records are isolated,
+     * each then going to the dead-letter handler. Halves keep their order, so the last change of a key wins.
+     */
+    private void write(List<ChangeEvent> events, String checkpoint) {
+        WriteResult r;
+        try {
+            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(new Batch(target, events, checkpoint)));
+        } catch (DataException e) {
+            if (events.size() == 1) {
+                deadLetter(events.get(0), e.getMessage(), e);
+                return;
+            }
+            int mid = events.size() / 2;
+            write(events.subList(0, mid), null);
+            write(events.subList(mid, events.size()), checkpoint);
+            return;
+        }
+        upserted += r.upserted();
+        deleted += r.deleted();
+        for (WriteResult.FailedEvent f : r.failed()) {
+            deadLetter(f.event(), f.reason(), f.cause());
+        }
+    }
+
+    private void deadLetter(ChangeEvent e, String reason, Throwable cause) {
+        failed++;
+        ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), spec.table(), e, reason, cause));
+    }
+
+    private void progress() {
+        long now = System.nanoTime();
+        double secs = (now - started) / 1e9;
+        long read;
+        synchronized (this) {
+            read = rowsRead;
+        }
+        double rate = secs > 0 ? read / secs : 0;
+        SyncListener.Progress p = new SyncListener.Progress(ctx.pipeline(), spec.table(), snapshot, read,
+                upserted + deleted, failed, snapshot ? estimate : -1, rate);
+        safeListener(() -> ctx.listener().onProgress(p));
+        if (now - lastLog >= ctx.progressInterval().toNanos()) {
+            lastLog = now;
+            if (snapshot && estimate > 0) {
+                double pct = Math.min(100.0, 100.0 * read / estimate);
+                long eta = rate > 0 ? (long) (Math.max(0, estimate - read) / rate) : -1;
+                LOG.info(String.format(Locale.ROOT, "%s: snapshot %.1f%% (%d of ~%d rows), %.0f rows/s, ETA %ds",
+                        where, pct, read, estimate, rate, eta));
+            } else {
+                LOG.info(String.format(Locale.ROOT, "%s: %d rows read, %d written, %d failed, %.0f rows/s",
+                        where, read, upserted + deleted, failed, rate));
+            }
+        }
+    }
+
+    private void safeListener(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("{}: listener failed: {}", where, e.toString());
+        }
+    }
+}

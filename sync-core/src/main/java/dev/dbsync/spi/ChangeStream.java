@@ -1,0 +1,28 @@
+package dev.dbsync.spi;
+
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * An open change feed. Used by one thread: {@link #poll} repeatedly, {@link #acknowledge} after the sink
+ * has flushed what was polled, {@link #close} once.
+ */
+public interface ChangeStream extends AutoCloseable {
+
+    /**
+     * Waits up to {@code timeout} for changes and returns those available, in commit order; never null,
+     * empty when nothing arrived. Events of one transaction may span several polls. Throws
+     * {@link RetriableException} when the connection broke and the stream can be reopened from the last
+     * acknowledged position.
+     */
+    List<ChangeEvent> poll(Duration timeout);
+
+    /**
+     * Tells the source that every event up to and including {@code flushed} is durable in the sink, so it
+     * may release what it retains for them (e.g. the WAL behind a replication slot).
+     */
+    void acknowledge(Position flushed);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,68 @@
+package dev.dbsync.spi;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+
+/**
+ * How far a pipeline got in one table. Saved by the engine only after the sink flushed everything it
+ * covers.
+ *
+ * @param phase         which stage the table is in; never null
+ * @param snapshotAfter during {@link Phase#SNAPSHOT}: the key of the last row written (null = none yet)
+ * @param changesFrom   where incremental or streaming reads continue (for a snapshot: where they start once
+ *                      it completes); null when the table has no cursor and is not streamed
+ * @param rows          rows written in the current snapshot so far (progress only)
+ */
+public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows) {
+
+    /** The stages of a table. */
+    public enum Phase {
+        /** A full snapshot is under way; resume after {@link #snapshotAfter()}. */
+        SNAPSHOT,
+        /** The snapshot completed (or was not needed); changes are read from {@link #changesFrom()}. */
+        CHANGES,
+        /** A full snapshot completed and the table is not followed incrementally. */
+        DONE
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public Checkpoint {
+        requireNonNull(phase, "phase is null");
+    }
+
+    /** The text form stores keep; {@link #decode(String)} reads it back. */
+    public String encode() {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("phase", phase.name());
+        if (snapshotAfter != null) {
+            n.put("snapshotAfter", snapshotAfter.encode());
+        }
+        if (changesFrom != null) {
+            n.put("changesFrom", changesFrom.encode());
+        }
+        n.put("rows", rows);
+        return n.toString();
+    }
+
+    /** Parses {@link #encode()}'s output; {@link IllegalArgumentException} names what is malformed. */
+    public static Checkpoint decode(String text) {
+        requireNonNull(text, "text is null");
+        try {
+            JsonNode n = JSON.readTree(text);
+            if (n == null || !n.hasNonNull("phase")) {
+                throw new IllegalArgumentException("malformed checkpoint (no phase): " + text);
+            }
+            Phase phase = Phase.valueOf(n.get("phase").asText());
+            Position after = n.hasNonNull("snapshotAfter") ? Position.decode(n.get("snapshotAfter").asText()) : null;
+            Position from = n.hasNonNull("changesFrom") ? Position.decode(n.get("changesFrom").asText()) : null;
+            return new Checkpoint(phase, after, from, n.path("rows").asLong(0));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("malformed checkpoint: " + text, e);
+        }
+    }
+}

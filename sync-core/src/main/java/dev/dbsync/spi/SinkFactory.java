@@ -1,0 +1,29 @@
+package dev.dbsync.spi;
+
+import dev.dbsync.config.Config;
+import dev.dbsync.config.ConfigDef;
+
+/**
+ * Creates a {@link Sink} by name; found through {@link java.util.ServiceLoader}. Register an
+ * implementation in {@code META-INF/services/dev.dbsync.spi.SinkFactory}. Implementations need a public
+ * no-argument constructor and must be cheap to construct (no connections before {@link #create}).
+ */
+public interface SinkFactory {
+
+    /** The unique name users select this sink by, e.g. {@code "postgres"}; lower case; never null. */
+    String name();
+
+    /** A one-line description for listings; never null. */
+    default String description() {
+        return name();
+    }
+
+    /** The declared settings, with types, defaults, validators, docs and secret flags; never null. */
+    ConfigDef configDef();
+
+    /**
+     * Creates the sink from a config already validated against {@link #configDef()}. May connect; a
+     * failure to connect is a {@link SyncException} naming the setting (e.g. the URL) involved.
+     */
+    Sink create(Config config);
+}

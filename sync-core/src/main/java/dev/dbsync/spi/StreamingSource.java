@@ -1,0 +1,27 @@
+package dev.dbsync.spi;
+
+import java.util.List;
+
+/**
+ * Optional capability of a {@link Source} that offers a change feed (change data capture), such as
+ * PostgreSQL logical replication or MongoDB change streams. A source that implements it can be used with
+ * the CDC strategy.
+ *
+ * <p>Hand-over from snapshot to stream: the engine first calls {@link #streamStart(List)}, then snapshots
+ * the tables, then opens the stream from the returned position. Changes made during the snapshot are
+ * delivered again by the stream; idempotent writes make that harmless.
+ */
+public interface StreamingSource {
+
+    /**
+     * Prepares the feed for these tables (e.g. creates the publication and replication slot, or reuses
+     * them) and returns the position from which the stream delivers every change committed after this call.
+     */
+    Position streamStart(List<TableSpec> tables);
+
+    /**
+     * Opens the feed at {@code from} (exclusive of changes already acknowledged) for these tables.
+     * Called from one thread; the returned stream is used only by that thread.
+     */
+    ChangeStream openStream(List<TableSchema> tables, List<TableSpec> specs, Position from);
+}
