@@ -1,0 +1,101 @@
+package dev.dbsync.testkit;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.WriteResult;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Wraps a sink and throws a {@link SimulatedCrash} at the n-th write or flush, so tests can kill a run at
+ * many points and check that a restart leaves the target equal to the source. After the crash every call
+ * throws, like a dead process; the wrapped sink stays open for the test to inspect. {@link #close()} does not
+ * close the wrapped sink.
+ */
+public final class CrashingSink implements Sink {
+
+    private final Sink delegate;
+    private final CrashPoint point;
+    private final int n;
+    private int writes;
+    private int flushes;
+    private boolean crashed;
+
+    /** Crashes at the {@code n}-th (1-based) write or flush, as {@code point} says. */
+    public CrashingSink(Sink delegate, CrashPoint point, int n) {
+        this.delegate = requireNonNull(delegate, "delegate is null");
+        this.point = requireNonNull(point, "point is null");
+        this.n = n;
+    }
+
+    /** Whether the crash happened. */
+    public synchronized boolean crashed() {
+        return crashed;
+    }
+
+    private void checkAlive() {
+        if (crashed) {
+            throw new SimulatedCrash("the process already crashed");
+        }
+    }
+
+    private SimulatedCrash crash(String where) {
+        crashed = true;
+        return new SimulatedCrash("simulated crash " + where);
+    }
+
+    @Override
+    public Set<SinkCapability> capabilities() {
+        return delegate.capabilities();
+    }
+
+    @Override
+    public synchronized void open(TableSchema schema) {
+        checkAlive();
+        delegate.open(schema);
+    }
+
+    @Override
+    public synchronized WriteResult write(Batch batch) {
+        checkAlive();
+        writes++;
+        if (point == CrashPoint.BEFORE_WRITE && writes == n) {
+            throw crash("before write " + n);
+        }
+        WriteResult r = delegate.write(batch);
+        if (point == CrashPoint.AFTER_WRITE && writes == n) {
+            throw crash("after write " + n);
+        }
+        return r;
+    }
+
+    @Override
+    public synchronized void flush() {
+        checkAlive();
+        flushes++;
+        delegate.flush();
+        if (point == CrashPoint.AFTER_FLUSH && flushes == n) {
+            throw crash("after flush " + n);
+        }
+    }
+
+    @Override
+    public synchronized void truncate(TableSchema schema) {
+        checkAlive();
+        delegate.truncate(schema);
+    }
+
+    @Override
+    public Optional<CheckpointStore> checkpointStore() {
+        return delegate.checkpointStore();
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,279 @@
+package dev.dbsync.testkit.memory;
+
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.ChangeStream;
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.StreamingSource;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+
+/**
+ * A source whose tables live in memory: the reference implementation of the {@link Source} and
+ * {@link StreamingSource} contracts, used to test the engine and the contract suites themselves. Rows are
+ * changed through {@link #upsert} and {@link #delete}; every change is also appended to a change log that the
+ * change feed replays. Thread-safe.
+ */
+public class MemorySource implements Source, StreamingSource {
+
+    private final Map<String, TableSchema> schemas = new LinkedHashMap<>();
+    private final Map<String, TreeMap<List<Object>, Object[]>> tables = new LinkedHashMap<>();
+    private final List<ChangeEvent> log = new ArrayList<>();
+    private volatile boolean closed;
+
+    /** Creates (or replaces) a table. */
+    public synchronized void createTable(TableSchema schema) {
+        schemas.put(schema.name(), schema);
+        tables.put(schema.name(), new TreeMap<>(Keys.TUPLES));
+    }
+
+    /** Inserts or replaces a row; values aligned with the table's columns. */
+    public synchronized void upsert(String table, Object... values) {
+        TableSchema s = schema(table);
+        if (values.length != s.columns().size()) {
+            throw new IllegalArgumentException("table '" + table + "' has " + s.columns().size() + " columns, got " + values.length);
+        }
+        Object[] copy = values.clone();
+        List<Object> key = key(s, copy);
+        tables.get(table).put(key, copy);
+        long seq = log.size() + 1L;
+        log.add(ChangeEvent.upsert(table, key.toArray(), copy.clone(), seq, Position.of(seq)));
+    }
+
+    /** Removes a row for good (a hard delete: incremental reads cannot see it, the change feed can). */
+    public synchronized void delete(String table, Object... key) {
+        tables.get(table).remove(Arrays.asList(key));
+        long seq = log.size() + 1L;
+        log.add(ChangeEvent.delete(table, key.clone(), null, seq, Position.of(seq)));
+    }
+
+    /** The rows of a table in key order, as value lists. */
+    public synchronized List<List<Object>> rows(String table) {
+        List<List<Object>> out = new ArrayList<>();
+        for (Object[] r : tables.get(table).values()) {
+            out.add(Arrays.asList(r.clone()));
+        }
+        return out;
+    }
+
+    private TableSchema schema(String table) {
+        TableSchema s = schemas.get(table);
+        if (s == null) {
+            throw new SyncException(ErrorType.EXTERNAL, "table '" + table + "' does not exist in the memory source");
+        }
+        return s;
+    }
+
+    private static List<Object> key(TableSchema s, Object[] values) {
+        int[] idx = s.keyIndexes();
+        Object[] k = new Object[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            k[i] = values[idx[i]];
+        }
+        return Arrays.asList(k);
+    }
+
+    @Override
+    public synchronized List<String> listTables() {
+        return new ArrayList<>(schemas.keySet());
+    }
+
+    @Override
+    public synchronized TableSchema describe(TableSpec spec) {
+        TableSchema s = schema(spec.table());
+        if (!spec.keyColumns().isEmpty()) {
+            s = new TableSchema(s.name(), s.columns(), spec.keyColumns());
+        }
+        for (String c : spec.cursorColumns()) {
+            if (s.indexOf(c) < 0) {
+                throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "': cursor column '" + c + "' does not exist");
+            }
+        }
+        if (spec.softDeleteColumn() != null && s.indexOf(spec.softDeleteColumn()) < 0) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "': soft-delete column '"
+                    + spec.softDeleteColumn() + "' does not exist");
+        }
+        return s;
+    }
+
+    @Override
+    public synchronized OptionalLong estimateRows(TableSpec spec) {
+        return OptionalLong.of(tables.get(spec.table()).size());
+    }
+
+    @Override
+    public synchronized Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+        checkOpen();
+        TreeMap<List<Object>, Object[]> rows = tables.get(spec.table());
+        Map<List<Object>, Object[]> tail = after == null ? rows : rows.tailMap(after.values(), false);
+        List<ChangeEvent> out = new ArrayList<>();
+        for (Map.Entry<List<Object>, Object[]> e : tail.entrySet()) {
+            if (out.size() == maxRows) {
+                return new Chunk(out, out.get(out.size() - 1).position(), false);
+            }
+            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(e.getKey())));
+        }
+        return new Chunk(out, out.isEmpty() ? after : out.get(out.size() - 1).position(), true);
+    }
+
+    private ChangeEvent event(TableSpec spec, TableSchema schema, List<Object> key, Object[] row, Position pos) {
+        Object cursor = cursorOf(spec, schema, row);
+        long version = cursor instanceof Number ? ((Number) cursor).longValue() : 0;
+        if (isSoftDeleted(spec, schema, row)) {
+            return ChangeEvent.delete(spec.table(), key.toArray(), row.clone(), version, pos);
+        }
+        return ChangeEvent.upsert(spec.table(), key.toArray(), row.clone(), version, pos);
+    }
+
+    private static boolean isSoftDeleted(TableSpec spec, TableSchema schema, Object[] row) {
+        if (spec.softDeleteColumn() == null) {
+            return false;
+        }
+        Object v = row[schema.indexOf(spec.softDeleteColumn())];
+        return v != null && String.valueOf(v).equalsIgnoreCase(spec.softDeleteValue());
+    }
+
+    private static Object cursorOf(TableSpec spec, TableSchema schema, Object[] row) {
+        for (String c : spec.cursorColumns()) {
+            Object v = row[schema.indexOf(c)];
+            if (v != null) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public synchronized Position changesStart(TableSpec spec, TableSchema schema) {
+        Object max = null;
+        for (Object[] row : tables.get(spec.table()).values()) {
+            Object c = cursorOf(spec, schema, row);
+            if (c != null && (max == null || Keys.compareValues(c, max) > 0)) {
+                max = c;
+            }
+        }
+        // (max, no key): rows sharing the current maximum are read again; replays are harmless.
+        return max == null ? null : Position.of(max);
+    }
+
+    /**
+     * Whether rows whose cursor equals the last one read are still considered (the key tie-break). Only a
+     * deliberately broken source returns false; see the test kit's own tests.
+     */
+    protected boolean tieBreakByKey() {
+        return true;
+    }
+
+    @Override
+    public synchronized Chunk readChanges(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+        checkOpen();
+        List<Map.Entry<List<Object>, Object[]>> sorted = new ArrayList<>();
+        for (Map.Entry<List<Object>, Object[]> e : tables.get(spec.table()).entrySet()) {
+            if (cursorOf(spec, schema, e.getValue()) != null) {
+                sorted.add(e);
+            }
+        }
+        sorted.sort((a, b) -> {
+            int c = Keys.compareValues(cursorOf(spec, schema, a.getValue()), cursorOf(spec, schema, b.getValue()));
+            return c != 0 ? c : Keys.TUPLES.compare(a.getKey(), b.getKey());
+        });
+        List<ChangeEvent> out = new ArrayList<>();
+        for (Map.Entry<List<Object>, Object[]> e : sorted) {
+            Object cursor = cursorOf(spec, schema, e.getValue());
+            if (after != null) {
+                int c = Keys.compareValues(cursor, after.get(0));
+                if (c < 0) {
+                    continue;
+                }
+                if (c == 0) {
+                    if (!tieBreakByKey()) {
+                        continue;
+                    }
+                    if (after.size() > 1 && Keys.TUPLES.compare(e.getKey(), after.values().subList(1, after.size())) <= 0) {
+                        continue;
+                    }
+                }
+            }
+            if (out.size() == maxRows) {
+                return new Chunk(out, out.get(out.size() - 1).position(), false);
+            }
+            List<Object> pos = new ArrayList<>();
+            pos.add(cursor);
+            pos.addAll(e.getKey());
+            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(pos)));
+        }
+        return new Chunk(out, out.isEmpty() ? after : out.get(out.size() - 1).position(), true);
+    }
+
+    @Override
+    public synchronized Position streamStart(List<TableSpec> specs) {
+        return Position.of((long) log.size());
+    }
+
+    @Override
+    public ChangeStream openStream(List<TableSchema> schemas, List<TableSpec> specs, Position from) {
+        Map<String, TableSpec> bySpec = new LinkedHashMap<>();
+        specs.forEach(s -> bySpec.put(s.table(), s));
+        return new ChangeStream() {
+            long next = (Long) from.get(0);
+
+            @Override
+            public List<ChangeEvent> poll(Duration timeout) {
+                List<ChangeEvent> out = new ArrayList<>();
+                synchronized (MemorySource.this) {
+                    checkOpen();
+                    while (next < log.size() && out.size() < 10_000) {
+                        ChangeEvent e = log.get((int) next++);
+                        TableSpec spec = bySpec.get(e.table());
+                        if (spec == null) {
+                            continue;
+                        }
+                        if (e.operation() == dev.dbsync.spi.Operation.UPSERT
+                                && isSoftDeleted(spec, schema(e.table()), e.values().toArray())) {
+                            e = ChangeEvent.delete(e.table(), e.key().toArray(), e.values().toArray(), e.version(), e.position());
+                        }
+                        out.add(e);
+                    }
+                }
+                if (out.isEmpty()) {
+                    try {
+                        Thread.sleep(Math.min(timeout.toMillis(), 20));
+                    } catch (InterruptedException ie) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return out;
+            }
+
+            @Override
+            public void acknowledge(Position flushed) {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("memory source is closed");
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+    }
+}
