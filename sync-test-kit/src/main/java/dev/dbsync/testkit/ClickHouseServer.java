@@ -292,8 +292,18 @@ public final class ClickHouseServer {
     private static void install(Path home, Path log) throws IOException {
         // Test JVMs of different modules may start at the same time: one installs, the others wait.
         try (FileChannel channel = FileChannel.open(home.resolve(".lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.lock();
+            try {
+                installLocked(home, log);
+            } finally {
+                lock.release();
+            }
+        }
+    }
+
+    private static void installLocked(Path home, Path log) throws IOException {
+        try {
             byte[] lockfile = null;
             for (String name : FRONT_END_FILES) {
                 byte[] content = resource(name);

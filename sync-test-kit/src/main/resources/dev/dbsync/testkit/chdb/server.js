@@ -229,11 +229,12 @@ async function runQuery(sql, format, params) {
 // Settings and database apply to this request only: set before, reset after.
 async function withContext(settings, database, work) {
   const names = Object.keys(settings);
-  if (names.length > 0) {
-    await session.queryAsync('SET ' + names.map((n) => `${n} = ${sqlString(settings[n])}`).join(', '));
-  }
   const useDb = database && database !== 'default';
   try {
+    // inside the try: a SET that fails half way is still reset below
+    if (names.length > 0) {
+      await session.queryAsync('SET ' + names.map((n) => `${n} = ${sqlString(settings[n])}`).join(', '));
+    }
     if (useDb) await session.queryAsync(`USE ${'`' + database.replace(/`/g, '``') + '`'}`);
     return await work();
   } finally {
@@ -302,7 +303,12 @@ async function handle(req, res) {
       }
       const database = url.searchParams.get('database') || req.headers['x-clickhouse-database'];
       const insert = splitInsert(full);
-      if (debug) process.stderr.write(`[${queryId}] ${insert ? insert.statement + ' FORMAT ' + insert.format + ` <${insert.data.length} bytes>` : full.toString('utf8').slice(0, 500)} ${JSON.stringify(settings)}\n`);
+      if (debug) {
+        const what = insert ? `${insert.statement} FORMAT ${insert.format} <${insert.data.length} bytes>`
+          : full.toString('utf8').slice(0, 500);
+        const flags = [...url.searchParams.keys()].filter((k) => k !== 'query').join(',');
+        process.stderr.write(`[${queryId}] ${what} [${flags}${encoding ? ' encoding=' + encoding : ''}]\n`);
+      }
       if (insert) {
         return withContext({ ...settings, ...insert.settings }, database, () => runInsert(insert));
       }
