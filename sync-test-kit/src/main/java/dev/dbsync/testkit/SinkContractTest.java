@@ -418,7 +418,9 @@ public abstract class SinkContractTest {
                 assertTrue(crashing.crashed(), "the crash at " + point + " " + n + " happened");
                 assertFalse(crashed.succeeded(), "a crashed run reports failure");
                 // Changes made while the pipeline was down.
-                source.upsert("crash_src", simpleRow(5, "changed while down").toArray());
+                List<Object> changed = simpleRow(5, "changed while down");
+                changed.set(3, T0.plusSeconds(90_000));
+                source.upsert("crash_src", changed.toArray());
                 if (has(Capability.DELETE)) {
                     List<Object> gone = simpleRow(7, "r7");
                     gone.set(4, true);
