@@ -1,0 +1,423 @@
+package dev.dbsync.engine;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.dbsync.config.Config;
+import dev.dbsync.config.ConfigDef;
+import dev.dbsync.config.ConfigType;
+import dev.dbsync.config.Validator;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.TableSpec;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A whole pipeline described as data: read from a YAML, JSON or properties file (or a map), validated
+ * completely before anything connects, then turned into a {@link SyncEngine}. Example (YAML):
+ *
+ * <pre>
+ * pipeline: shop-to-analytics
+ * source:      { type: postgres, url: "jdbc:postgresql://db/shop", user: sync, password: "${env:PGPASSWORD}" }
+ * sink:        { type: clickhouse, url: "http://olap:8123" }
+ * checkpoints: { type: file, dir: /var/lib/dbsync }
+ * tables:
+ *   - { table: public.orders, strategy: incremental, cursor: [updated_at], softDelete: is_deleted }
+ *   - { table: public.customers, strategy: full }
+ * engine:      { batch.rows: 50000, poll.interval: 30s }
+ * deadLetter:  { type: jsonl, path: rejected.jsonl, limit: 1000 }
+ * </pre>
+ *
+ * Values of the form {@code ${env:NAME}} are replaced by the environment variable (keep secrets out of
+ * files). Every error names the key, e.g. {@code sink.url} or {@code tables[2].strategy}. Immutable.
+ */
+public final class PipelineConfig {
+
+    /** The engine's own settings (the {@code engine} section). */
+    public static final ConfigDef ENGINE = ConfigDef.builder()
+            .optional("batch.rows", ConfigType.INT, "10000", Validator.range(1, 10_000_000), "most events per batch and per source read")
+            .optional("batch.bytes", ConfigType.SIZE, "32MB", Validator.atLeast(1024), "most estimated bytes per batch")
+            .optional("queue.capacity", ConfigType.INT, "4", Validator.range(1, 1000), "batches read ahead of the writer, per table")
+            .optional("parallelism", ConfigType.INT, "1", Validator.range(1, 256), "tables synced at the same time")
+            .optional("poll.interval", ConfigType.DURATION, "10s", "continuous mode: time between incremental polls")
+            .optional("stream.idle", ConfigType.DURATION, "2s", "run once with CDC tables: stop after the feed was idle this long")
+            .optional("progress.interval", ConfigType.DURATION, "10s", "how often progress is logged")
+            .optional("truncate.before.snapshot", ConfigType.BOOLEAN, "true", "empty the target before a fresh full snapshot (when the sink can)")
+            .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
+            .optional("retry.initial.backoff", ConfigType.DURATION, "200ms", "wait before the first retry; doubles each retry")
+            .optional("retry.max.backoff", ConfigType.DURATION, "30s", "longest wait between retries")
+            .build();
+
+    /** The dead-letter settings (the {@code deadLetter} section). */
+    public static final ConfigDef DEAD_LETTER = ConfigDef.builder()
+            .optional("type", ConfigType.STRING, "fail", Validator.oneOf("fail", "log", "jsonl"),
+                    "fail: the first rejected record fails the table; log: log and skip; jsonl: append to a file")
+            .optional("limit", ConfigType.LONG, "1000", Validator.atLeast(0), "for log and jsonl: most records skipped before the table fails")
+            .optional("path", ConfigType.STRING, "dbsync-dead-letters.jsonl", "for jsonl: the file")
+            .build();
+
+    private static final Set<String> SECTIONS = Set.of("pipeline", "source", "sink", "checkpoints", "tables", "engine", "deadLetter");
+    private static final Set<String> TABLE_KEYS = Set.of("table", "strategy", "key", "cursor", "softDelete",
+            "softDeleteValue", "target", "continueIncrementally");
+    private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
+
+    private final String pipeline;
+    private final String sourceType;
+    private final Map<String, Object> source;
+    private final String sinkType;
+    private final Map<String, Object> sink;
+    private final String storeType;
+    private final Map<String, Object> store;
+    private final List<TableSync> tables;
+    private final Config engine;
+    private final Config deadLetter;
+
+    private PipelineConfig(Map<String, Object> raw, Function<String, String> env) {
+        for (String k : raw.keySet()) {
+            if (!SECTIONS.contains(k)) {
+                throw new ConfigException(k, "unknown section; known sections are " + new TreeMap<>(toMap(SECTIONS)).keySet());
+            }
+        }
+        Object p = raw.get("pipeline");
+        if (p == null || String.valueOf(p).isBlank()) {
+            throw new ConfigException("pipeline", "required: the pipeline name (checkpoints are kept under it)");
+        }
+        this.pipeline = String.valueOf(p);
+        Map<String, Object> src = section(raw, "source", env, true);
+        this.sourceType = type(src, "source");
+        this.source = src;
+        Map<String, Object> snk = section(raw, "sink", env, true);
+        this.sinkType = type(snk, "sink");
+        this.sink = snk;
+        Map<String, Object> st = section(raw, "checkpoints", env, false);
+        this.storeType = st.isEmpty() && !raw.containsKey("checkpoints") ? "file" : type(st, "checkpoints");
+        this.store = st;
+        this.tables = tables(raw.get("tables"));
+        this.engine = prefixed("engine", () -> Config.of(ENGINE, section(raw, "engine", env, false)));
+        this.deadLetter = prefixed("deadLetter", () -> Config.of(DEAD_LETTER, section(raw, "deadLetter", env, false)));
+    }
+
+    private static Map<String, Object> toMap(Set<String> s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        s.forEach(k -> m.put(k, k));
+        return m;
+    }
+
+    /** Reads a pipeline file: {@code .yaml}/{@code .yml}, {@code .json} or {@code .properties}. */
+    public static PipelineConfig load(Path file) {
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        try {
+            if (name.endsWith(".properties")) {
+                Properties props = new Properties();
+                try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                    props.load(r);
+                }
+                return fromProperties(props);
+            }
+            ObjectMapper mapper = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+            Object tree = mapper.readValue(file.toFile(), Object.class);
+            if (!(tree instanceof Map)) {
+                throw new ConfigException(null, file + ": expected a map of sections at the top level");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> map = (Map<String, Object>) tree;
+            return fromMap(map);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException(null, "pipeline file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException(null, "cannot parse pipeline file " + file + ": " + e.getMessage());
+        }
+    }
+
+    /** A pipeline from nested maps, as YAML or JSON would give. */
+    public static PipelineConfig fromMap(Map<String, Object> raw) {
+        return new PipelineConfig(requireNonNull(raw, "raw is null"), System::getenv);
+    }
+
+    /** Same, with another environment for {@code ${env:NAME}} (for tests). */
+    static PipelineConfig fromMap(Map<String, Object> raw, Function<String, String> env) {
+        return new PipelineConfig(raw, env);
+    }
+
+    /**
+     * A pipeline from flat properties: {@code pipeline=…}, {@code source.type=…}, {@code source.url=…},
+     * {@code tables.0.table=…}, {@code tables.0.cursor=updated_at,created_at}, {@code engine.batch.rows=…}.
+     */
+    public static PipelineConfig fromProperties(Properties props) {
+        Map<String, Object> raw = new LinkedHashMap<>();
+        Map<Integer, Map<String, Object>> tables = new TreeMap<>();
+        for (String k : props.stringPropertyNames()) {
+            String v = props.getProperty(k);
+            int dot = k.indexOf('.');
+            if (dot < 0) {
+                raw.put(k, v);
+                continue;
+            }
+            String section = k.substring(0, dot);
+            String rest = k.substring(dot + 1);
+            if (section.equals("tables")) {
+                int d2 = rest.indexOf('.');
+                if (d2 < 0) {
+                    throw new ConfigException(k, "expected tables.<index>.<field>");
+                }
+                int index;
+                try {
+                    index = Integer.parseInt(rest.substring(0, d2));
+                } catch (NumberFormatException e) {
+                    throw new ConfigException(k, "expected tables.<index>.<field> with a number as index");
+                }
+                String field = rest.substring(d2 + 1);
+                tables.computeIfAbsent(index, i -> new LinkedHashMap<>())
+                        .put(field, field.equals("cursor") || field.equals("key") ? List.of(v.split("\\s*,\\s*")) : v);
+            } else {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> m = (Map<String, Object>) raw.computeIfAbsent(section, s -> new LinkedHashMap<String, Object>());
+                m.put(rest, v);
+            }
+        }
+        if (!tables.isEmpty()) {
+            raw.put("tables", new ArrayList<>(tables.values()));
+        }
+        return fromMap(raw);
+    }
+
+    private interface ConfigSupplier {
+        Config get();
+    }
+
+    private static Config prefixed(String section, ConfigSupplier s) {
+        try {
+            return s.get();
+        } catch (ConfigException e) {
+            throw new ConfigException(e.key() == null ? section : section + "." + e.key(), stripPrefix(e));
+        }
+    }
+
+    private static String stripPrefix(ConfigException e) {
+        String m = e.getMessage();
+        String prefix = "invalid setting '" + e.key() + "': ";
+        return e.key() != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+    }
+
+    private static Map<String, Object> section(Map<String, Object> raw, String name, Function<String, String> env, boolean required) {
+        Object s = raw.get(name);
+        if (s == null) {
+            if (required) {
+                throw new ConfigException(name, "required section is missing");
+            }
+            return new LinkedHashMap<>();
+        }
+        if (!(s instanceof Map)) {
+            throw new ConfigException(name, "expected a map of settings");
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) s).entrySet()) {
+            String key = String.valueOf(e.getKey());
+            out.put(key, substitute(name + "." + key, e.getValue(), env));
+        }
+        return out;
+    }
+
+    private static Object substitute(String key, Object v, Function<String, String> env) {
+        if (!(v instanceof String)) {
+            return v;
+        }
+        Matcher m = ENV.matcher((String) v);
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) {
+            String value = env.apply(m.group(1));
+            if (value == null) {
+                throw new ConfigException(key, "environment variable " + m.group(1) + " is not set");
+            }
+            m.appendReplacement(sb, Matcher.quoteReplacement(value));
+        }
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    private static String type(Map<String, Object> section, String name) {
+        Object t = section.remove("type");
+        if (t == null || String.valueOf(t).isBlank()) {
+            throw new ConfigException(name + ".type", "required: which connector to use");
+        }
+        return String.valueOf(t);
+    }
+
+    private static List<TableSync> tables(Object raw) {
+        if (!(raw instanceof List) || ((List<?>) raw).isEmpty()) {
+            throw new ConfigException("tables", "required: a non-empty list of tables");
+        }
+        List<TableSync> out = new ArrayList<>();
+        List<?> list = (List<?>) raw;
+        for (int i = 0; i < list.size(); i++) {
+            String at = "tables[" + i + "]";
+            Object o = list.get(i);
+            if (o instanceof String) {
+                out.add(TableSync.full(TableSpec.of((String) o)));
+                continue;
+            }
+            if (!(o instanceof Map)) {
+                throw new ConfigException(at, "expected a table name or a map with table, strategy, cursor, …");
+            }
+            Map<?, ?> m = (Map<?, ?>) o;
+            for (Object k : m.keySet()) {
+                if (!TABLE_KEYS.contains(String.valueOf(k))) {
+                    throw new ConfigException(at + "." + k, "unknown field; known fields are " + new TreeMap<>(toMap(TABLE_KEYS)).keySet());
+                }
+            }
+            Object table = m.get("table");
+            if (table == null || String.valueOf(table).isBlank()) {
+                throw new ConfigException(at + ".table", "required: the source table name");
+            }
+            Strategy strategy;
+            try {
+                strategy = Strategy.valueOf(String.valueOf(m.containsKey("strategy") ? m.get("strategy") : "full").toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(at + ".strategy", "must be one of full, incremental, cdc; got '" + m.get("strategy") + "'");
+            }
+            Object soft = m.get("softDelete");
+            TableSpec spec = new TableSpec(String.valueOf(table), strings(m.get("key"), at + ".key"),
+                    strings(m.get("cursor"), at + ".cursor"), soft == null ? null : String.valueOf(soft),
+                    m.get("softDeleteValue") == null ? null : String.valueOf(m.get("softDeleteValue")));
+            Object target = m.get("target");
+            boolean cont = Boolean.parseBoolean(String.valueOf(m.containsKey("continueIncrementally") ? m.get("continueIncrementally") : "false"));
+            try {
+                out.add(new TableSync(spec, strategy, target == null ? null : String.valueOf(target), cont));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(at, e.getMessage());
+            }
+        }
+        return Collections.unmodifiableList(out);
+    }
+
+    private static List<String> strings(Object v, String key) {
+        if (v == null) {
+            return List.of();
+        }
+        if (v instanceof List) {
+            List<String> out = new ArrayList<>();
+            ((List<?>) v).forEach(x -> out.add(String.valueOf(x)));
+            return out;
+        }
+        if (v instanceof String) {
+            return List.of(((String) v).split("\\s*,\\s*"));
+        }
+        throw new ConfigException(key, "expected a column name or a list of column names");
+    }
+
+    public String pipeline() {
+        return pipeline;
+    }
+
+    public String sourceType() {
+        return sourceType;
+    }
+
+    public String sinkType() {
+        return sinkType;
+    }
+
+    public String checkpointStoreType() {
+        return storeType;
+    }
+
+    public List<TableSync> tables() {
+        return tables;
+    }
+
+    /** The engine settings, validated. */
+    public Config engine() {
+        return engine;
+    }
+
+    /**
+     * Checks the connector sections against the declared settings of the named connectors, without connecting.
+     * Throws a {@link ConfigException} naming e.g. {@code sink.url}.
+     */
+    public void validate(Connectors connectors) {
+        prefixed("source", () -> Config.of(connectors.source(sourceType).configDef(), source));
+        prefixed("sink", () -> Config.of(connectors.sink(sinkType).configDef(), sink));
+        if (!storeType.equals("sink")) {
+            prefixed("checkpoints", () -> Config.of(connectors.checkpointStore(storeType).configDef(), store));
+        }
+    }
+
+    /** The connector settings with secrets masked, for logs and reports. */
+    public Map<String, Object> describe(Connectors connectors) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("pipeline", pipeline);
+        out.put("source", sourceType + " " + Config.of(connectors.source(sourceType).configDef(), source).masked());
+        out.put("sink", sinkType + " " + Config.of(connectors.sink(sinkType).configDef(), sink).masked());
+        out.put("checkpoints", storeType);
+        out.put("tables", tables.size());
+        out.put("engine", engine.masked());
+        return out;
+    }
+
+    /**
+     * Validates, creates the connectors and returns a builder with everything set (tables, engine settings,
+     * dead letters); the caller may add a listener and builds. Checkpoint type {@code sink} uses the sink's
+     * own store.
+     */
+    public SyncEngine.Builder toEngine(Connectors connectors) {
+        validate(connectors);
+        Source src = connectors.createSource(sourceType, source);
+        Sink snk;
+        try {
+            snk = connectors.createSink(sinkType, sink);
+        } catch (RuntimeException e) {
+            src.close();
+            throw e;
+        }
+        CheckpointStore st;
+        if (storeType.equals("sink")) {
+            st = snk.checkpointStore().orElseThrow(() -> new ConfigException("checkpoints.type",
+                    "the sink '" + sinkType + "' keeps no checkpoints; use file"));
+        } else {
+            st = connectors.createCheckpointStore(storeType, store);
+        }
+        SyncEngine.Builder b = SyncEngine.builder().pipeline(pipeline).source(src).sink(snk).checkpointStore(st)
+                .tables(tables)
+                .batchRows(engine.getInt("batch.rows"))
+                .batchBytes(engine.getSize("batch.bytes"))
+                .queueCapacity(engine.getInt("queue.capacity"))
+                .parallelism(engine.getInt("parallelism"))
+                .pollInterval(engine.getDuration("poll.interval"))
+                .streamIdle(engine.getDuration("stream.idle"))
+                .progressInterval(engine.getDuration("progress.interval"))
+                .truncateBeforeSnapshot(engine.getBoolean("truncate.before.snapshot"))
+                .retryPolicy(new RetryPolicy(engine.getInt("retry.max.attempts"), engine.getDuration("retry.initial.backoff"),
+                        engine.getDuration("retry.max.backoff"), 0.2));
+        switch (deadLetter.getString("type").toLowerCase(Locale.ROOT)) {
+            case "log":
+                b.deadLetterHandler(DeadLetterHandler.logAndSkip(deadLetter.getLong("limit")));
+                break;
+            case "jsonl":
+                b.deadLetterHandler(DeadLetterHandler.jsonl(Path.of(deadLetter.getString("path")), deadLetter.getLong("limit")));
+                break;
+            default:
+                b.deadLetterHandler(DeadLetterHandler.failFast());
+        }
+        return b;
+    }
+}
