@@ -1,0 +1,83 @@
+package dev.dbsync.crate;
+
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads the per-row counts of a CrateDB bulk request. CrateDB does not raise when single rows of a bulk request
+ * fail: it reports them with a count of 0 (a bulk insert with a duplicate key returned {@code [0, 1]}), and a
+ * driver may report {@link Statement#EXECUTE_FAILED} or {@link Statement#SUCCESS_NO_INFO} for rows it could not
+ * confirm. A row is confirmed only by a positive count; every other row is retried on its own, where CrateDB
+ * raises a real error for a real failure. Retrying is safe because upserts and deletes by key are idempotent.
+ *
+ * <p>A count of 0 is ambiguous for a delete (the row may already be gone) and for an upsert that does nothing
+ * on conflict; the single retry tells those apart from failures.
+ */
+final class BulkResult {
+
+    private BulkResult() {
+    }
+
+    /**
+     * Indexes (0-based, ascending) of the rows that are not confirmed. {@code counts} may be shorter than
+     * {@code rows} (a driver stops reporting after an error): the rows without a count are unconfirmed too.
+     */
+    static int[] unconfirmed(int[] counts, int rows) {
+        List<Integer> out = new ArrayList<>();
+        for (int i = 0; i < rows; i++) {
+            if (counts == null || i >= counts.length || counts[i] <= 0) {
+                out.add(i);
+            }
+        }
+        int[] a = new int[out.size()];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = out.get(i);
+        }
+        return a;
+    }
+
+    /** What one row's count on its own retry means. */
+    enum Retry {
+        /** Applied. */
+        APPLIED,
+        /** CrateDB reported no row written without raising: treated as a failure of that row. */
+        NOT_WRITTEN
+    }
+
+    /**
+     * Interprets the count of a single-row retry. A delete or a do-nothing upsert may legitimately touch no row;
+     * an upsert that updates on conflict always writes one, so 0 means it was not written.
+     */
+    static Retry retry(int count, boolean mustWriteRow) {
+        if (count > 0 || count == Statement.SUCCESS_NO_INFO) {
+            return Retry.APPLIED;
+        }
+        return mustWriteRow ? Retry.NOT_WRITTEN : Retry.APPLIED;
+    }
+
+    /** Who is to blame for an SQL error, from its SQLSTATE. */
+    enum Blame {
+        /** The connection broke or the cluster is unavailable: retry the whole batch later. */
+        TRANSIENT,
+        /** The statement cannot work for any row (missing table or column, permissions): stop the table. */
+        STATEMENT,
+        /** Something about this row's values: hand the row to the dead-letter handler. */
+        ROW
+    }
+
+    static Blame blame(String sqlState) {
+        if (sqlState == null) {
+            return Blame.ROW;
+        }
+        if (sqlState.startsWith("08") || sqlState.startsWith("57") || sqlState.startsWith("53")
+                || sqlState.equals("40001") || sqlState.equals("55P03")) {
+            return Blame.TRANSIENT;
+        }
+        if (sqlState.startsWith("42") || sqlState.startsWith("28") || sqlState.startsWith("3F")
+                || sqlState.startsWith("0A")) {
+            return Blame.STATEMENT;
+        }
+        return Blame.ROW;
+    }
+}
