@@ -1,0 +1,497 @@
+package dev.dbsync.postgres;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads PostgreSQL tables: schema from the catalog, snapshots and incremental changes through binary
+ * {@code COPY (SELECT …) TO STDOUT}.
+ *
+ * <h2>Snapshot</h2>
+ * Keyset chunks on the key: {@code WHERE (k1, k2) > (…) ORDER BY k1, k2 LIMIT n}, an index range scan on the
+ * primary key. Binary COPY is used because it is the fastest way out of PostgreSQL and its values decode
+ * without parsing text (see the module's benchmark for the figures). Each chunk is its own statement; the
+ * engine makes the whole gap-free by taking {@link #changesStart} before the snapshot and replaying changes
+ * from there idempotently, so rows changed while the snapshot runs are delivered again afterwards.
+ *
+ * <h2>Incremental</h2>
+ * Keyset on (cursor, key): {@code WHERE (cursor, k) > (?, ?) AND cursor < bound ORDER BY cursor, k LIMIT n},
+ * served by a b-tree index on {@code (cursor, key…)}. With several cursor columns the cursor is their
+ * {@code COALESCE(…)} in order, which needs an expression index on {@code (COALESCE(a, b), key…)} to stay an
+ * index scan. Rows with a NULL cursor are never read incrementally. Soft-deleted rows become DELETE events;
+ * an event's version is its cursor value in epoch microseconds.
+ *
+ * <h2>The safe bound (late commits)</h2>
+ * For temporal cursors (timestamptz, timestamp, date) a read only returns rows whose cursor is below
+ * <pre>
+ *   bound = least(oldest xact_start of every other open transaction, statement_timestamp() - 100 ms) - incremental.lag
+ * </pre>
+ * Why this is sound for cursors set from {@code now()} / {@code CURRENT_TIMESTAMP} (or a trigger doing so):
+ * {@code now()} is the start time of the writing transaction. A row not yet visible to our read belongs to a
+ * transaction that is still open; that transaction appears in {@code pg_stat_activity} with its
+ * {@code xact_start}, and its rows carry a cursor ≥ that start ≥ bound, so they are not passed over; they
+ * are read by a later sync once committed. Transactions starting after our read have a larger start still.
+ * The 100 ms covers the instant between a transaction taking its start time and publishing it in
+ * {@code pg_stat_activity}. {@code incremental.lag} adds room for writers whose cursor comes from another
+ * clock ({@code clock_timestamp()}, application servers). For {@code timestamp} (without time zone) cursors
+ * the bound is converted in this connection's time zone (the JVM's), which must be the writers' zone.
+ * The sync user needs to see other sessions' {@code xact_start}: superuser or the {@code pg_read_all_stats}
+ * role; without it the bound falls back to {@code now() - incremental.lag} and a warning is logged.
+ * A transaction left open for long holds the bound back (nothing is lost; the reads wait for it).
+ * Non-temporal cursors (e.g. a bigint version) have no bound: rows are read up to the last committed one.
+ *
+ * <p>Thread-safe: every call borrows its own connection from a small pool.
+ */
+final class PostgresSource implements Source {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresSource.class);
+
+    /** The time a transaction may take between choosing its start time and showing it in pg_stat_activity. */
+    static final Duration REGISTRATION_MARGIN = Duration.ofMillis(100);
+
+    private final PgConnections connections;
+    private final String defaultSchema;
+    private final Duration lag;
+    private final String slotName;
+    private final String publicationName;
+    private final ConcurrentHashMap<TableSchema, ReadPlan> plans = new ConcurrentHashMap<>();
+    private final AtomicBoolean warnedHidden = new AtomicBoolean();
+
+    PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
+        this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
+        this.defaultSchema = requireNonNull(defaultSchema, "defaultSchema is null");
+        this.lag = requireNonNull(lag, "lag is null");
+        this.slotName = requireNonNull(slotName, "slotName is null");
+        this.publicationName = requireNonNull(publicationName, "publicationName is null");
+    }
+
+    PostgresSource(PgConnectionFactory factory) {
+        this(factory, "public", Duration.ZERO, "dbsync", "dbsync");
+    }
+
+    PgConnectionFactory connectionFactory() {
+        return connections.factory();
+    }
+
+    String slotName() {
+        return slotName;
+    }
+
+    String publicationName() {
+        return publicationName;
+    }
+
+    PgName name(TableSpec spec) {
+        try {
+            return PgName.parse(spec.table(), defaultSchema);
+        } catch (IllegalArgumentException e) {
+            throw new SyncException(ErrorType.CONFIG, e.getMessage());
+        }
+    }
+
+    @Override
+    public List<String> listTables() {
+        try (PgConnections.Lease l = lease("listing tables")) {
+            try {
+                return PgCatalog.listTables(l.connection);
+            } catch (SQLException e) {
+                l.broken();
+                throw PgErrors.map(e, "listing tables of " + connections.factory().url());
+            }
+        }
+    }
+
+    @Override
+    public TableSchema describe(TableSpec spec) {
+        PgName name = name(spec);
+        try (PgConnections.Lease l = lease("describing table '" + spec.table() + "'")) {
+            try {
+                return PgCatalog.describe(l.connection, name, spec);
+            } catch (SQLException e) {
+                l.broken();
+                throw PgErrors.map(e, "describing table '" + spec.table() + "'");
+            }
+        }
+    }
+
+    @Override
+    public OptionalLong estimateRows(TableSpec spec) {
+        try (PgConnections.Lease l = lease("estimating rows of '" + spec.table() + "'")) {
+            try {
+                return PgCatalog.estimateRows(l.connection, name(spec));
+            } catch (SQLException e) {
+                l.broken();
+                return OptionalLong.empty();
+            }
+        }
+    }
+
+    @Override
+    public Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+        ReadPlan plan = plan(spec, schema);
+        StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList)
+                .append(" FROM ").append(plan.table);
+        if (after != null) {
+            checkSize(spec, after, plan.keyIdx.length, "snapshot");
+            sql.append(" WHERE (").append(plan.keyList).append(") > (");
+            for (int i = 0; i < plan.keyIdx.length; i++) {
+                sql.append(i == 0 ? "" : ", ").append(PgTypes.literal(schema.columns().get(plan.keyIdx[i]), after.get(i)));
+            }
+            sql.append(')');
+        }
+        sql.append(" ORDER BY ").append(plan.keyList).append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
+        try (PgConnections.Lease l = lease("reading table '" + spec.table() + "'")) {
+            List<ChangeEvent> events = copy(l, plan, sql.toString(), false, maxRows);
+            return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
+        }
+    }
+
+    @Override
+    public Position changesStart(TableSpec spec, TableSchema schema) {
+        ReadPlan plan = plan(spec, schema);
+        requireCursor(spec, plan);
+        try (PgConnections.Lease l = lease("finding the incremental start of '" + spec.table() + "'")) {
+            try {
+                if (plan.temporal) {
+                    return Position.of(safeBound(l.connection, plan));
+                }
+                // non-temporal cursor: everything from the current maximum on (re-reading rows at it is harmless)
+                try (PreparedStatement ps = l.connection.prepareStatement("SELECT max(" + plan.cursorExpr + ")::"
+                        + PgTypes.castType(plan.cursorColumn) + " FROM " + plan.table);
+                     ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return Position.of(scalar(rs, plan.cursorColumn));
+                }
+            } catch (SQLException e) {
+                l.broken();
+                throw PgErrors.map(e, "finding the incremental start of table '" + spec.table() + "'");
+            }
+        }
+    }
+
+    @Override
+    public Chunk readChanges(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+        ReadPlan plan = plan(spec, schema);
+        requireCursor(spec, plan);
+        Column cc = plan.cursorColumn;
+        try (PgConnections.Lease l = lease("reading changes of '" + spec.table() + "'")) {
+            Object bound;
+            try {
+                bound = plan.temporal ? safeBound(l.connection, plan) : null;
+            } catch (SQLException e) {
+                l.broken();
+                throw PgErrors.map(e, "finding the safe bound of table '" + spec.table() + "'");
+            }
+            StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList)
+                    .append(" FROM ").append(plan.table).append(" WHERE ");
+            if (after == null || after.size() == 1 && after.get(0) == null) {
+                sql.append(plan.cursorExpr).append(" IS NOT NULL");
+            } else if (after.size() == 1) {
+                sql.append(plan.cursorExpr).append(" >= ").append(PgTypes.literal(cc, after.get(0)));
+            } else {
+                checkSize(spec, after, plan.keyIdx.length + 1, "incremental");
+                sql.append('(').append(plan.cursorExpr).append(", ").append(plan.keyList).append(") > (")
+                        .append(PgTypes.literal(cc, after.get(0)));
+                for (int i = 0; i < plan.keyIdx.length; i++) {
+                    sql.append(", ").append(PgTypes.literal(schema.columns().get(plan.keyIdx[i]), after.get(i + 1)));
+                }
+                sql.append(')');
+            }
+            if (bound != null) {
+                sql.append(" AND ").append(plan.cursorExpr).append(" < ").append(PgTypes.literal(cc, bound));
+            }
+            sql.append(" ORDER BY ").append(plan.cursorExpr).append(", ").append(plan.keyList)
+                    .append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
+            List<ChangeEvent> events = copy(l, plan, sql.toString(), true, maxRows);
+            return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
+        }
+    }
+
+    /**
+     * The upper bound for temporal cursors (see the class comment), as a value of the cursor's type.
+     */
+    private Object safeBound(Connection c, ReadPlan plan) throws SQLException {
+        String sql = "SELECT (least(statement_timestamp() - ?::interval,"
+                + " (SELECT min(xact_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                + " AND backend_type = 'client backend' AND xact_start IS NOT NULL)) - ?::interval)::"
+                + PgTypes.castType(plan.cursorColumn)
+                + ", (SELECT count(*) FROM pg_stat_activity WHERE query = '<insufficient privilege>')";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            ps.setString(1, REGISTRATION_MARGIN.toMillis() + " milliseconds");
+            ps.setString(2, lag.toMillis() + " milliseconds");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                if (rs.getLong(2) > 0 && warnedHidden.compareAndSet(false, true)) {
+                    LOG.warn("the sync user cannot see the transactions of {} other session(s) in pg_stat_activity; incremental"
+                            + " reads cannot wait for their late commits. Grant the role pg_read_all_stats to the sync user,"
+                            + " or set incremental.lag above the longest write transaction", rs.getLong(2));
+                }
+                switch (plan.cursorColumn.type()) {
+                    case TIMESTAMP_TZ:
+                        return rs.getObject(1, OffsetDateTime.class).toInstant();
+                    case TIMESTAMP:
+                        return rs.getObject(1, LocalDateTime.class);
+                    case DATE:
+                        return rs.getObject(1, LocalDate.class);
+                    default:
+                        throw new IllegalStateException("not a temporal cursor: " + plan.cursorColumn);
+                }
+            }
+        }
+    }
+
+    /** Runs one binary COPY and turns its rows into events. */
+    private List<ChangeEvent> copy(PgConnections.Lease l, ReadPlan plan, String sql, boolean changes, int maxRows) {
+        List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 16_384));
+        RowDecoder row = new RowDecoder(plan);
+        CopyOut copy = null;
+        try {
+            copy = l.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
+            CopyBinaryReader reader = new CopyBinaryReader(copy);
+            while (reader.next(row)) {
+                events.add(row.event(changes));
+            }
+            copy = null;
+            return events;
+        } catch (SQLException e) {
+            l.broken();
+            throw PgErrors.map(e, "reading table '" + plan.spec.table() + "'");
+        } catch (IllegalArgumentException e) {
+            l.broken();
+            throw new SyncException(ErrorType.DATA, "reading table '" + plan.spec.table() + "', column '"
+                    + row.columnName() + "' after key " + row.lastKey(events) + ": " + e.getMessage(), e);
+        } finally {
+            if (copy != null && copy.isActive()) {
+                try {
+                    copy.cancelCopy();
+                } catch (SQLException ignored) {
+                    // the connection is dropped anyway
+                }
+            }
+        }
+    }
+
+    /** Decodes the fields of one COPY row and builds its event; reused for every row of a chunk. */
+    private static final class RowDecoder implements CopyBinaryReader.FieldDecoder {
+        private final ReadPlan plan;
+        private final int n;
+        private Object[] values;
+        private boolean deleted;
+        private int current = -1;
+
+        RowDecoder(ReadPlan plan) {
+            this.plan = plan;
+            this.n = plan.types.length;
+            this.values = new Object[n];
+        }
+
+        @Override
+        public void field(int index, byte[] buf, int off, int len) {
+            current = index;
+            if (index < n) {
+                values[index] = len < 0 ? null : PgTypes.decodeBinary(plan.types[index], buf, off, len);
+            } else {
+                deleted = len > 0 && buf[off] != 0;
+            }
+        }
+
+        ChangeEvent event(boolean changes) {
+            Object[] v = values;
+            values = new Object[n];
+            int[] ki = plan.keyIdx;
+            Object[] key = new Object[ki.length];
+            for (int i = 0; i < ki.length; i++) {
+                key[i] = v[ki[i]];
+            }
+            Object cursor = plan.cursorIdx.length == 0 ? null : cursorValue(v);
+            long version = cursor == null ? 0 : PgTypes.versionOf(cursor);
+            Position pos;
+            if (changes) {
+                Object[] p = new Object[key.length + 1];
+                p[0] = cursor;
+                System.arraycopy(key, 0, p, 1, key.length);
+                pos = Position.of(p);
+            } else {
+                pos = Position.of(key);
+            }
+            boolean del = deleted;
+            deleted = false;
+            return del ? ChangeEvent.delete(plan.spec.table(), key, v, version, pos)
+                    : ChangeEvent.upsert(plan.spec.table(), key, v, version, pos);
+        }
+
+        private Object cursorValue(Object[] v) {
+            for (int i : plan.cursorIdx) {
+                if (v[i] != null) {
+                    return v[i];
+                }
+            }
+            return null;
+        }
+
+        String columnName() {
+            return current >= 0 && current < n ? plan.schema.columns().get(current).name() : "(soft-delete flag)";
+        }
+
+        String lastKey(List<ChangeEvent> events) {
+            return events.isEmpty() ? "(start of chunk)" : events.get(events.size() - 1).keyText();
+        }
+    }
+
+    /** Everything about reading one table that does not change between chunks. */
+    private static final class ReadPlan {
+        final TableSpec spec;
+        final TableSchema schema;
+        final String table;
+        final String selectList;
+        final String keyList;
+        final int[] keyIdx;
+        final LogicalType[] types;
+        final int[] cursorIdx;
+        final String cursorExpr;
+        final Column cursorColumn;
+        final boolean temporal;
+
+        ReadPlan(PgName name, TableSpec spec, TableSchema schema) {
+            this.spec = spec;
+            this.schema = schema;
+            this.table = name.sql();
+            List<Column> cols = schema.columns();
+            types = new LogicalType[cols.size()];
+            StringBuilder sel = new StringBuilder();
+            for (int i = 0; i < cols.size(); i++) {
+                types[i] = cols.get(i).type();
+                sel.append(i == 0 ? "" : ", ").append(PgTypes.selectExpression(cols.get(i)));
+            }
+            if (spec.softDeleteColumn() != null) {
+                Column sd = schema.column(spec.softDeleteColumn());
+                String q = PgName.quote(sd.name());
+                if (sd.type() == LogicalType.BOOLEAN) {
+                    String v = spec.softDeleteValue().trim().toLowerCase(Locale.ROOT);
+                    boolean marker = v.equals("true") || v.equals("t") || v.equals("1") || v.equals("yes") || v.equals("on");
+                    sel.append(", coalesce(").append(q).append(" = ").append(marker).append(", false)");
+                } else {
+                    sel.append(", coalesce(").append(q).append("::text = ").append(PgName.literal(spec.softDeleteValue()))
+                            .append(", false)");
+                }
+            }
+            selectList = sel.toString();
+            keyIdx = schema.keyIndexes();
+            StringBuilder kl = new StringBuilder();
+            for (String k : schema.primaryKey()) {
+                kl.append(kl.length() == 0 ? "" : ", ").append(PgName.quote(k));
+            }
+            keyList = kl.toString();
+            List<String> cursor = spec.cursorColumns();
+            cursorIdx = new int[cursor.size()];
+            for (int i = 0; i < cursor.size(); i++) {
+                cursorIdx[i] = schema.indexOf(cursor.get(i));
+                if (cursorIdx[i] < 0) {
+                    throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "': configured cursor column '"
+                            + cursor.get(i) + "' does not exist; the table's columns are " + schema.columnNames());
+                }
+            }
+            if (cursor.isEmpty()) {
+                cursorExpr = null;
+                cursorColumn = null;
+                temporal = false;
+            } else {
+                StringBuilder ce = new StringBuilder();
+                for (String c : cursor) {
+                    ce.append(ce.length() == 0 ? "" : ", ").append(PgName.quote(c));
+                }
+                cursorExpr = cursor.size() == 1 ? ce.toString() : "COALESCE(" + ce + ")";
+                cursorColumn = schema.column(cursor.get(0));
+                LogicalType t = cursorColumn.type();
+                temporal = t == LogicalType.TIMESTAMP_TZ || t == LogicalType.TIMESTAMP || t == LogicalType.DATE;
+            }
+        }
+    }
+
+    private ReadPlan plan(TableSpec spec, TableSchema schema) {
+        ReadPlan p = plans.get(schema);
+        if (p == null || !p.spec.equals(spec)) {
+            p = new ReadPlan(name(spec), spec, schema);
+            plans.put(schema, p);
+        }
+        return p;
+    }
+
+    private static void requireCursor(TableSpec spec, ReadPlan plan) {
+        if (plan.cursorExpr == null) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "' has no cursor column; incremental"
+                    + " reads need one (TableSpec.withCursor(...))");
+        }
+    }
+
+    private static void checkSize(TableSpec spec, Position p, int expected, String what) {
+        if (p.size() != expected) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "': the saved " + what + " position " + p
+                    + " has " + p.size() + " values but " + expected + " are expected; the key or cursor configuration"
+                    + " changed since it was saved: clear the table's checkpoint to start over");
+        }
+    }
+
+    private PgConnections.Lease lease(String what) {
+        try {
+            return connections.borrow();
+        } catch (SQLException e) {
+            throw PgErrors.map(e, what);
+        }
+    }
+
+    @Override
+    public void close() {
+        connections.close();
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresSource[" + connections.factory().url() + "]";
+    }
+
+    /** A non-temporal cursor value from a result column of the canonical type, as the event value type. */
+    private static Object scalar(ResultSet rs, Column c) throws SQLException {
+        Object v;
+        switch (c.type()) {
+            case INT32: v = rs.getInt(1); break;
+            case INT64: v = rs.getLong(1); break;
+            case DECIMAL: v = rs.getBigDecimal(1); break;
+            case FLOAT64: v = rs.getDouble(1); break;
+            case UUID: v = rs.getObject(1, java.util.UUID.class); break;
+            case STRING: v = rs.getString(1); break;
+            default:
+                throw new SyncException(ErrorType.CONFIG, "cursor column '" + c.name() + "' has type " + c.sourceType()
+                        + ", which cannot be used as an incremental cursor");
+        }
+        return rs.wasNull() ? null : v;
+    }
+}
