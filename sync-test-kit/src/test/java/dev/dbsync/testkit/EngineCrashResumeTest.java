@@ -1,0 +1,184 @@
+package dev.dbsync.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.engine.RetryPolicy;
+import dev.dbsync.engine.SyncEngine;
+import dev.dbsync.engine.SyncReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.testkit.memory.MemorySink;
+import dev.dbsync.testkit.memory.MemorySource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The engine's guarantee: killed at any point (before or after any write, after any flush) and restarted,
+ * possibly several times and with the source changing meanwhile, the target ends equal to the source.
+ */
+class EngineCrashResumeTest {
+
+    private static final TableSchema SCHEMA = new TableSchema("orders", List.of(
+            Column.required("id", LogicalType.INT64),
+            Column.of("name", LogicalType.STRING),
+            Column.of("updated_at", LogicalType.INT64),
+            Column.of("is_deleted", LogicalType.BOOLEAN)), List.of("id"));
+
+    private long clock = 1_000;
+
+    private MemorySource source(int rows) {
+        MemorySource s = new MemorySource();
+        s.createTable(SCHEMA);
+        for (long id = 1; id <= rows; id++) {
+            // Many rows share one cursor value so batch boundaries fall inside groups of equal timestamps.
+            s.upsert("orders", id, "r" + id, clock + id / 10, false);
+        }
+        clock += rows;
+        return s;
+    }
+
+    /** Random updates, soft deletes and inserts, as an application would make while the pipeline is down. */
+    private void mutate(MemorySource s, SplittableRandom rnd, int n) {
+        for (int i = 0; i < n; i++) {
+            List<List<Object>> rows = s.rows("orders");
+            long id = ((Number) rows.get(rnd.nextInt(rows.size())).get(0)).longValue();
+            clock++;
+            switch (rnd.nextInt(3)) {
+                case 0:
+                    s.upsert("orders", id, "updated " + clock, clock, false);
+                    break;
+                case 1:
+                    s.upsert("orders", id, "deleted", clock, true);
+                    break;
+                default:
+                    long nid = 10_000 + clock;
+                    s.upsert("orders", nid, "new " + nid, clock, false);
+            }
+        }
+    }
+
+    private static List<List<Object>> live(MemorySource s) {
+        List<List<Object>> out = new ArrayList<>();
+        for (List<Object> r : s.rows("orders")) {
+            if (!Boolean.TRUE.equals(r.get(3))) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static SyncEngine engine(MemorySource source, Sink sink, CheckpointStore store, TableSync table) {
+        return SyncEngine.builder().pipeline("crash").source(source).sink(sink).checkpointStore(store).table(table)
+                .batchRows(7).queueCapacity(2).retryPolicy(RetryPolicy.none()).build();
+    }
+
+    @Test
+    void killedAtEveryPointAndRestartedTheTargetEqualsTheSource() {
+        TableSync table = TableSync.incremental(TableSpec.of("orders").withCursor("updated_at").withSoftDelete("is_deleted"));
+        SplittableRandom rnd = new SplittableRandom(42);
+        int scenarios = 0;
+        for (CrashPoint point : CrashPoint.values()) {
+            for (int n = 1; n <= 15; n++) { // 100 rows in batches of 7: 15 writes
+                MemorySource source = source(100);
+                MemorySink sink = new MemorySink();
+                CheckpointStore store = CheckpointStores.memory();
+                // First run: backfill, killed at the n-th write/flush.
+                CrashingSink crashing = new CrashingSink(sink, point, n);
+                SyncReport first = engine(source, crashing, store, table).runOnce();
+                assertTrue(crashing.crashed(), point + " " + n + ": the crash happened");
+                assertFalse(first.succeeded());
+                sink.loseUnflushed();
+                mutate(source, rnd, 15);
+                // Second run: killed again a little later, in the incremental or the resumed snapshot phase.
+                CrashingSink again = new CrashingSink(sink, CrashPoint.values()[n % 3], 2);
+                engine(source, again, store, table).runOnce();
+                sink.loseUnflushed();
+                mutate(source, rnd, 15);
+                // Third run completes.
+                SyncReport last = engine(source, sink, store, table).runOnce();
+                assertTrue(last.succeeded(), last::toText);
+                assertEquals(live(source), sink.rows("orders"), point + " " + n + ": target equals source");
+                scenarios++;
+            }
+        }
+        assertEquals(45, scenarios);
+    }
+
+    @Test
+    void aCheckpointIsOnlySavedAfterTheFlushThatCoversIt() {
+        MemorySource source = source(200);
+        MemorySink sink = new MemorySink();
+        List<String> violations = new ArrayList<>();
+        CheckpointStore inner = CheckpointStores.memory();
+        CheckpointStore checking = new CheckpointStore() {
+            @Override
+            public Optional<Checkpoint> load(String pipeline, String t) {
+                return inner.load(pipeline, t);
+            }
+
+            @Override
+            public void save(String pipeline, String t, Checkpoint cp) {
+                if (cp.phase() == Checkpoint.Phase.SNAPSHOT && cp.snapshotAfter() != null) {
+                    long upTo = ((Number) cp.snapshotAfter().get(0)).longValue();
+                    long flushed = sink.rows("orders").stream().filter(r -> ((Number) r.get(0)).longValue() <= upTo).count();
+                    if (flushed != upTo) {
+                        violations.add("checkpoint after key " + upTo + " saved with only " + flushed + " rows flushed");
+                    }
+                }
+                inner.save(pipeline, t, cp);
+            }
+
+            @Override
+            public void clear(String pipeline, String t) {
+                inner.clear(pipeline, t);
+            }
+        };
+        SyncReport r = engine(source, sink, checking, TableSync.full(TableSpec.of("orders"))).runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(200, sink.rows("orders").size());
+        assertTrue(sink.flushes() >= 200 / 7, "flushed per batch: " + sink.flushes());
+        assertEquals(List.of(), violations);
+        assertEquals(Checkpoint.Phase.DONE, inner.load("crash", "orders").orElseThrow().phase());
+    }
+
+    @Test
+    void cdcKilledMidStreamResumesWithNothingLost() {
+        MemorySource source = source(50);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync table = TableSync.cdc(TableSpec.of("orders").withSoftDelete("is_deleted"));
+        SyncEngine.Builder b = SyncEngine.builder().pipeline("cdc").source(source).checkpointStore(store).table(table)
+                .batchRows(7).retryPolicy(RetryPolicy.none()).streamIdle(java.time.Duration.ofMillis(200));
+        SyncReport first = b.sink(sink).build().runOnce();
+        assertTrue(first.succeeded(), first::toText);
+        assertEquals(live(source), sink.rows("orders"));
+        SplittableRandom rnd = new SplittableRandom(7);
+        for (int round = 1; round <= 6; round++) {
+            mutate(source, rnd, 40);
+            source.delete("orders", ((Number) source.rows("orders").get(0).get(0)).longValue());
+            CrashingSink crashing = new CrashingSink(sink, CrashPoint.values()[round % 3], 1);
+            SyncReport crashed = SyncEngine.builder().pipeline("cdc").source(source).sink(crashing).checkpointStore(store)
+                    .table(table).batchRows(7).retryPolicy(RetryPolicy.none())
+                    .streamIdle(java.time.Duration.ofMillis(200)).build().runOnce();
+            assertFalse(crashed.succeeded(), "round " + round + " crashed");
+            sink.loseUnflushed();
+            SyncReport resumed = SyncEngine.builder().pipeline("cdc").source(source).sink(sink).checkpointStore(store)
+                    .table(table).batchRows(7).retryPolicy(RetryPolicy.none())
+                    .streamIdle(java.time.Duration.ofMillis(200)).build().runOnce();
+            assertTrue(resumed.succeeded(), resumed::toText);
+            assertEquals(live(source), sink.rows("orders"), "round " + round + ": hard deletes too arrive through the feed");
+        }
+    }
+}
