@@ -69,6 +69,24 @@ final class PgConnections implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates the schema unless it exists; checking first, because {@code CREATE SCHEMA IF NOT EXISTS}
+     * needs the CREATE privilege on the database even when the schema is already there.
+     */
+    static void ensureSchema(Connection c, String schema) throws SQLException {
+        try (java.sql.PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+            ps.setString(1, schema);
+            try (java.sql.ResultSet rs = ps.executeQuery()) {
+                if (rs.next()) {
+                    return;
+                }
+            }
+        }
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE SCHEMA IF NOT EXISTS " + PgName.quote(schema));
+        }
+    }
+
     private void drain() {
         Connection c;
         while ((c = idle.poll()) != null) {

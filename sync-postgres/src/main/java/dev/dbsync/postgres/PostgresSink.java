@@ -1,0 +1,543 @@
+package dev.dbsync.postgres;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Operation;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.WriteResult;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes batches into PostgreSQL tables.
+ *
+ * <p>Per batch, in one transaction on the table's own connection: the batch's last change per key is
+ * copied with {@code COPY … FROM STDIN} into a temporary staging table ({@code ON COMMIT DELETE ROWS}),
+ * then {@code DELETE … WHERE (key) IN (staged deletes)} and
+ * {@code INSERT … SELECT staged upserts ON CONFLICT (key) DO UPDATE}; with a checkpoint table configured,
+ * the batch's checkpoint is written in the same transaction. A {@code TRUNCATE} event truncates the table
+ * inside the transaction first. Writing a batch again gives the same table, so replays are harmless.
+ *
+ * <p>{@link #open} creates a missing table from the schema (types from {@link PgTypes#ddlType}, primary key
+ * from the schema's key), adds missing columns to an existing one, and checks that an existing table has a
+ * primary key or unique index on exactly the key columns (which {@code ON CONFLICT} needs).
+ *
+ * <p>Threading: each target table has its own connection and staging table, so different tables may be
+ * written from different threads at once. Identifiers are always quoted.
+ */
+final class PostgresSink implements Sink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresSink.class);
+
+    /** Marks each staged row as an upsert ('U') or a delete ('D'); no target column may have this name. */
+    static final String OP_COLUMN = "__dbsync_op";
+    private static final String STAGE = "pg_temp.\"dbsync_stage\"";
+    private static final Pattern COPY_LINE = Pattern.compile("COPY dbsync_stage, line (\\d+)");
+
+    private final PgConnectionFactory factory;
+    private final String schemaName;
+    private final boolean autoCreate;
+    private final PgCheckpointStore checkpoints;
+    private final Map<String, TableWriter> writers = new ConcurrentHashMap<>();
+
+    /**
+     * @param schemaName      schema of target tables whose names have no schema part
+     * @param autoCreate      create missing tables and columns
+     * @param checkpointTable name of the checkpoint table kept in the target (in {@code schemaName}), or
+     *                        null for none
+     */
+    PostgresSink(PgConnectionFactory factory, String schemaName, boolean autoCreate, String checkpointTable) {
+        this.factory = requireNonNull(factory, "factory is null");
+        this.schemaName = requireNonNull(schemaName, "schemaName is null");
+        this.autoCreate = autoCreate;
+        this.checkpoints = checkpointTable == null ? null
+                : new PgCheckpointStore(factory, new PgName(schemaName, checkpointTable));
+    }
+
+    @Override
+    public Set<SinkCapability> capabilities() {
+        EnumSet<SinkCapability> caps = EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.TRANSACTIONS);
+        if (autoCreate) {
+            caps.add(SinkCapability.AUTO_CREATE);
+        }
+        if (checkpoints != null) {
+            caps.add(SinkCapability.CHECKPOINT_STORE);
+        }
+        return caps;
+    }
+
+    @Override
+    public Optional<CheckpointStore> checkpointStore() {
+        return Optional.ofNullable(checkpoints);
+    }
+
+    @Override
+    public void open(TableSchema schema) {
+        TableWriter w = writers.computeIfAbsent(schema.name(), n -> new TableWriter(target(n)));
+        synchronized (w) {
+            w.open(schema);
+        }
+    }
+
+    @Override
+    public WriteResult write(Batch batch) {
+        TableWriter w = writer(batch.schema());
+        synchronized (w) {
+            return w.write(batch);
+        }
+    }
+
+    /** Each write commits its own transaction, so everything written is already durable. */
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public void truncate(TableSchema schema) {
+        TableWriter w = writer(schema);
+        synchronized (w) {
+            w.truncate();
+        }
+    }
+
+    private TableWriter writer(TableSchema schema) {
+        TableWriter w = writers.get(schema.name());
+        if (w == null || w.schema == null || !w.schema.equals(schema)) {
+            open(schema);
+            w = writers.get(schema.name());
+        }
+        return w;
+    }
+
+    private PgName target(String name) {
+        try {
+            return PgName.parse(name, schemaName);
+        } catch (IllegalArgumentException e) {
+            throw new SyncException(ErrorType.CONFIG, "target table name: " + e.getMessage());
+        }
+    }
+
+    @Override
+    public void close() {
+        for (TableWriter w : writers.values()) {
+            synchronized (w) {
+                w.closeConnection();
+            }
+        }
+        writers.clear();
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "PostgresSink[" + factory.url() + ", schema " + schemaName + "]";
+    }
+
+    /** The state of one target table: its connection, staging table and statements. */
+    private final class TableWriter {
+        private final PgName target;
+        private TableSchema schema;
+        private Connection conn;
+        private String copySql;
+        private String upsertSql;
+        private String deleteSql;
+        private int[] keyIdx;
+        private LogicalType[] types;
+        private LogicalType[] elementTypes;
+        private final StringBuilder buf = new StringBuilder(1 << 16);
+
+        TableWriter(PgName target) {
+            this.target = target;
+        }
+
+        private String where() {
+            return "table '" + target + "'";
+        }
+
+        void open(TableSchema s) {
+            if (s.columns().stream().anyMatch(c -> c.name().equals(OP_COLUMN))) {
+                throw new SyncException(ErrorType.CONFIG, where() + ": column name " + OP_COLUMN + " is reserved by the sink");
+            }
+            try {
+                connect();
+                prepareTable(s);
+                prepareStatements(s);
+                schema = s;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                closeConnection();
+                throw PgErrors.map(e, "opening target " + where());
+            }
+        }
+
+        private void connect() throws SQLException {
+            if (conn == null || conn.isClosed()) {
+                conn = factory.open();
+                PgConnections.prepare(conn);
+                conn.setAutoCommit(false);
+            }
+        }
+
+        private void prepareTable(TableSchema s) throws SQLException {
+            Map<String, String> existing = columns();
+            if (existing.isEmpty()) {
+                if (!autoCreate) {
+                    throw new SyncException(ErrorType.CONFIG, where() + " does not exist and auto.create is off");
+                }
+                StringBuilder ddl = new StringBuilder("CREATE TABLE IF NOT EXISTS ").append(target.sql()).append(" (");
+                for (Column c : s.columns()) {
+                    ddl.append(PgName.quote(c.name())).append(' ').append(PgTypes.ddlType(c))
+                            .append(c.nullable() && !s.primaryKey().contains(c.name()) ? "" : " NOT NULL").append(", ");
+                }
+                ddl.append("PRIMARY KEY (").append(list(s.primaryKey())).append("))");
+                PgConnections.ensureSchema(conn, target.schema());
+                try (Statement st = conn.createStatement()) {
+                    st.execute(ddl.toString());
+                }
+                conn.commit();
+                LOG.info("created target table {}", target);
+                return;
+            }
+            List<Column> missing = new ArrayList<>();
+            for (Column c : s.columns()) {
+                if (!existing.containsKey(c.name())) {
+                    missing.add(c);
+                }
+            }
+            if (!missing.isEmpty()) {
+                if (!autoCreate) {
+                    List<String> names = new ArrayList<>();
+                    missing.forEach(c -> names.add(c.name()));
+                    throw new SyncException(ErrorType.CONFIG, where() + " lacks the columns " + names + " of the source;"
+                            + " add them or enable auto.create");
+                }
+                try (Statement st = conn.createStatement()) {
+                    for (Column c : missing) {
+                        st.execute("ALTER TABLE " + target.sql() + " ADD COLUMN IF NOT EXISTS " + PgName.quote(c.name())
+                                + ' ' + PgTypes.ddlType(c));
+                        LOG.info("added column {} to target table {}", c.name(), target);
+                    }
+                }
+                conn.commit();
+            }
+            if (!hasUniqueIndexOn(s.primaryKey())) {
+                throw new SyncException(ErrorType.CONFIG, where() + " has no primary key or unique index on exactly the key columns "
+                        + s.primaryKey() + "; the sink's upsert (INSERT … ON CONFLICT) needs one");
+            }
+        }
+
+        /** Column name → type of the existing target table; empty when it does not exist. */
+        private Map<String, String> columns() throws SQLException {
+            Map<String, String> out = new HashMap<>();
+            try (PreparedStatement ps = conn.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod)"
+                    + " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE n.nspname = ? AND c.relname = ? AND a.attnum > 0 AND NOT a.attisdropped")) {
+                ps.setString(1, target.schema());
+                ps.setString(2, target.table());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getString(2));
+                    }
+                }
+            }
+            conn.commit();
+            return out;
+        }
+
+        private boolean hasUniqueIndexOn(List<String> key) throws SQLException {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT array_agg(a.attname::text) FROM pg_index i"
+                    + " JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = ANY (i.indkey)"
+                    + " WHERE n.nspname = ? AND c.relname = ? AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL"
+                    + " GROUP BY i.indexrelid")) {
+                ps.setString(1, target.schema());
+                ps.setString(2, target.table());
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        Set<Object> cols = new HashSet<>(List.of((Object[]) rs.getArray(1).getArray()));
+                        if (cols.equals(new HashSet<>(key))) {
+                            conn.commit();
+                            return true;
+                        }
+                    }
+                }
+            }
+            conn.commit();
+            return false;
+        }
+
+        private void prepareStatements(TableSchema s) throws SQLException {
+            String cols = list(s.columnNames());
+            try (Statement st = conn.createStatement()) {
+                st.execute("DROP TABLE IF EXISTS " + STAGE);
+                st.execute("CREATE TEMP TABLE \"dbsync_stage\" ON COMMIT DELETE ROWS AS SELECT " + cols
+                        + ", NULL::\"char\" AS " + PgName.quote(OP_COLUMN) + " FROM " + target.sql() + " WITH NO DATA");
+            }
+            conn.commit();
+            copySql = "COPY " + STAGE + " (" + cols + ", " + PgName.quote(OP_COLUMN) + ") FROM STDIN";
+            String keys = list(s.primaryKey());
+            StringBuilder up = new StringBuilder("INSERT INTO ").append(target.sql()).append(" AS t (").append(cols)
+                    .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
+                    .append(PgName.quote(OP_COLUMN)).append(" = 'U' ON CONFLICT (").append(keys).append(") DO ");
+            List<String> nonKey = new ArrayList<>();
+            for (String c : s.columnNames()) {
+                if (!s.primaryKey().contains(c)) {
+                    nonKey.add(c);
+                }
+            }
+            if (nonKey.isEmpty()) {
+                up.append("NOTHING");
+            } else {
+                up.append("UPDATE SET ");
+                for (int i = 0; i < nonKey.size(); i++) {
+                    String q = PgName.quote(nonKey.get(i));
+                    up.append(i == 0 ? "" : ", ").append(q).append(" = EXCLUDED.").append(q);
+                }
+            }
+            upsertSql = up.toString();
+            deleteSql = "DELETE FROM " + target.sql() + " WHERE (" + keys + ") IN (SELECT " + keys + " FROM " + STAGE
+                    + " WHERE " + PgName.quote(OP_COLUMN) + " = 'D')";
+            keyIdx = s.keyIndexes();
+            types = new LogicalType[s.columns().size()];
+            elementTypes = new LogicalType[types.length];
+            for (int i = 0; i < types.length; i++) {
+                types[i] = s.columns().get(i).type();
+                elementTypes[i] = s.columns().get(i).elementType();
+            }
+        }
+
+        WriteResult write(Batch batch) {
+            List<ChangeEvent> events = batch.latestPerKey();
+            int start = 0;
+            boolean truncate = false;
+            for (int i = events.size() - 1; i >= 0; i--) {
+                if (events.get(i).operation() == Operation.TRUNCATE) {
+                    truncate = true;
+                    start = i + 1;
+                    break;
+                }
+            }
+            buf.setLength(0);
+            int upserts = 0;
+            int deletes = 0;
+            int n = types.length;
+            for (int i = start; i < events.size(); i++) {
+                ChangeEvent e = events.get(i);
+                if (e.operation() == Operation.UPSERT) {
+                    List<Object> values = e.values();
+                    if (values.size() != n) {
+                        throw new DataException(where() + ", key " + e.keyText() + ": the event has " + values.size()
+                                + " values but the table has " + n + " columns");
+                    }
+                    for (int c = 0; c < n; c++) {
+                        appendValue(c, values.get(c));
+                        buf.append('\t');
+                    }
+                    buf.append("U\n");
+                    upserts++;
+                } else if (e.operation() == Operation.DELETE) {
+                    List<Object> key = e.key();
+                    for (int c = 0; c < n; c++) {
+                        int ki = indexIn(keyIdx, c);
+                        if (ki >= 0) {
+                            appendValue(c, key.get(ki));
+                        } else {
+                            buf.append("\\N");
+                        }
+                        buf.append('\t');
+                    }
+                    buf.append("D\n");
+                    deletes++;
+                }
+            }
+            try {
+                connect();
+                if (truncate) {
+                    try (Statement st = conn.createStatement()) {
+                        st.execute("TRUNCATE " + target.sql());
+                    }
+                }
+                if (upserts + deletes > 0) {
+                    byte[] data = buf.toString().getBytes(StandardCharsets.UTF_8);
+                    CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
+                    try {
+                        in.writeToCopy(data, 0, data.length);
+                        in.endCopy();
+                    } finally {
+                        if (in.isActive()) {
+                            in.cancelCopy();
+                        }
+                    }
+                    try (Statement st = conn.createStatement()) {
+                        if (deletes > 0) {
+                            st.executeUpdate(deleteSql);
+                        }
+                        if (upserts > 0) {
+                            st.executeUpdate(upsertSql);
+                        }
+                    }
+                }
+                if (checkpoints != null && batch.checkpoint() != null) {
+                    checkpoints.writeInTransaction(conn, batch.schema().name(), batch.checkpoint());
+                }
+                conn.commit();
+            } catch (SQLException e) {
+                rollbackQuietly();
+                SyncException mapped = PgErrors.map(e, "writing " + where() + offendingKey(e, events, start));
+                if (!(mapped instanceof DataException)) {
+                    // the connection may be broken; the next write reconnects and rebuilds the staging table
+                    closeConnection();
+                    schema = null;
+                }
+                throw mapped;
+            }
+            return WriteResult.applied(batch);
+        }
+
+        /** Names the key of the staged row a COPY error points at ("COPY dbsync_stage, line N"). */
+        private String offendingKey(SQLException e, List<ChangeEvent> events, int start) {
+            Matcher m = COPY_LINE.matcher(String.valueOf(e.getMessage()));
+            if (m.find()) {
+                int line = Integer.parseInt(m.group(1));
+                int idx = start + line - 1;
+                if (idx >= start && idx < events.size()) {
+                    return ", key " + events.get(idx).keyText();
+                }
+            }
+            return "";
+        }
+
+        private void appendValue(int c, Object v) {
+            if (v == null) {
+                buf.append("\\N");
+                return;
+            }
+            StringBuilder b = buf;
+            if (v instanceof String && types[c] != LogicalType.JSON) {
+                String s = (String) v;
+                for (int i = 0, len = s.length(); i < len; i++) {
+                    appendEscaped(b, s.charAt(i));
+                }
+                return;
+            }
+            int from = b.length();
+            try {
+                PgTypes.appendText(b, types[c], elementTypes[c], v);
+            } catch (IllegalArgumentException e) {
+                throw new DataException(where() + ", column '" + schema.columns().get(c).name() + "': " + e.getMessage(), e);
+            }
+            LogicalType t = types[c];
+            if (t == LogicalType.STRING || t == LogicalType.JSON || t == LogicalType.ARRAY || t == LogicalType.BYTES) {
+                for (int i = from; i < b.length(); i++) {
+                    char ch = b.charAt(i);
+                    if (ch == '\\' || ch == '\n' || ch == '\r' || ch == '\t') {
+                        String raw = b.substring(from);
+                        b.setLength(from);
+                        for (int k = 0; k < raw.length(); k++) {
+                            appendEscaped(b, raw.charAt(k));
+                        }
+                        return;
+                    }
+                }
+            }
+        }
+
+        void truncate() {
+            try {
+                connect();
+                try (Statement st = conn.createStatement()) {
+                    st.execute("TRUNCATE " + target.sql());
+                }
+                conn.commit();
+            } catch (SQLException e) {
+                rollbackQuietly();
+                throw PgErrors.map(e, "truncating " + where());
+            }
+        }
+
+        private void rollbackQuietly() {
+            try {
+                if (conn != null && !conn.isClosed()) {
+                    conn.rollback();
+                }
+            } catch (SQLException ignored) {
+                // the connection is broken; it is replaced on the next write
+            }
+        }
+
+        void closeConnection() {
+            if (conn != null) {
+                PgConnections.closeQuietly(conn);
+                conn = null;
+            }
+        }
+    }
+
+    /** COPY text format escaping: backslash, newline, carriage return and tab are written as escapes. */
+    private static void appendEscaped(StringBuilder b, char ch) {
+        switch (ch) {
+            case '\\':
+                b.append("\\\\");
+                break;
+            case '\n':
+                b.append("\\n");
+                break;
+            case '\r':
+                b.append("\\r");
+                break;
+            case '\t':
+                b.append("\\t");
+                break;
+            default:
+                b.append(ch);
+        }
+    }
+
+    private static int indexIn(int[] a, int v) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == v) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static String list(List<String> names) {
+        StringBuilder sb = new StringBuilder();
+        for (String n : names) {
+            sb.append(sb.length() == 0 ? "" : ", ").append(PgName.quote(n));
+        }
+        return sb.toString();
+    }
+}

@@ -1,0 +1,74 @@
+package dev.dbsync.postgres;
+
+import dev.dbsync.config.Config;
+import dev.dbsync.config.ConfigDef;
+import dev.dbsync.config.ConfigType;
+import dev.dbsync.config.Validator;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.SourceFactory;
+
+/**
+ * The {@code postgres} source: snapshots and incremental reads through binary COPY, and change data capture
+ * through logical replication ({@code pgoutput}). Settings:
+ * <ul>
+ *   <li>{@code url} (required): {@code jdbc:postgresql://host:port/database}, pgjdbc URL parameters allowed;</li>
+ *   <li>{@code user}, {@code password} (secret);</li>
+ *   <li>{@code schema} (default {@code public}): schema of table names given without one;</li>
+ *   <li>{@code incremental.lag} (default {@code 0s}): extra distance the incremental safe bound keeps from
+ *       the oldest open transaction and the current time, for writers whose cursor values come from a
+ *       clock other than the transaction start ({@code clock_timestamp()}, application servers);</li>
+ *   <li>{@code slot.name}, {@code publication.name} (default {@code dbsync}): the replication slot and
+ *       publication used by change data capture, created when missing.</li>
+ * </ul>
+ */
+public final class PostgresSourceFactory implements SourceFactory {
+
+    public static final String URL = "url";
+    public static final String USER = "user";
+    public static final String PASSWORD = "password";
+    public static final String SCHEMA = "schema";
+    public static final String INCREMENTAL_LAG = "incremental.lag";
+    public static final String SLOT_NAME = "slot.name";
+    public static final String PUBLICATION_NAME = "publication.name";
+
+    private static final ConfigDef DEF = ConfigDef.builder()
+            .required(URL, ConfigType.STRING, Validator.startsWith("jdbc:postgresql:"),
+                    "JDBC URL of the source database, jdbc:postgresql://host:port/database")
+            .optional(USER, ConfigType.STRING, null, "user name (default: from the URL or the driver)")
+            .secret(PASSWORD, null, "password")
+            .optional(SCHEMA, ConfigType.STRING, "public", Validator.nonBlank(), "schema of table names given without one")
+            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "0s",
+                    "extra distance of the incremental safe bound from the oldest open transaction and the current time")
+            .optional(SLOT_NAME, ConfigType.STRING, "dbsync", Validator.matches("[a-z0-9_]{1,63}",
+                    "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data capture")
+            .optional(PUBLICATION_NAME, ConfigType.STRING, "dbsync", Validator.nonBlank(),
+                    "publication for change data capture (created for the synced tables when missing)")
+            .build();
+
+    /** Public no-argument constructor for {@link java.util.ServiceLoader}. */
+    public PostgresSourceFactory() {
+    }
+
+    @Override
+    public String name() {
+        return "postgres";
+    }
+
+    @Override
+    public String description() {
+        return "PostgreSQL source: binary-COPY snapshots, incremental reads with a late-commit safe bound, logical replication";
+    }
+
+    @Override
+    public ConfigDef configDef() {
+        return DEF;
+    }
+
+    @Override
+    public Source create(Config config) {
+        PgConnectionFactory connections = new PgConnectionFactory(config.getString(URL), config.getString(USER),
+                config.getString(PASSWORD));
+        return new PostgresSource(connections, config.getString(SCHEMA), config.getDuration(INCREMENTAL_LAG),
+                config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME));
+    }
+}
