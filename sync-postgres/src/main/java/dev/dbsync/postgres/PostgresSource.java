@@ -9,6 +9,8 @@ import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.Source;
+import dev.dbsync.spi.StreamingSource;
+import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
@@ -68,9 +70,13 @@ import org.slf4j.LoggerFactory;
  * A transaction left open for long holds the bound back (nothing is lost; the reads wait for it).
  * Non-temporal cursors (e.g. a bigint version) have no bound: rows are read up to the last committed one.
  *
+ * <h2>Change data capture</h2>
+ * {@link StreamingSource} is delegated to {@link PgReplication} (publication {@code publication.name}, slot
+ * {@code slot.name}, {@code pgoutput}).
+ *
  * <p>Thread-safe: every call borrows its own connection from a small pool.
  */
-final class PostgresSource implements Source {
+final class PostgresSource implements Source, StreamingSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSource.class);
 
@@ -84,6 +90,7 @@ final class PostgresSource implements Source {
     private final String publicationName;
     private final ConcurrentHashMap<TableSchema, ReadPlan> plans = new ConcurrentHashMap<>();
     private final AtomicBoolean warnedHidden = new AtomicBoolean();
+    private final PgReplication replication;
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
         this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
@@ -91,6 +98,8 @@ final class PostgresSource implements Source {
         this.lag = requireNonNull(lag, "lag is null");
         this.slotName = requireNonNull(slotName, "slotName is null");
         this.publicationName = requireNonNull(publicationName, "publicationName is null");
+        this.replication = new PgReplication(factory, defaultSchema, slotName, publicationName,
+                PgReplication.DEFAULT_HEARTBEAT, PgReplication.DEFAULT_MAX_BATCH);
     }
 
     PostgresSource(PgConnectionFactory factory) {
@@ -458,6 +467,16 @@ final class PostgresSource implements Source {
                     + " has " + p.size() + " values but " + expected + " are expected; the key or cursor configuration"
                     + " changed since it was saved: clear the table's checkpoint to start over");
         }
+    }
+
+    @Override
+    public Position streamStart(List<TableSpec> tables) {
+        return replication.streamStart(tables);
+    }
+
+    @Override
+    public ChangeStream openStream(List<TableSchema> tables, List<TableSpec> specs, Position from) {
+        return replication.open(tables, specs, from);
     }
 
     private PgConnections.Lease lease(String what) {
