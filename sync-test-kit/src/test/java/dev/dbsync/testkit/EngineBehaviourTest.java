@@ -1,0 +1,329 @@
+package dev.dbsync.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.engine.DeadLetterHandler;
+import dev.dbsync.engine.RetryPolicy;
+import dev.dbsync.engine.SyncEngine;
+import dev.dbsync.engine.SyncListener;
+import dev.dbsync.engine.SyncReport;
+import dev.dbsync.engine.TableReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
+import dev.dbsync.testkit.memory.MemorySink;
+import dev.dbsync.testkit.memory.MemorySource;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Reports, retries, dead letters, strategies and continuous mode of the engine. */
+class EngineBehaviourTest {
+
+    private static final TableSchema SCHEMA = new TableSchema("items", List.of(
+            Column.required("id", LogicalType.INT64),
+            Column.of("name", LogicalType.STRING),
+            Column.of("updated_at", LogicalType.INT64),
+            Column.of("is_deleted", LogicalType.BOOLEAN)), List.of("id"));
+
+    private static MemorySource source(int rows) {
+        MemorySource s = new MemorySource();
+        s.createTable(SCHEMA);
+        for (long id = 1; id <= rows; id++) {
+            s.upsert("items", id, "item " + id, 100L, false);
+        }
+        return s;
+    }
+
+    private static SyncEngine.Builder engine(MemorySource source, dev.dbsync.spi.Sink sink, CheckpointStore store) {
+        return SyncEngine.builder().pipeline("behaviour").source(source).sink(sink).checkpointStore(store).batchRows(10)
+                .retryPolicy(new RetryPolicy(4, Duration.ofMillis(1), Duration.ofMillis(5), 0.5));
+    }
+
+    private static final TableSync INCREMENTAL =
+            TableSync.incremental(TableSpec.of("items").withCursor("updated_at").withSoftDelete("is_deleted"));
+
+    @Test
+    void theReportCountsReadsUpsertsDeletesAndAnIncrementalRunReadsOnlyChanges() {
+        MemorySource source = new MemorySource();
+        source.createTable(SCHEMA);
+        for (long id = 1; id <= 95; id++) {
+            source.upsert("items", id, "item " + id, id, false);
+        }
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        SyncReport first = engine(source, sink, store).table(INCREMENTAL).build().runOnce();
+        TableReport t = first.table("items");
+        assertTrue(t.succeeded());
+        assertTrue(t.snapshot());
+        // The backfill, then the incremental catch-up from the cursor bound taken before it: the memory
+        // source's bound is inclusive, so the one row at the highest cursor value is read twice (harmless).
+        assertEquals(95 + 1, t.rowsRead(), first::toText);
+        assertEquals(96, t.upserted());
+        assertEquals(0, t.deleted());
+        assertTrue(t.rowsPerSecond() > 0);
+        source.upsert("items", 3L, "changed", 200L, false);
+        source.upsert("items", 4L, "item 4", 201L, true);
+        source.upsert("items", 96L, "new", 202L, false);
+        SyncReport second = engine(source, sink, store).table(INCREMENTAL).build().runOnce();
+        TableReport t2 = second.table("items");
+        assertFalse(t2.snapshot());
+        assertEquals(3, t2.rowsRead(), second::toText);
+        assertEquals(2, t2.upserted());
+        assertEquals(1, t2.deleted());
+        assertEquals(95, sink.rows("items").size());
+        SyncReport third = engine(source, sink, store).table(INCREMENTAL).build().runOnce();
+        assertEquals(0, third.rowsRead(), "nothing changed: " + third.toText());
+    }
+
+    @Test
+    void transientErrorsAreRetriedWithBackoffAndCounted() {
+        MemorySource source = source(30);
+        MemorySink real = new MemorySink();
+        AtomicInteger calls = new AtomicInteger();
+        dev.dbsync.spi.Sink flaky = new ForwardingSink(real) {
+            @Override
+            public WriteResult write(Batch batch) {
+                if (calls.incrementAndGet() % 3 != 0) {
+                    throw new RetriableException("connection reset");
+                }
+                return super.write(batch);
+            }
+        };
+        SyncReport r = engine(source, flaky, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(30, real.rows("items").size());
+        assertEquals(6, r.table("items").retries(), "two retries for each of three batches");
+    }
+
+    @Test
+    void retriesAreBoundedAndTheTableFailsNamingTheOperation() {
+        MemorySource source = source(5);
+        dev.dbsync.spi.Sink dead = new ForwardingSink(new MemorySink()) {
+            @Override
+            public WriteResult write(Batch batch) {
+                throw new RetriableException("connection refused");
+            }
+        };
+        SyncReport r = engine(source, dead, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
+        assertFalse(r.succeeded());
+        String error = r.table("items").error();
+        assertTrue(error.contains("items") && error.contains("after 4 attempts") && error.contains("connection refused"), error);
+    }
+
+    @Test
+    void badRecordsAreIsolatedCountedAndWrittenAsDeadLetters(@TempDir Path dir) throws Exception {
+        MemorySource source = source(100);
+        MemorySink sink = new MemorySink().rejecting(e -> {
+            long id = ((Number) e.key().get(0)).longValue();
+            return id == 13 || id == 57 || id == 58;
+        });
+        Path file = dir.resolve("dead.jsonl");
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
+                .deadLetterHandler(DeadLetterHandler.jsonl(file, 10)).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(3, r.table("items").failed());
+        assertEquals(97, r.table("items").upserted());
+        assertEquals(97, sink.rows("items").size(), "every good row of the batches with bad ones is written");
+        List<String> lines = Files.readAllLines(file);
+        assertEquals(3, lines.size());
+        JsonNode first = new ObjectMapper().readTree(lines.get(0));
+        assertEquals("items", first.get("table").asText());
+        assertEquals(13, first.get("key").get(0).asLong());
+        assertEquals("item 13", first.get("values").get(1).asText());
+        assertTrue(first.get("reason").asText().contains("key [13]"));
+    }
+
+    @Test
+    void byDefaultABadRecordFailsTheTableNamingTableAndKey() {
+        MemorySource source = source(20);
+        MemorySink sink = new MemorySink().rejecting(e -> ((Number) e.key().get(0)).longValue() == 17);
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
+        assertFalse(r.succeeded());
+        String error = r.table("items").error();
+        assertTrue(error.contains("'items'") && error.contains("[17]"), error);
+        assertEquals(1, r.table("items").failed());
+    }
+
+    @Test
+    void logAndSkipStopsAfterItsLimit() {
+        MemorySource source = source(50);
+        MemorySink sink = new MemorySink().rejecting(e -> ((Number) e.key().get(0)).longValue() % 10 == 0);
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
+                .deadLetterHandler(DeadLetterHandler.logAndSkip(3)).build().runOnce();
+        assertFalse(r.succeeded());
+        assertTrue(r.table("items").error().contains("more than 3"), r.table("items").error());
+    }
+
+    @Test
+    void aFullTableIsSnapshotEveryRunAndHardDeletesDisappear() {
+        MemorySource source = source(40);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync full = TableSync.full(TableSpec.of("items"));
+        assertTrue(engine(source, sink, store).table(full).build().runOnce().succeeded());
+        source.delete("items", 7L);
+        source.delete("items", 8L);
+        SyncReport second = engine(source, sink, store).table(full).build().runOnce();
+        assertEquals(38, second.table("items").rowsRead());
+        assertEquals(38, sink.rows("items").size(), "the truncating snapshot removed hard-deleted rows");
+    }
+
+    @Test
+    void aFullTableContinuingIncrementallySnapshotsOnce() {
+        MemorySource source = source(40);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync t = new TableSync(TableSpec.of("items").withCursor("updated_at"), dev.dbsync.engine.Strategy.FULL, "copy", true);
+        assertTrue(engine(source, sink, store).table(t).build().runOnce().succeeded());
+        source.upsert("items", 41L, "new", 300L, false);
+        SyncReport second = engine(source, sink, store).table(t).build().runOnce();
+        assertFalse(second.table("items").snapshot());
+        assertEquals(1, second.table("items").rowsRead());
+        assertEquals(41, sink.rows("copy").size());
+    }
+
+    @Test
+    void tablesRunInParallelAndListenersSeeProgress() {
+        MemorySource source = new MemorySource();
+        List<TableSync> tables = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            String name = "t" + t;
+            source.createTable(SCHEMA.withName(name));
+            for (long id = 1; id <= 55; id++) {
+                source.upsert(name, id, "x", 1L, false);
+            }
+            tables.add(TableSync.full(TableSpec.of(name)));
+        }
+        MemorySink sink = new MemorySink();
+        List<SyncListener.Progress> progress = Collections.synchronizedList(new ArrayList<>());
+        List<TableReport> finished = Collections.synchronizedList(new ArrayList<>());
+        SyncReport r = SyncEngine.builder().source(source).sink(sink).checkpointStore(CheckpointStores.memory())
+                .tables(tables).parallelism(3).batchRows(10)
+                .listener(new SyncListener() {
+                    @Override
+                    public void onProgress(Progress p) {
+                        progress.add(p);
+                    }
+
+                    @Override
+                    public void onTableFinished(String pipeline, TableReport report) {
+                        finished.add(report);
+                    }
+                }).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(4 * 55, r.rowsRead());
+        assertEquals(4, finished.size());
+        for (int t = 0; t < 4; t++) {
+            assertEquals(55, sink.rows("t" + t).size());
+        }
+        SyncListener.Progress last = progress.stream().filter(p -> p.table().equals("t0")).reduce((a, b) -> b).orElseThrow();
+        assertEquals(55, last.rowsWritten());
+        assertEquals(55, last.estimatedTotal());
+    }
+
+    @Test
+    void continuousModePollsAndStopsGracefully() throws Exception {
+        MemorySource source = source(10);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        SyncEngine engine = engine(source, sink, store).table(INCREMENTAL).pollInterval(Duration.ofMillis(50)).build();
+        engine.start();
+        assertTrue(engine.isRunning());
+        waitFor(() -> sink.rows("items").size() == 10);
+        source.upsert("items", 11L, "later", 500L, false);
+        waitFor(() -> sink.rows("items").size() == 11);
+        engine.stop(Duration.ofSeconds(10));
+        assertFalse(engine.isRunning());
+        assertEquals(dev.dbsync.spi.Checkpoint.Phase.CHANGES, store.load("behaviour", "items").orElseThrow().phase());
+        engine.close();
+        assertThrows(IllegalStateException.class, engine::runOnce);
+    }
+
+    @Test
+    void invalidEngineSettingsFailBeforeAnythingRuns() {
+        MemorySource source = source(1);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> engine(source, new MemorySink(), CheckpointStores.memory()).table(INCREMENTAL).batchRows(0).build());
+        assertTrue(e.getMessage().contains("batchRows"), e.getMessage());
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> engine(source, new MemorySink(), CheckpointStores.memory()).table(INCREMENTAL).table(INCREMENTAL).build());
+        assertTrue(twice.getMessage().contains("'items' is configured twice"), twice.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> TableSync.incremental(TableSpec.of("no_cursor")));
+    }
+
+    @Test
+    void aSourceErrorFailsOnlyThatTable() {
+        MemorySource source = source(5);
+        SyncReport r = engine(source, new MemorySink(), CheckpointStores.memory())
+                .table(TableSync.full(TableSpec.of("missing"))).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
+        assertFalse(r.succeeded());
+        assertTrue(r.table("missing").error().contains("'missing'"), r.table("missing").error());
+        assertTrue(r.table("items").succeeded());
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "condition not reached in 20 s");
+            Thread.sleep(10);
+        }
+    }
+
+    /** Passes everything to another sink; tests override single methods. */
+    static class ForwardingSink implements dev.dbsync.spi.Sink {
+        private final dev.dbsync.spi.Sink delegate;
+
+        ForwardingSink(dev.dbsync.spi.Sink delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public java.util.Set<dev.dbsync.spi.SinkCapability> capabilities() {
+            return delegate.capabilities();
+        }
+
+        @Override
+        public void open(TableSchema schema) {
+            delegate.open(schema);
+        }
+
+        @Override
+        public WriteResult write(Batch batch) {
+            return delegate.write(batch);
+        }
+
+        @Override
+        public void flush() {
+            delegate.flush();
+        }
+
+        @Override
+        public void truncate(TableSchema schema) {
+            delegate.truncate(schema);
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+}
