@@ -54,14 +54,14 @@ import org.slf4j.LoggerFactory;
  * <h2>The safe bound (late commits)</h2>
  * For temporal cursors (timestamptz, timestamp, date) a read only returns rows whose cursor is below
  * <pre>
- *   bound = least(oldest xact_start of every other open transaction, statement_timestamp() - 100 ms) - incremental.lag
+ *   bound = least(oldest xact_start of every other open transaction, statement_timestamp() - 10 ms) - incremental.lag
  * </pre>
  * Why this is sound for cursors set from {@code now()} / {@code CURRENT_TIMESTAMP} (or a trigger doing so):
  * {@code now()} is the start time of the writing transaction. A row not yet visible to our read belongs to a
  * transaction that is still open; that transaction appears in {@code pg_stat_activity} with its
  * {@code xact_start}, and its rows carry a cursor ≥ that start ≥ bound, so they are not passed over; they
  * are read by a later sync once committed. Transactions starting after our read have a larger start still.
- * The 100 ms covers the instant between a transaction taking its start time and publishing it in
+ * The 10 ms cover the microseconds between a transaction taking its start time and publishing it in
  * {@code pg_stat_activity}. {@code incremental.lag} adds room for writers whose cursor comes from another
  * clock ({@code clock_timestamp()}, application servers). For {@code timestamp} (without time zone) cursors
  * the bound is converted in this connection's time zone (the JVM's), which must be the writers' zone.
@@ -81,7 +81,7 @@ final class PostgresSource implements Source, StreamingSource {
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSource.class);
 
     /** The time a transaction may take between choosing its start time and showing it in pg_stat_activity. */
-    static final Duration REGISTRATION_MARGIN = Duration.ofMillis(100);
+    static final Duration REGISTRATION_MARGIN = Duration.ofMillis(10);
 
     private final PgConnections connections;
     private final String defaultSchema;
