@@ -1,0 +1,135 @@
+package dev.dbsync.crate;
+
+import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.engine.Connectors;
+import dev.dbsync.engine.SyncEngine;
+import dev.dbsync.engine.SyncReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.testkit.PostgresServer;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Full sync PostgreSQL → CrateDB of N rows (default 1,000,000) through the engine, beside a raw bulk insert of
+ * the same rows read from the same PostgreSQL into the same CrateDB with plain JDBC batches, printed as a ratio.
+ * Needs a CrateDB ({@code DBSYNC_IT_CRATE_URL} or Docker, see {@link CrateServer}); prints what is missing
+ * otherwise. Run: {@code mvn -pl sync-crate exec:java -Dexec.classpathScope=test
+ * -Dexec.mainClass=dev.dbsync.crate.CrateSyncBenchmark [-Dexec.args=1000000]}.
+ */
+public final class CrateSyncBenchmark {
+
+    private CrateSyncBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int rows = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        CrateServer crate;
+        try {
+            crate = CrateServer.get();
+        } catch (IllegalStateException e) {
+            System.out.println("CrateSyncBenchmark NOT RUN: " + e.getMessage());
+            return;
+        }
+        PostgresServer pg = PostgresServer.get();
+        String pgUrl = pg.createDatabase("bench");
+        try (Connection c = connect(pg, pgUrl); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE items (id BIGINT PRIMARY KEY, name TEXT NOT NULL, price NUMERIC(12,2) NOT NULL, "
+                    + "qty INT NOT NULL, updated_at TIMESTAMPTZ NOT NULL, is_deleted BOOLEAN NOT NULL)");
+            st.execute("INSERT INTO items SELECT g, 'item ' || g, (g % 1000) + 0.99, g % 100, "
+                    + "now() - (g || ' seconds')::interval, false FROM generate_series(1, " + rows + ") g");
+            st.execute("ANALYZE items");
+        }
+        String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        System.out.printf(Locale.ROOT, "PostgreSQL: %s%nCrateDB: %s%nrows: %d%n", pg.kind(), crate.kind(), rows);
+
+        // 1. raw bulk insert of the same rows: read from PostgreSQL, plain INSERT batches of 5,000
+        String rawTable = "bench_raw_" + run;
+        long t0 = System.nanoTime();
+        try (Connection src = connect(pg, pgUrl); Connection dst = crate.connect()) {
+            try (Statement st = dst.createStatement()) {
+                st.execute("CREATE TABLE doc." + rawTable + " (id BIGINT PRIMARY KEY, name TEXT, price NUMERIC(12, 2), "
+                        + "qty INTEGER, updated_at TIMESTAMP WITH TIME ZONE, is_deleted BOOLEAN) WITH (number_of_replicas = '0')");
+            }
+            src.setAutoCommit(false);
+            try (Statement read = src.createStatement()) {
+                read.setFetchSize(10_000);
+                try (ResultSet rs = read.executeQuery("SELECT id, name, price, qty, updated_at, is_deleted FROM items ORDER BY id");
+                     PreparedStatement ins = dst.prepareStatement("INSERT INTO doc." + rawTable
+                             + " (id, name, price, qty, updated_at, is_deleted) VALUES (?, ?, ?, ?, ?, ?)")) {
+                    int n = 0;
+                    while (rs.next()) {
+                        ins.setLong(1, rs.getLong(1));
+                        ins.setString(2, rs.getString(2));
+                        ins.setBigDecimal(3, rs.getBigDecimal(3));
+                        ins.setInt(4, rs.getInt(4));
+                        ins.setObject(5, rs.getObject(5, java.time.OffsetDateTime.class));
+                        ins.setBoolean(6, rs.getBoolean(6));
+                        ins.addBatch();
+                        if (++n % 5000 == 0) {
+                            ins.executeBatch();
+                        }
+                    }
+                    ins.executeBatch();
+                }
+            }
+            try (Statement st = dst.createStatement()) {
+                st.execute("REFRESH TABLE doc." + rawTable);
+            }
+        }
+        double rawSecs = (System.nanoTime() - t0) / 1e9;
+
+        // 2. the engine: full sync PostgreSQL → CrateDB
+        Map<String, Object> pgConfig = new LinkedHashMap<>();
+        pgConfig.put("url", pgUrl);
+        if (pg.username() != null) {
+            pgConfig.put("user", pg.username());
+        }
+        if (pg.password() != null) {
+            pgConfig.put("password", pg.password());
+        }
+        Connectors connectors = Connectors.load();
+        double syncSecs;
+        SyncReport report;
+        try (Source source = connectors.createSource("postgres", pgConfig);
+             Sink sink = connectors.createSink("crate", crate.config("replicas", "0"))) {
+            long t1 = System.nanoTime();
+            report = SyncEngine.builder().pipeline("bench").source(source).sink(sink)
+                    .checkpointStore(CheckpointStores.memory()).batchRows(5000)
+                    .table(TableSync.full(TableSpec.of("public.items")).withTarget("bench_sync_" + run))
+                    .build().runOnce();
+            syncSecs = (System.nanoTime() - t1) / 1e9;
+        }
+        if (!report.succeeded()) {
+            System.out.println("sync failed: " + report.toText());
+            return;
+        }
+        long synced = count(crate, "bench_sync_" + run);
+        long raw = count(crate, rawTable);
+        System.out.printf(Locale.ROOT, "raw bulk insert : %,d rows in %.1f s = %,.0f rows/s%n", raw, rawSecs, raw / rawSecs);
+        System.out.printf(Locale.ROOT, "dbsync full sync: %,d rows in %.1f s = %,.0f rows/s%n", synced, syncSecs, synced / syncSecs);
+        System.out.printf(Locale.ROOT, "ratio sync/raw  : %.2f%n", (synced / syncSecs) / (raw / rawSecs));
+    }
+
+    private static long count(CrateServer crate, String table) throws Exception {
+        try (Connection c = crate.connect(); Statement st = c.createStatement()) {
+            st.execute("REFRESH TABLE doc." + table);
+            try (ResultSet rs = st.executeQuery("SELECT count(*) FROM doc." + table)) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private static Connection connect(PostgresServer pg, String url) throws Exception {
+        return pg.username() == null ? DriverManager.getConnection(url) : DriverManager.getConnection(url, pg.username(), pg.password());
+    }
+}
