@@ -1,0 +1,427 @@
+package dev.dbsync.clickhouse;
+
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Operation;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.WriteResult;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Writes changes into ClickHouse tables of the {@code ReplacingMergeTree(_version, _is_deleted)} engine.
+ *
+ * <h2>How changes land</h2>
+ * Every change is appended as a row: an upsert with {@code _is_deleted = 0}, a delete with
+ * {@code _is_deleted = 1} carrying the key and the last known values (or, for key-only deletes, the values
+ * the table still holds for the sorting and partition columns, defaults for the rest). {@code _version} is
+ * the event's {@link ChangeEvent#version()} (cursor value in microseconds, or LSN), so replaying an older
+ * change never wins over a newer one. Queries see the current state with {@code FINAL} (or through the view
+ * {@code <table>_live} created with {@code create.view=true}); background merges and the optional cleanup
+ * {@code OPTIMIZE TABLE t FINAL CLEANUP} (setting {@code allow_experimental_replacing_merge_with_cleanup=1})
+ * drop superseded and deleted rows for good.
+ *
+ * <p>Version 0 (a source without versions, e.g. a full copy without cursor) is written as 0: among equal
+ * versions ReplacingMergeTree keeps the row inserted last, so a later write still wins, and any real
+ * version (a later incremental or CDC change) wins over such rows. Within one batch only the last change
+ * of each key is written ({@link Batch#latestPerKey()}).
+ *
+ * <h2>Batches</h2>
+ * {@link #write} serialises rows into RowBinary in memory (a value that does not fit its column is returned
+ * as a failed event naming the column); an INSERT is sent when {@code batch.rows} rows are buffered and on
+ * {@link #flush}, which the engine calls before saving a checkpoint, so a checkpoint never covers rows that
+ * are not in ClickHouse.
+ *
+ * <h2>Types</h2>
+ * STRING → String (LowCardinality(String) for {@code low.cardinality} columns), INT32 → Int32, INT64 → Int64,
+ * DECIMAL(p,s) → Decimal(p,s) (unbounded → Decimal(38,18)), FLOAT64 → Float64, BOOLEAN → Bool, BYTES → String,
+ * UUID → UUID, DATE → Date32, TIMESTAMP and TIMESTAMP_TZ → DateTime64(p,'UTC') (p = the column's fractional
+ * digits, 6 when unknown; a TIMESTAMP is stored as its UTC wall time), JSON → String with the JSON text
+ * (or the JSON type with {@code json.type=JSON}), ARRAY(T) → Array(Nullable(T)); nullable columns are
+ * Nullable(T), except arrays: ClickHouse has no Nullable(Array), so a NULL array is stored empty.
+ * A table that already exists is written with its own column types.
+ *
+ * <p>Thread-safe: each table's buffer is guarded by its own lock.
+ */
+final class ClickHouseSink implements Sink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ClickHouseSink.class);
+
+    private final ChConnection conn;
+    private final ClickHouseSettings settings;
+    private final Map<String, Target> targets = new ConcurrentHashMap<>();
+    private volatile ClickHouseCheckpointStore store;
+
+    ClickHouseSink(ClickHouseSettings settings) {
+        this.settings = settings;
+        this.conn = new ChConnection(settings);
+    }
+
+    /** One open target table: its layout, the writers of its actual columns and the pending rows. */
+    private static final class Target {
+        final TableLayout layout;
+        final RowBinary.Writer[] writers;
+        final ChType[] types;
+        final List<String> insertColumns;
+        final RowBinary.Buffer buffer = new RowBinary.Buffer();
+        int rows;
+
+        Target(TableLayout layout, ChType[] types, RowBinary.Writer[] writers) {
+            this.layout = layout;
+            this.types = types;
+            this.writers = writers;
+            this.insertColumns = layout.insertColumns();
+        }
+    }
+
+    @Override
+    public Set<SinkCapability> capabilities() {
+        return EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.AUTO_CREATE,
+                SinkCapability.VERSIONED, SinkCapability.CHECKPOINT_STORE);
+    }
+
+    @Override
+    public void open(TableSchema schema) {
+        String name = schema.name();
+        TableLayout layout = new TableLayout(schema, settings);
+        String what = "table '" + name + "'";
+        conn.execute(layout.createTable(), what);
+        if (settings.createView) {
+            conn.execute(layout.createView(), "view '" + layout.liveViewName() + "'");
+        }
+        Map<String, ChType> actual = columnTypes(conn, settings.database, name);
+        List<Column> cols = schema.columns();
+        ChType[] types = new ChType[cols.size() + 2];
+        RowBinary.Writer[] writers = new RowBinary.Writer[cols.size() + 2];
+        for (int i = 0; i < cols.size(); i++) {
+            Column c = cols.get(i);
+            ChType t = actual.get(c.name());
+            if (t == null) {
+                throw new SyncException(ErrorType.CONFIG, "table '" + name + "' in ClickHouse has no column '" + c.name()
+                        + "'; add it (ALTER TABLE … ADD COLUMN) or drop the table so the sink creates it");
+            }
+            try {
+                types[i] = t;
+                writers[i] = RowBinary.writer(t, c.type(), c.elementType());
+            } catch (IllegalArgumentException e) {
+                throw new SyncException(ErrorType.CONFIG, "table '" + name + "', column '" + c.name() + "': " + e.getMessage());
+            }
+        }
+        for (String internal : List.of(TableLayout.VERSION, TableLayout.IS_DELETED)) {
+            if (!actual.containsKey(internal)) {
+                throw new SyncException(ErrorType.CONFIG, "table '" + name + "' in ClickHouse has no column '" + internal
+                        + "'; it was not created by this sink (expected ReplacingMergeTree(_version, _is_deleted))");
+            }
+        }
+        types[cols.size()] = actual.get(TableLayout.VERSION);
+        types[cols.size() + 1] = actual.get(TableLayout.IS_DELETED);
+        writers[cols.size()] = RowBinary.writer(types[cols.size()], LogicalType.INT64, null);
+        writers[cols.size() + 1] = RowBinary.writer(types[cols.size() + 1], LogicalType.INT32, null);
+        Target previous = targets.put(name, new Target(layout, types, writers));
+        if (previous != null && previous.rows > 0) {
+            synchronized (previous) {
+                insert(previous);
+            }
+        }
+    }
+
+    /** The columns of a ClickHouse table and their types, in order. */
+    static Map<String, ChType> columnTypes(ChConnection conn, String database, String table) {
+        String sql = "SELECT name, type FROM system.columns WHERE database = " + Sql.literal(database)
+                + " AND table = " + Sql.literal(table) + " ORDER BY position";
+        Map<String, String> raw = conn.query(sql, Map.of(), "table '" + table + "'", in -> {
+            Map<String, String> m = new LinkedHashMap<>();
+            skipHeader(in);
+            while (in.hasMore()) {
+                m.put(in.string(), in.string());
+            }
+            return m;
+        });
+        Map<String, ChType> out = new LinkedHashMap<>();
+        raw.forEach((n, t) -> {
+            try {
+                out.put(n, ChType.parse(t));
+            } catch (IllegalArgumentException e) {
+                out.put(n, null);
+            }
+        });
+        return out;
+    }
+
+    /** Skips the names-and-types header of a RowBinaryWithNamesAndTypes body, returning the column count. */
+    static int skipHeader(RowBinary.Input in) throws java.io.IOException {
+        if (!in.hasMore()) {
+            return 0;
+        }
+        int n = (int) in.varint();
+        for (int i = 0; i < 2 * n; i++) {
+            in.string();
+        }
+        return n;
+    }
+
+    private Target target(TableSchema schema) {
+        Target t = targets.get(schema.name());
+        if (t == null) {
+            open(schema);
+            t = targets.get(schema.name());
+        }
+        return t;
+    }
+
+    @Override
+    public WriteResult write(Batch batch) {
+        Target t = target(batch.schema());
+        List<ChangeEvent> events = batch.latestPerKey();
+        int upserted = 0;
+        int deleted = 0;
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
+        synchronized (t) {
+            String name = batch.schema().name();
+            List<ChangeEvent> keyOnlyDeletes = new ArrayList<>();
+            for (ChangeEvent e : events) {
+                if (e.operation() == Operation.TRUNCATE) {
+                    t.buffer.clear();
+                    t.rows = 0;
+                    truncate(batch.schema());
+                    continue;
+                }
+                boolean delete = e.operation() == Operation.DELETE;
+                if (delete && e.values().isEmpty()) {
+                    if (t.layout.needsRowForDelete) {
+                        keyOnlyDeletes.add(e);
+                        continue;
+                    }
+                }
+                String problem = append(t, e, delete ? rowForDelete(t, e) : e.values(), delete);
+                if (problem != null) {
+                    failed.add(new WriteResult.FailedEvent(e, "table '" + name + "', key " + e.keyText() + ": " + problem, null));
+                } else if (delete) {
+                    deleted++;
+                } else {
+                    upserted++;
+                }
+            }
+            if (!keyOnlyDeletes.isEmpty()) {
+                // the sorting key or partition uses non-key columns: the deleting row must carry their stored values,
+                // so rows still buffered go first to be found
+                insert(t);
+                Map<List<Object>, List<Object>> stored = storedRows(t, keyOnlyDeletes);
+                for (ChangeEvent e : keyOnlyDeletes) {
+                    List<Object> row = stored.get(normalizedKey(t, e.key()));
+                    if (row == null) {
+                        deleted++; // nothing stored under this key: nothing to delete
+                        continue;
+                    }
+                    String problem = append(t, e, row, true);
+                    if (problem != null) {
+                        failed.add(new WriteResult.FailedEvent(e, "table '" + name + "', key " + e.keyText() + ": " + problem, null));
+                    } else {
+                        deleted++;
+                    }
+                }
+            }
+            if (t.rows >= settings.batchRows) {
+                insert(t);
+            }
+        }
+        return new WriteResult(upserted, deleted, failed);
+    }
+
+    /** Serialises one row; on a bad value takes the partial row back and returns what was wrong. */
+    private static String append(Target t, ChangeEvent e, List<Object> values, boolean delete) {
+        RowBinary.Buffer b = t.buffer;
+        long mark = b.mark();
+        int n = t.layout.schema.columns().size();
+        if (values.size() != n) {
+            return "has " + values.size() + " values for " + n + " columns";
+        }
+        int i = 0;
+        try {
+            for (; i < n; i++) {
+                t.writers[i].write(b, values.get(i));
+            }
+            b.i64(e.version());
+            b.u8(delete ? 1 : 0);
+        } catch (RuntimeException ex) {
+            b.reset(mark);
+            String col = t.layout.schema.columns().get(i).name();
+            return "column '" + col + "' (" + t.types[i] + "): " + ex.getMessage();
+        }
+        t.rows++;
+        return null;
+    }
+
+    /** The values a deleting row carries: the last known row, or the key with defaults elsewhere. */
+    private static List<Object> rowForDelete(Target t, ChangeEvent e) {
+        if (!e.values().isEmpty()) {
+            return e.values();
+        }
+        List<Column> cols = t.layout.schema.columns();
+        Object[] row = new Object[cols.size()];
+        for (int i = 0; i < row.length; i++) {
+            row[i] = t.types[i].nullable ? null : zero(cols.get(i), t.types[i]);
+        }
+        int[] k = t.layout.schema.keyIndexes();
+        for (int i = 0; i < k.length; i++) {
+            row[k[i]] = e.key().get(i);
+        }
+        return Arrays.asList(row);
+    }
+
+    private static Object zero(Column c, ChType t) {
+        switch (c.type()) {
+            case STRING: return "";
+            case INT32: return 0;
+            case INT64: return 0L;
+            case DECIMAL: return BigDecimal.ZERO;
+            case FLOAT64: return 0.0;
+            case BOOLEAN: return false;
+            case BYTES: return new byte[0];
+            case UUID: return new UUID(0, 0);
+            case DATE: return LocalDate.ofEpochDay(0);
+            case TIMESTAMP: return LocalDateTime.of(1970, 1, 1, 0, 0);
+            case TIMESTAMP_TZ: return Instant.EPOCH;
+            case JSON: return Map.of();
+            case ARRAY: return List.of();
+            default: return null;
+        }
+    }
+
+    /** Keys compare after a round trip through ClickHouse: numbers as their decimal text. */
+    private static List<Object> normalizedKey(Target t, List<Object> key) {
+        List<Object> out = new ArrayList<>(key.size());
+        for (Object v : key) {
+            out.add(v instanceof Number ? new BigDecimal(v.toString()).stripTrailingZeros().toPlainString()
+                    : v instanceof byte[] ? Arrays.toString((byte[]) v) : v);
+        }
+        return out;
+    }
+
+    /** The stored live rows of the given keys, read with FINAL. */
+    private Map<List<Object>, List<Object>> storedRows(Target t, List<ChangeEvent> deletes) {
+        TableSchema s = t.layout.schema;
+        int[] k = s.keyIndexes();
+        StringBuilder in = new StringBuilder();
+        for (ChangeEvent e : deletes) {
+            in.append(in.length() == 0 ? "" : ", ").append('(');
+            for (int i = 0; i < k.length; i++) {
+                in.append(i == 0 ? "" : ", ").append(Sql.value(t.types[k[i]], e.key().get(i)));
+            }
+            in.append(')');
+        }
+        String keyTuple = "(" + Sql.ids(s.primaryKey()) + ")";
+        String sql = "SELECT " + Sql.ids(s.columnNames()) + " FROM " + t.layout.qualifiedName() + " FINAL WHERE "
+                + keyTuple + " IN (" + in + ") AND " + Sql.id(TableLayout.IS_DELETED) + " = 0";
+        RowBinary.Reader[] readers = new RowBinary.Reader[s.columns().size()];
+        for (int i = 0; i < readers.length; i++) {
+            readers[i] = RowBinary.reader(t.types[i], s.columns().get(i).type());
+        }
+        return conn.query(sql, Map.of(), "table '" + s.name() + "'", body -> {
+            Map<List<Object>, List<Object>> out = new HashMap<>();
+            skipHeader(body);
+            while (body.hasMore()) {
+                Object[] row = new Object[readers.length];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = readers[i].read(body);
+                }
+                List<Object> key = new ArrayList<>();
+                for (int i : k) {
+                    key.add(row[i]);
+                }
+                out.put(normalizedKey(t, key), Arrays.asList(row));
+            }
+            return out;
+        });
+    }
+
+    /** Sends the buffered rows of one table as one INSERT. Caller holds the target's lock. */
+    private void insert(Target t) {
+        if (t.rows == 0) {
+            return;
+        }
+        String name = t.layout.schema.name();
+        long started = System.nanoTime();
+        int rows = t.rows;
+        conn.insert(t.layout.qualifiedName(), t.insertColumns, new com.clickhouse.client.api.DataStreamWriter() {
+            @Override
+            public void onOutput(java.io.OutputStream out) throws java.io.IOException {
+                t.buffer.writeTo(out);
+                out.close();
+            }
+
+            @Override
+            public void onRetry() {
+                // the buffer is written again as it is
+            }
+        }, "table '" + name + "'");
+        t.buffer.clear();
+        t.rows = 0;
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("table '{}': inserted {} rows in {} ms", name, rows, (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    @Override
+    public void flush() {
+        for (Target t : targets.values()) {
+            synchronized (t) {
+                insert(t);
+            }
+        }
+    }
+
+    @Override
+    public void truncate(TableSchema schema) {
+        TableLayout layout = new TableLayout(schema, settings);
+        Target t = targets.get(schema.name());
+        if (t != null) {
+            synchronized (t) {
+                t.buffer.clear();
+                t.rows = 0;
+            }
+        }
+        conn.execute(layout.truncate(), "table '" + schema.name() + "'");
+    }
+
+    @Override
+    public Optional<CheckpointStore> checkpointStore() {
+        ClickHouseCheckpointStore s = store;
+        if (s == null) {
+            synchronized (this) {
+                if (store == null) {
+                    store = new ClickHouseCheckpointStore(conn, settings.checkpointTable, false);
+                }
+                s = store;
+            }
+        }
+        return Optional.of(s);
+    }
+
+    @Override
+    public void close() {
+        conn.close();
+    }
+}

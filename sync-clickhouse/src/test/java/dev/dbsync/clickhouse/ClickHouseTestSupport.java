@@ -1,0 +1,87 @@
+package dev.dbsync.clickhouse;
+
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.testkit.ClickHouseServer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Settings and read-back helpers for tests against the test kit's ClickHouse server. */
+final class ClickHouseTestSupport {
+
+    private ClickHouseTestSupport() {
+    }
+
+    static ClickHouseServer server() {
+        return ClickHouseServer.get();
+    }
+
+    /** Connection settings of the test server plus {@code extra} (key, value, key, value …). */
+    static Map<String, Object> config(Object... extra) {
+        ClickHouseServer s = server();
+        Map<String, Object> m = new HashMap<>();
+        m.put(ClickHouseSettings.URL, s.httpUrl());
+        m.put(ClickHouseSettings.USER, s.username());
+        m.put(ClickHouseSettings.PASSWORD, s.password());
+        m.put(ClickHouseSettings.DATABASE, s.database());
+        for (int i = 0; i < extra.length; i += 2) {
+            m.put((String) extra[i], extra[i + 1]);
+        }
+        return m;
+    }
+
+    static ClickHouseSettings sinkSettings(Object... extra) {
+        return ClickHouseSettings.of(ClickHouseSettings.SINK.parse(config(extra)));
+    }
+
+    static ClickHouseSink sink(Object... extra) {
+        return new ClickHouseSink(sinkSettings(extra));
+    }
+
+    static ChConnection connection() {
+        return new ChConnection(sinkSettings());
+    }
+
+    /** Live rows (FINAL, deleted ones excluded) of a table the sink wrote, values in the schema's Java types. */
+    static List<Map<String, Object>> liveRows(ChConnection conn, TableSchema target, String extraWhere) {
+        Map<String, ChType> types = ClickHouseSink.columnTypes(conn, conn.settings().database, target.name());
+        List<Column> cols = target.columns();
+        RowBinary.Reader[] readers = new RowBinary.Reader[cols.size()];
+        for (int i = 0; i < readers.length; i++) {
+            readers[i] = RowBinary.reader(types.get(cols.get(i).name()), cols.get(i).type());
+        }
+        String sql = "SELECT " + Sql.ids(target.columnNames()) + " FROM " + Sql.table(conn.settings().database, target.name())
+                + " FINAL WHERE _is_deleted = 0" + (extraWhere == null ? "" : " AND " + extraWhere);
+        return conn.query(sql, Map.of(), "test read", in -> {
+            ClickHouseSink.skipHeader(in);
+            List<Map<String, Object>> out = new ArrayList<>();
+            while (in.hasMore()) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                for (int i = 0; i < readers.length; i++) {
+                    row.put(cols.get(i).name(), readers[i].read(in));
+                }
+                out.add(row);
+            }
+            return out;
+        });
+    }
+
+    /** One number from a query such as {@code SELECT count() …}. */
+    static long scalar(ChConnection conn, String sql) {
+        return conn.query("SELECT toInt64((" + sql + "))", Map.of(), "test scalar", in -> {
+            ClickHouseSink.skipHeader(in);
+            return in.le(8);
+        });
+    }
+
+    /** One string from a query. */
+    static String text(ChConnection conn, String sql) {
+        return conn.query("SELECT toString((" + sql + "))", Map.of(), "test text", in -> {
+            ClickHouseSink.skipHeader(in);
+            return in.hasMore() ? in.string() : null;
+        });
+    }
+}
