@@ -168,7 +168,4 @@ public final class ClickHouseSettings {
         return "ClickHouseSettings{url=" + url + ", user=" + user + ", database=" + database + "}";
     }
 
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
-    }
 }
