@@ -132,6 +132,9 @@ final class PgChangeStream implements ChangeStream {
     private long skipEvents;
     private long lastCommitEnd;
 
+    /** A message read after a full poll, handled first by the next one. */
+    private Message carried;
+    private long carriedLsn;
     private long[] lastEmitted;
     private long[] lastAcknowledged;
     private long flushedLsn;
@@ -194,8 +197,29 @@ final class PgChangeStream implements ChangeStream {
         long lingerUntil = -1;
         long park = 50_000;
         try {
-            while (out.size() < maxBatch && bytes < MAX_POLL_BYTES) {
+            if (carried != null) {
+                Message m = carried;
+                carried = null;
+                handle(m, carriedLsn, out);
+            }
+            while (true) {
+                boolean full = out.size() >= maxBatch || bytes >= MAX_POLL_BYTES;
                 ByteBuffer buf = stream.readPending();
+                if (full) {
+                    // one message more: a Commit right behind the last event lets that event carry the
+                    // transaction's end position; anything else waits for the next poll
+                    if (buf != null) {
+                        long lsn = stream.getLastReceiveLSN().asLong();
+                        Message m = decode(buf, lsn);
+                        if (m instanceof Commit) {
+                            handle(m, lsn, out);
+                        } else {
+                            carried = m;
+                            carriedLsn = lsn;
+                        }
+                    }
+                    break;
+                }
                 if (buf == null) {
                     if (stream.isClosed()) {
                         throw new RetriableException("replication slot '" + slot + "': the server ended the stream");
@@ -222,14 +246,7 @@ final class PgChangeStream implements ChangeStream {
                 park = 50_000;
                 bytes += buf.remaining();
                 long lsn = stream.getLastReceiveLSN().asLong();
-                Message m;
-                try {
-                    m = PgoutputDecoder.decode(buf);
-                } catch (IllegalArgumentException e) {
-                    throw new SyncException(ErrorType.INTERNAL, "replication slot '" + slot + "': cannot decode the"
-                            + " message at LSN " + LogSequenceNumber.valueOf(lsn) + ": " + e.getMessage(), e);
-                }
-                handle(m, lsn, out);
+                handle(decode(buf, lsn), lsn, out);
             }
         } catch (SQLException e) {
             throw new RetriableException("replication slot '" + slot + "': connection lost: " + e.getMessage(), e);
@@ -259,6 +276,15 @@ final class PgChangeStream implements ChangeStream {
         }
         lastEmitted = last.pos;
         return events;
+    }
+
+    private Message decode(ByteBuffer buf, long lsn) {
+        try {
+            return PgoutputDecoder.decode(buf);
+        } catch (IllegalArgumentException e) {
+            throw new SyncException(ErrorType.INTERNAL, "replication slot '" + slot + "': cannot decode the"
+                    + " message at LSN " + LogSequenceNumber.valueOf(lsn) + ": " + e.getMessage(), e);
+        }
     }
 
     private void handle(Message m, long lsn, List<Out> out) {
