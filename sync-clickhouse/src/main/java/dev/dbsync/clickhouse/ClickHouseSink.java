@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * the event's {@link ChangeEvent#version()} (cursor value in microseconds, or LSN), so replaying an older
  * change never wins over a newer one. Queries see the current state with {@code FINAL} (or through the view
  * {@code <table>_live} created with {@code create.view=true}); background merges and the optional cleanup
- * {@code OPTIMIZE TABLE t FINAL CLEANUP} (setting {@code allow_experimental_replacing_merge_with_cleanup=1})
- * drop superseded and deleted rows for good.
+ * {@code OPTIMIZE TABLE t FINAL CLEANUP} drop superseded and deleted rows for good; the cleanup needs the table
+ * setting {@code ALTER TABLE t MODIFY SETTING allow_experimental_replacing_merge_with_cleanup = 1} once. Run it
+ * only when no pipeline replays older changes of the table: once a deleting row is gone, a replayed older upsert of
+ * that key would be visible again.
  *
  * <p>Version 0 (a source without versions, e.g. a full copy without cursor) is written as 0: among equal
  * versions ReplacingMergeTree keeps the row inserted last, so a later write still wins, and any real

@@ -69,19 +69,31 @@ final class ClickHouseTestSupport {
         });
     }
 
-    /** One number from a query such as {@code SELECT count() …}. */
-    static long scalar(ChConnection conn, String sql) {
-        return conn.query("SELECT toInt64((" + sql + "))", Map.of(), "test scalar", in -> {
-            ClickHouseSink.skipHeader(in);
-            return in.le(8);
+    /** The first value of the first row of a query, read with the type the server reports. */
+    static Object first(ChConnection conn, String sql) {
+        return conn.query(sql, Map.of(), "test query", in -> {
+            if (!in.hasMore()) {
+                return null;
+            }
+            int n = (int) in.varint();
+            for (int i = 0; i < n; i++) {
+                in.string();
+            }
+            ChType type = ChType.parse(in.string());
+            for (int i = 1; i < n; i++) {
+                in.string();
+            }
+            return in.hasMore() ? RowBinary.reader(type, type.logical()).read(in) : null;
         });
     }
 
-    /** One string from a query. */
+    /** One number from a query such as {@code SELECT count() …}. */
+    static long scalar(ChConnection conn, String sql) {
+        return ((Number) first(conn, sql)).longValue();
+    }
+
+    /** One value from a query, as text. */
     static String text(ChConnection conn, String sql) {
-        return conn.query("SELECT toString((" + sql + "))", Map.of(), "test text", in -> {
-            ClickHouseSink.skipHeader(in);
-            return in.hasMore() ? in.string() : null;
-        });
+        return String.valueOf(first(conn, sql));
     }
 }
