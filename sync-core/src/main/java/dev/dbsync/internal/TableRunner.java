@@ -144,9 +144,9 @@ public final class TableRunner {
             long rows = base;
 
             @Override
-            public Chunk next() {
+            public Chunk next(int maxRows) {
                 Position a = after;
-                Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(spec, schema, a, ctx.batchRows()));
+                Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(spec, schema, a, maxRows));
                 after = c.next() == null ? after : c.next();
                 return c;
             }
@@ -169,9 +169,9 @@ public final class TableRunner {
             Position after = from.changesFrom();
 
             @Override
-            public Chunk next() {
+            public Chunk next(int maxRows) {
                 Position a = after;
-                Chunk c = retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, ctx.batchRows()));
+                Chunk c = retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, maxRows));
                 after = c.next() == null ? after : c.next();
                 return c;
             }
@@ -189,7 +189,7 @@ public final class TableRunner {
     }
 
     private interface Reader {
-        Chunk next();
+        Chunk next(int maxRows);
 
         Checkpoint checkpointAfter(ChangeEvent last, int count);
 
@@ -204,9 +204,13 @@ public final class TableRunner {
         BlockingQueue<Item> queue = new ArrayBlockingQueue<>(ctx.queueCapacity());
         Thread readerThread = new Thread(() -> {
             try {
+                // Reads are bounded by bytes too: the first read is small, later ones are sized from the
+                // observed event size so one chunk stays near the batch byte limit, however wide the rows.
+                int maxRows = Math.min(ctx.batchRows(), FIRST_READ_ROWS);
                 while (!ctx.stopRequested().get()) {
-                    Chunk chunk = reader.next();
+                    Chunk chunk = reader.next(maxRows);
                     rowsReadByReader(chunk.events().size());
+                    maxRows = nextReadSize(chunk.events(), maxRows);
                     for (List<ChangeEvent> b : split(chunk.events())) {
                         queue.put(new Item(b, reader.checkpointAfter(b.get(b.size() - 1), b.size()), false, null));
                     }
@@ -269,6 +273,26 @@ public final class TableRunner {
             }
         }
         return finished ? saved : null;
+    }
+
+    /** Rows asked of the source by the first read of a table in a run. */
+    static final int FIRST_READ_ROWS = 128;
+
+    /** The next read size: about {@code batchBytes} worth of events of the size just seen, within bounds. */
+    int nextReadSize(List<ChangeEvent> events, int current) {
+        if (events.isEmpty()) {
+            return current;
+        }
+        long bytes = 0;
+        int step = Math.max(1, events.size() / 64);
+        int sampled = 0;
+        for (int i = 0; i < events.size(); i += step) {
+            bytes += events.get(i).estimatedSize();
+            sampled++;
+        }
+        long perEvent = Math.max(1, bytes / sampled);
+        long fit = ctx.batchBytes() / perEvent;
+        return (int) Math.max(1, Math.min(ctx.batchRows(), fit));
     }
 
     private synchronized void rowsReadByReader(int n) {

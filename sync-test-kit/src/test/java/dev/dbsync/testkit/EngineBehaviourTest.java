@@ -259,6 +259,40 @@ class EngineBehaviourTest {
     }
 
     @Test
+    void readsAndBatchesAreBoundedByBytesForWideRows() {
+        String wide = "x".repeat(100_000);
+        List<Integer> asked = Collections.synchronizedList(new ArrayList<>());
+        MemorySource source = new MemorySource() {
+            @Override
+            public dev.dbsync.spi.Chunk readSnapshot(TableSpec spec, TableSchema schema, dev.dbsync.spi.Position after, int maxRows) {
+                asked.add(maxRows);
+                return super.readSnapshot(spec, schema, after, maxRows);
+            }
+        };
+        source.createTable(SCHEMA);
+        for (long id = 1; id <= 300; id++) {
+            source.upsert("items", id, wide, 1L, false);
+        }
+        List<Integer> batchSizes = Collections.synchronizedList(new ArrayList<>());
+        MemorySink sink = new MemorySink() {
+            @Override
+            public synchronized WriteResult write(Batch batch) {
+                batchSizes.add(batch.events().size());
+                return super.write(batch);
+            }
+        };
+        long batchBytes = 2L << 20;
+        SyncReport r = SyncEngine.builder().source(source).sink(sink).checkpointStore(CheckpointStores.memory())
+                .table(TableSync.full(TableSpec.of("items"))).batchRows(10_000).batchBytes(batchBytes).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(300, sink.rows("items").size());
+        long rowBytes = 2L * wide.length();
+        int fit = (int) (batchBytes / rowBytes) + 1;
+        assertTrue(asked.subList(1, asked.size()).stream().allMatch(n -> n <= fit), "reads after the first fit the byte bound: " + asked);
+        assertTrue(batchSizes.stream().allMatch(n -> n <= fit), "batches fit the byte bound: " + batchSizes);
+    }
+
+    @Test
     void invalidEngineSettingsFailBeforeAnythingRuns() {
         MemorySource source = source(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
