@@ -20,6 +20,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -46,6 +47,9 @@ import org.slf4j.LoggerFactory;
  * {@code INSERT … SELECT staged upserts ON CONFLICT (key) DO UPDATE}; with a checkpoint table configured,
  * the batch's checkpoint is written in the same transaction. A {@code TRUNCATE} event truncates the table
  * inside the transaction first. Writing a batch again gives the same table, so replays are harmless.
+ * Batches of only upserts are first copied straight into the target under a savepoint (the common case
+ * of a snapshot into an empty table runs at raw COPY speed); a conflicting key falls back to the staged
+ * upsert (see {@code tryDirect}).
  *
  * <p>{@link #open} creates a missing table from the schema (types from {@link PgTypes#ddlType}, primary key
  * from the schema's key), adds missing columns to an existing one, and checks that an existing table has a
@@ -61,7 +65,10 @@ final class PostgresSink implements Sink {
     /** Marks each staged row as an upsert ('U') or a delete ('D'); no target column may have this name. */
     static final String OP_COLUMN = "__dbsync_op";
     private static final String STAGE = "pg_temp.\"dbsync_stage\"";
-    private static final Pattern COPY_LINE = Pattern.compile("COPY dbsync_stage, line (\\d+)");
+    private static final Pattern COPY_LINE = Pattern.compile("COPY \"?[^,]*\"?, line (\\d+)");
+    /** Smallest all-upsert batch for which the direct COPY is tried. */
+    private static final int DIRECT_MIN_ROWS = 1000;
+    private static final int DIRECT_PAUSE_BATCHES = 16;
 
     private final PgConnectionFactory factory;
     private final String schemaName;
@@ -170,12 +177,16 @@ final class PostgresSink implements Sink {
         private TableSchema schema;
         private Connection conn;
         private String copySql;
+        private String directCopySql;
+        /** Batches left before the direct COPY is tried again after it met an existing key. */
+        private int directPause;
         private String upsertSql;
         private String deleteSql;
         private int[] keyIdx;
         private LogicalType[] types;
         private LogicalType[] elementTypes;
         private final StringBuilder buf = new StringBuilder(1 << 16);
+        private final StringBuilder direct = new StringBuilder(1 << 16);
 
         TableWriter(PgName target) {
             this.target = target;
@@ -306,6 +317,7 @@ final class PostgresSink implements Sink {
             }
             conn.commit();
             copySql = "COPY " + STAGE + " (" + cols + ", " + PgName.quote(OP_COLUMN) + ") FROM STDIN";
+            directCopySql = "COPY " + target.sql() + " (" + cols + ") FROM STDIN";
             String keys = list(s.primaryKey());
             StringBuilder up = new StringBuilder("INSERT INTO ").append(target.sql()).append(" AS t (").append(cols)
                     .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
@@ -388,17 +400,8 @@ final class PostgresSink implements Sink {
                         st.execute("TRUNCATE " + target.sql());
                     }
                 }
-                if (upserts + deletes > 0) {
-                    byte[] data = buf.toString().getBytes(StandardCharsets.UTF_8);
-                    CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
-                    try {
-                        in.writeToCopy(data, 0, data.length);
-                        in.endCopy();
-                    } finally {
-                        if (in.isActive()) {
-                            in.cancelCopy();
-                        }
-                    }
+                if (upserts + deletes > 0 && !(deletes == 0 && upserts >= DIRECT_MIN_ROWS && tryDirect())) {
+                    copy(copySql, buf);
                     try (Statement st = conn.createStatement()) {
                         if (deletes > 0) {
                             st.executeUpdate(deleteSql);
@@ -423,6 +426,60 @@ final class PostgresSink implements Sink {
                 throw mapped;
             }
             return WriteResult.applied(batch);
+        }
+
+        /**
+         * The fast path for batches of inserts (a snapshot into an empty or truncated table): COPY straight
+         * into the target inside a savepoint. Each key occurs once in the batch, so if no row conflicts the
+         * result equals the upsert; if one does (a replay, or updates), the savepoint is rolled back and the
+         * staged upsert runs instead, and the fast path pauses for a while so update-heavy tables do not pay
+         * for it on every batch. The staging rows end in the op column, which is cut off here.
+         */
+        private boolean tryDirect() throws SQLException {
+            if (directPause > 0) {
+                directPause--;
+                return false;
+            }
+            Savepoint sp = conn.setSavepoint();
+            try {
+                copy(directCopySql, withoutOpColumn());
+                conn.releaseSavepoint(sp);
+                return true;
+            } catch (SQLException e) {
+                if (!"23505".equals(e.getSQLState())) {
+                    throw e;
+                }
+                conn.rollback(sp);
+                directPause = DIRECT_PAUSE_BATCHES;
+                return false;
+            }
+        }
+
+        /** The staged text without the trailing op column ("\tU" before each newline). */
+        private StringBuilder withoutOpColumn() {
+            StringBuilder out = direct;
+            out.setLength(0);
+            int from = 0;
+            for (int i = 0, len = buf.length(); i < len; i++) {
+                if (buf.charAt(i) == '\n') {
+                    out.append(buf, from, i - 2).append('\n');
+                    from = i + 1;
+                }
+            }
+            return out;
+        }
+
+        private void copy(String sql, StringBuilder text) throws SQLException {
+            byte[] data = text.toString().getBytes(StandardCharsets.UTF_8);
+            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+            try {
+                in.writeToCopy(data, 0, data.length);
+                in.endCopy();
+            } finally {
+                if (in.isActive()) {
+                    in.cancelCopy();
+                }
+            }
         }
 
         /** Names the key of the staged row a COPY error points at ("COPY dbsync_stage, line N"). */

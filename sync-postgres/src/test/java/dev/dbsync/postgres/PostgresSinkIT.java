@@ -1,0 +1,110 @@
+package dev.dbsync.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.TableSchema;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Sink behaviour beyond the contract: the direct-COPY fast path and its fallback, hostile names, errors. */
+class PostgresSinkIT {
+
+    private static final PgTestDb DB = PgTestDb.create("sinkit");
+
+    private static TableSchema schema(String name) {
+        return new TableSchema(name, List.of(Column.required("id", LogicalType.INT64), Column.of("v", LogicalType.STRING)),
+                List.of("id"));
+    }
+
+    private static List<ChangeEvent> rows(String table, int n, String value) {
+        List<ChangeEvent> out = new ArrayList<>();
+        for (long i = 1; i <= n; i++) {
+            out.add(ChangeEvent.upsert(table, new Object[] {i}, new Object[] {i, value + i}, 0, Position.of(i)));
+        }
+        return out;
+    }
+
+    @Test
+    void largeInsertBatchesReplayedOrUpdatedFallBackToTheUpsert() {
+        TableSchema s = schema("bulk");
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
+            sink.open(s);
+            sink.write(new Batch(s, rows("bulk", 5000, "a"), null));
+            sink.write(new Batch(s, rows("bulk", 5000, "a"), null));
+            assertEquals(5000, DB.count("SELECT count(*) FROM bulk"));
+            sink.write(new Batch(s, rows("bulk", 6000, "b"), null));
+            assertEquals(6000, DB.count("SELECT count(*) FROM bulk WHERE v LIKE 'b%'"));
+            List<Map<String, Object>> r = DB.rows(s, "public.bulk");
+            assertEquals("b4321", r.get(4320).get("v"));
+        }
+    }
+
+    @Test
+    void hostileNamesAreQuotedEverywhere() {
+        String table = "x\"; DROP TABLE victim; --";
+        DB.exec("CREATE TABLE IF NOT EXISTS victim (id int)");
+        TableSchema s = new TableSchema(table, List.of(Column.required("id\"); --", LogicalType.INT64),
+                Column.of("Größe \"q\"", LogicalType.STRING)), List.of("id\"); --"));
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
+            sink.open(s);
+            sink.write(new Batch(s, List.of(
+                    ChangeEvent.upsert(table, new Object[] {1L}, new Object[] {1L, "tab\there\nnew line \\ back"}, 0, Position.of(1L)),
+                    ChangeEvent.upsert(table, new Object[] {2L}, new Object[] {2L, "two"}, 0, Position.of(2L))), null));
+            sink.write(new Batch(s, List.of(ChangeEvent.delete(table, new Object[] {2L}, null, 0, Position.of(2L))), null));
+            List<Map<String, Object>> rows = DB.rows(s, new PgName("public", table).sql());
+            assertEquals(1, rows.size());
+            assertEquals("tab\there\nnew line \\ back", rows.get(0).get("Größe \"q\""));
+        }
+        assertEquals(0, DB.count("SELECT count(*) FROM victim"), "the victim table still exists");
+    }
+
+    @Test
+    void badValuesAreDataErrorsNamingTableAndKey() {
+        TableSchema s = new TableSchema("typed", List.of(Column.required("id", LogicalType.INT64),
+                Column.of("n", LogicalType.INT32)), List.of("id"));
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
+            sink.open(s);
+            DataException e = assertThrows(DataException.class, () -> sink.write(new Batch(s, List.of(
+                    ChangeEvent.upsert("typed", new Object[] {1L}, new Object[] {1L, 5}, 0, Position.of(1L)),
+                    ChangeEvent.upsert("typed", new Object[] {7L}, new Object[] {7L, "not a number"}, 0, Position.of(7L))), null)));
+            assertTrue(e.getMessage().contains("public.typed") && e.getMessage().contains("[7]"), e.getMessage());
+            assertEquals(0, DB.count("SELECT count(*) FROM typed"), "the failed batch left nothing behind");
+        }
+    }
+
+    @Test
+    void checkpointsAreWrittenInTheBatchTransaction() {
+        TableSchema s = schema("withcp");
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint")) {
+            var store = sink.checkpointStore().orElseThrow();
+            sink.open(s);
+            Checkpoint c1 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(1L), null, 1);
+            sink.write(new Batch(s, rows("withcp", 1, "a"), c1.encode()));
+            store.save("p", "public.src", c1);
+            // the engine has not saved c2 yet (a crash right after the commit): the store already has it
+            Checkpoint c2 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(2L), null, 2);
+            sink.write(new Batch(s, rows("withcp", 2, "a"), c2.encode()));
+            assertEquals(c2, store.load("p", "public.src").orElseThrow());
+        }
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint")) {
+            var store = sink.checkpointStore().orElseThrow();
+            Checkpoint c2 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(2L), null, 2);
+            assertEquals(c2, store.load("p", "public.src").orElseThrow(), "a new sink loads what the transaction wrote");
+            sink.open(s);
+            Checkpoint c3 = new Checkpoint(Checkpoint.Phase.CHANGES, null, Position.of(3L), 0);
+            sink.write(new Batch(s, rows("withcp", 3, "b"), c3.encode()));
+            assertEquals(c3, store.load("p", "public.src").orElseThrow(), "the association survives a restart");
+        }
+    }
+}
