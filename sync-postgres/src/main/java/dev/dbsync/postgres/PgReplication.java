@@ -82,17 +82,17 @@ final class PgReplication {
         this.publicationName = requireNonNull(publicationName, "publicationName is null");
         this.heartbeat = requireNonNull(heartbeat, "heartbeat is null");
         if (!SLOT_NAME.matcher(slotName).matches()) {
-            throw new ConfigException("slot", "replication slot name '" + slotName
+            throw new ConfigException("slot.name", "replication slot name '" + slotName
                     + "' must be 1 to 63 lower-case letters, digits or underscores");
         }
         if (publicationName.isBlank()) {
-            throw new ConfigException("publication", "publication name is blank");
+            throw new ConfigException("publication.name", "publication name is blank");
         }
         if (heartbeat.isNegative() || heartbeat.isZero()) {
-            throw new ConfigException("heartbeat", "heartbeat interval must be positive, got " + heartbeat);
+            throw new ConfigException("slot.heartbeat", "heartbeat interval must be positive, got " + heartbeat);
         }
         if (maxBatch < 1) {
-            throw new ConfigException("max batch", "most events per poll must be at least 1, got " + maxBatch);
+            throw new ConfigException("slot.max.batch", "most events per poll must be at least 1, got " + maxBatch);
         }
         this.maxBatch = maxBatch;
     }
