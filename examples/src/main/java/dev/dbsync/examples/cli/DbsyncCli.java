@@ -33,6 +33,8 @@ public final class DbsyncCli implements Callable<Integer> {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
+        // the test kit's fixtures ask Testcontainers for Docker first; its absence is expected, not an error
+        System.setProperty("org.slf4j.simpleLogger.log.org.testcontainers", "off");
         System.setProperty("java.awt.headless", "true");
         System.exit(run(args));
     }

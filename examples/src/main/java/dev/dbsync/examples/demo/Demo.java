@@ -311,9 +311,11 @@ public final class Demo {
         return table.substring(table.lastIndexOf('.') + 1);
     }
 
+    private final long started = System.nanoTime();
+
     private void step(String title) {
         out.println();
-        out.println("== " + title);
+        out.printf(Locale.ROOT, "== [%5.1f s] %s%n", (System.nanoTime() - started) / 1e9, title);
         out.flush();
     }
 
