@@ -53,7 +53,8 @@ import org.slf4j.LoggerFactory;
  * values when the table has REPLICA IDENTITY FULL); a TRUNCATE is a TRUNCATE of every synced table it names.
  * A row whose soft-delete column holds the configured marking value is a DELETE. Every event's version is
  * the LSN of its change record: it grows with every change of a key, because changes of one row are
- * serialized by the row lock.
+ * serialized by the row lock. A TRUNCATE always begins a poll's result, because the engine empties a target
+ * before it writes the rows of a poll.
  *
  * <h2>Positions</h2>
  * A position is a triple of longs {@code (lsn, message, event)}:
@@ -246,7 +247,15 @@ final class PgChangeStream implements ChangeStream {
                 park = 50_000;
                 bytes += buf.remaining();
                 long lsn = stream.getLastReceiveLSN().asLong();
-                handle(decode(buf, lsn), lsn, out);
+                Message m = decode(buf, lsn);
+                if (m instanceof Truncate && !out.isEmpty()) {
+                    // a TRUNCATE starts the next poll: the engine empties a target before writing a poll's
+                    // rows, so rows polled before the TRUNCATE must be written first
+                    carried = m;
+                    carriedLsn = lsn;
+                    break;
+                }
+                handle(m, lsn, out);
             }
         } catch (SQLException e) {
             throw new RetriableException("replication slot '" + slot + "': connection lost: " + e.getMessage(), e);
