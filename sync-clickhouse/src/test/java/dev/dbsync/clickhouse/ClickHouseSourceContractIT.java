@@ -70,7 +70,7 @@ class ClickHouseSourceContractIT extends SourceContractTest {
             }
             events.add(ChangeEvent.upsert(table, key, row.toArray(), version, Position.of(key)));
         }
-        writer().write(new Batch(s, events, null));
+        writer().write(new Batch(s, events));
         writer().flush();
     }
 

@@ -210,7 +210,7 @@ class PostgresToClickHouseIT {
             for (long id = 1; id <= 10; id++) {
                 ups.add(ChangeEvent.upsert(target, new Object[] {id}, new Object[] {id, t0.plusSeconds(id * 600), "n" + id}, 100 + id, Position.of(id)));
             }
-            sink.write(new Batch(s, ups, null));
+            sink.write(new Batch(s, ups));
             sink.flush();
             // a CDC-style delete with the key only (the sink finds created_at, part of the sorting key and partition)
             // and a soft delete carrying the row; an older replayed upsert of a deleted key must not bring it back
@@ -218,10 +218,10 @@ class PostgresToClickHouseIT {
                     ChangeEvent.delete(target, new Object[] {2L}, null, 500, Position.of(2L)),
                     ChangeEvent.delete(target, new Object[] {7L}, new Object[] {7L, t0.plusSeconds(4200), "n7"}, 500, Position.of(7L)),
                     ChangeEvent.delete(target, new Object[] {404L}, null, 500, Position.of(404L)));
-            assertEquals(3, sink.write(new Batch(s, dels, null)).deleted());
+            assertEquals(3, sink.write(new Batch(s, dels)).deleted());
             sink.flush();
             sink.write(new Batch(s, List.of(ChangeEvent.upsert(target, new Object[] {2L}, new Object[] {2L, t0.plusSeconds(1200), "stale"}, 102,
-                    Position.of(2L))), null));
+                    Position.of(2L)))));
             sink.flush();
         }
         String q = Sql.table(ch.settings().database, target);
