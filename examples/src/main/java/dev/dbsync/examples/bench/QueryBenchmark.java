@@ -188,8 +188,8 @@ public final class QueryBenchmark {
             }
             series.put(d, medians);
         }
-        Charts.bars(outDir.resolve("bench-queries.png"), "Median query time (ms, log scale; lower is better)", "ms",
-                categories, series, true);
+        Charts.bars(outDir.resolve("bench-queries.png"), "Median query time (ms; lower is better)", "ms",
+                categories, series, false);
         out.println("Report: " + outDir.resolve("bench-queries.md").toAbsolutePath());
         out.println("Chart:  " + outDir.resolve("bench-queries.png").toAbsolutePath());
         out.flush();

@@ -57,8 +57,8 @@ class DemoIT {
                 String name = Demo.shortName(v.table());
                 assertTrue(v.equal(), t.target().name() + ": " + v);
                 assertEquals(v.sourceRows(), v.targetRows(), name);
-                assertEquals(r.changes().get(name).expectedUpserted(), t.changedRowsFound().get(name), name);
-                assertEquals(0, t.deletedRowsFound().get(name), name);
+                assertEquals(r.changes().get(name).expectedUpserted(), (long) t.changedRowsFound().get(name), name);
+                assertEquals(0, (int) t.deletedRowsFound().get(name), name);
             }
         }
         Demo.TableChanges orders = r.changes().get("orders");
@@ -76,14 +76,15 @@ class DemoIT {
                     rs.next();
                     assertEquals(expected, rs.getLong(1), t.tableName());
                 }
-                assertEquals(expected, r.sourceRows().get(t.tableName()), t.tableName());
+                assertEquals(expected, (long) r.sourceRows().get(t.tableName()), t.tableName());
             }
         }
 
         // the Markdown report and the chart
         String md = Files.readString(r.markdown());
         assertTrue(md.contains("# dbsync demo report") && md.contains("Every target equals the source"), md);
-        assertTrue(md.contains("| orders | 50 | 100 | 25 | 125 | 25 |"), md);
+        assertTrue(md.contains("| orders | 50 | 100 | 25 | " + orders.expectedUpserted() + " | 25 |"), md);
+        assertTrue(orders.expectedUpserted() > 100 && orders.expectedUpserted() <= 150, orders.toString());
         assertTrue(md.contains("## PostgreSQL → PostgreSQL"), md);
         assertTrue(md.contains("![inserted, updated, deleted and failed rows per table](demo-chart.png)"), md);
         BufferedImage png = ImageIO.read(r.chart().toFile());
