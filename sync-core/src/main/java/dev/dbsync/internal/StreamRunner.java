@@ -158,11 +158,6 @@ public final class StreamRunner implements AutoCloseable {
             TableSchema target = targets.get(en.getKey());
             long[] c = counts.computeIfAbsent(en.getKey(), k -> new long[4]);
             c[0] += en.getValue().size();
-            for (ChangeEvent e : en.getValue()) {
-                if (e.operation() == Operation.TRUNCATE) {
-                    ctx.sink().truncate(target);
-                }
-            }
             write(en.getKey(), target, en.getValue(), c);
         }
         retrier.run("flush", () -> ctx.sink().flush());
@@ -171,15 +166,20 @@ public final class StreamRunner implements AutoCloseable {
         stream.acknowledge(position);
     }
 
+    /** Writes in order; a TRUNCATE empties the target between the changes before it and those after it. */
     private void write(String table, TableSchema target, List<ChangeEvent> events, long[] c) {
-        List<ChangeEvent> data = new ArrayList<>(events.size());
-        for (ChangeEvent e : events) {
-            if (e.operation() != Operation.TRUNCATE) {
-                data.add(e);
+        int start = 0;
+        for (int i = 0; i <= events.size(); i++) {
+            boolean truncate = i < events.size() && events.get(i).operation() == Operation.TRUNCATE;
+            if (i == events.size() || truncate) {
+                for (int from = start; from < i; from += ctx.batchRows()) {
+                    writeIsolating(table, target, events.subList(from, Math.min(i, from + ctx.batchRows())), c);
+                }
+                if (truncate) {
+                    retrier.run("truncate '" + target.name() + "'", () -> ctx.sink().truncate(target));
+                }
+                start = i + 1;
             }
-        }
-        for (int from = 0; from < data.size(); from += ctx.batchRows()) {
-            writeIsolating(table, target, data.subList(from, Math.min(data.size(), from + ctx.batchRows())), c);
         }
     }
 
@@ -187,7 +187,7 @@ public final class StreamRunner implements AutoCloseable {
         WriteResult r;
         try {
             r = retrier.call("write " + events.size() + " events to '" + target.name() + "'",
-                    () -> ctx.sink().write(new Batch(target, events, null)));
+                    () -> ctx.sink().write(new Batch(target, events)));
         } catch (DataException e) {
             if (events.size() == 1) {
                 c[3]++;

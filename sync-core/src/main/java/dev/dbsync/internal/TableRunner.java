@@ -322,7 +322,8 @@ public final class TableRunner {
     private void write(List<ChangeEvent> events, String checkpoint) {
         WriteResult r;
         try {
-            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(new Batch(target, events, checkpoint)));
+            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(checkpoint == null ? new Batch(target, events)
+                    : new Batch(target, events, checkpoint, ctx.pipeline(), table.id())));
         } catch (DataException e) {
             if (events.size() == 1) {
                 deadLetter(events.get(0), e.getMessage(), e);

@@ -16,12 +16,23 @@ import java.util.Map;
  * @param checkpoint the checkpoint the engine saves once this batch is flushed, in the text form of
  *                   {@link Checkpoint#encode()}; a sink that keeps checkpoints in the target may write it
  *                   in the same transaction as the data. May be null (e.g. when isolating a bad record).
+ * @param pipeline   the pipeline the checkpoint belongs to; null when {@code checkpoint} is null
+ * @param table      the source table (the {@link CheckpointStore} key) the checkpoint belongs to; null when
+ *                   {@code checkpoint} is null
  */
-public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpoint) {
+public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpoint, String pipeline, String table) {
 
     public Batch {
         requireNonNull(schema, "schema is null");
         events = List.copyOf(requireNonNull(events, "events is null"));
+        if (checkpoint != null && (pipeline == null || table == null)) {
+            throw new IllegalArgumentException("a batch with a checkpoint names its pipeline and table");
+        }
+    }
+
+    /** A batch without a checkpoint to write along. */
+    public Batch(TableSchema schema, List<ChangeEvent> events) {
+        this(schema, events, null, null, null);
     }
 
     /**

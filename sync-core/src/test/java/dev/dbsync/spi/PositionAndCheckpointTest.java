@@ -54,10 +54,10 @@ class PositionAndCheckpointTest {
         ChangeEvent b1 = ChangeEvent.upsert("t", new Object[] {2L}, new Object[] {2L, "b1"}, 2, Position.of(2L));
         ChangeEvent a2 = ChangeEvent.delete("t", new Object[] {1L}, null, 3, Position.of(3L));
         ChangeEvent c1 = ChangeEvent.upsert("t", new Object[] {3L}, new Object[] {3L, "c1"}, 4, Position.of(4L));
-        assertEquals(List.of(b1, a2, c1), new Batch(s, List.of(a1, b1, a2, c1), null).latestPerKey());
+        assertEquals(List.of(b1, a2, c1), new Batch(s, List.of(a1, b1, a2, c1)).latestPerKey());
         ChangeEvent trunc = ChangeEvent.truncate("t", 5, Position.of(5L));
         ChangeEvent d1 = ChangeEvent.upsert("t", new Object[] {4L}, new Object[] {4L, "d1"}, 6, Position.of(6L));
-        assertEquals(List.of(trunc, d1), new Batch(s, List.of(a1, b1, trunc, d1), null).latestPerKey());
+        assertEquals(List.of(trunc, d1), new Batch(s, List.of(a1, b1, trunc, d1)).latestPerKey());
     }
 
     @Test

@@ -412,7 +412,7 @@ final class PostgresSink implements Sink {
                     }
                 }
                 if (checkpoints != null && batch.checkpoint() != null) {
-                    checkpoints.writeInTransaction(conn, batch.schema().name(), batch.checkpoint());
+                    checkpoints.writeInTransaction(conn, batch.pipeline(), batch.table(), batch.checkpoint());
                 }
                 conn.commit();
             } catch (SQLException e) {

@@ -40,10 +40,10 @@ class PostgresSinkIT {
         TableSchema s = schema("bulk");
         try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
             sink.open(s);
-            sink.write(new Batch(s, rows("bulk", 5000, "a"), null));
-            sink.write(new Batch(s, rows("bulk", 5000, "a"), null));
+            sink.write(new Batch(s, rows("bulk", 5000, "a")));
+            sink.write(new Batch(s, rows("bulk", 5000, "a")));
             assertEquals(5000, DB.count("SELECT count(*) FROM bulk"));
-            sink.write(new Batch(s, rows("bulk", 6000, "b"), null));
+            sink.write(new Batch(s, rows("bulk", 6000, "b")));
             assertEquals(6000, DB.count("SELECT count(*) FROM bulk WHERE v LIKE 'b%'"));
             List<Map<String, Object>> r = DB.rows(s, "public.bulk");
             assertEquals("b4321", r.get(4320).get("v"));
@@ -60,8 +60,8 @@ class PostgresSinkIT {
             sink.open(s);
             sink.write(new Batch(s, List.of(
                     ChangeEvent.upsert(table, new Object[] {1L}, new Object[] {1L, "tab\there\nnew line \\ back"}, 0, Position.of(1L)),
-                    ChangeEvent.upsert(table, new Object[] {2L}, new Object[] {2L, "two"}, 0, Position.of(2L))), null));
-            sink.write(new Batch(s, List.of(ChangeEvent.delete(table, new Object[] {2L}, null, 0, Position.of(2L))), null));
+                    ChangeEvent.upsert(table, new Object[] {2L}, new Object[] {2L, "two"}, 0, Position.of(2L)))));
+            sink.write(new Batch(s, List.of(ChangeEvent.delete(table, new Object[] {2L}, null, 0, Position.of(2L)))));
             List<Map<String, Object>> rows = DB.rows(s, new PgName("public", table).sql());
             assertEquals(1, rows.size());
             assertEquals("tab\there\nnew line \\ back", rows.get(0).get("Größe \"q\""));
@@ -77,7 +77,7 @@ class PostgresSinkIT {
             sink.open(s);
             DataException e = assertThrows(DataException.class, () -> sink.write(new Batch(s, List.of(
                     ChangeEvent.upsert("typed", new Object[] {1L}, new Object[] {1L, 5}, 0, Position.of(1L)),
-                    ChangeEvent.upsert("typed", new Object[] {7L}, new Object[] {7L, "not a number"}, 0, Position.of(7L))), null)));
+                    ChangeEvent.upsert("typed", new Object[] {7L}, new Object[] {7L, "not a number"}, 0, Position.of(7L))))));
             assertTrue(e.getMessage().contains("public.typed") && e.getMessage().contains("[7]"), e.getMessage());
             assertEquals(0, DB.count("SELECT count(*) FROM typed"), "the failed batch left nothing behind");
         }
@@ -90,11 +90,11 @@ class PostgresSinkIT {
             var store = sink.checkpointStore().orElseThrow();
             sink.open(s);
             Checkpoint c1 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(1L), null, 1);
-            sink.write(new Batch(s, rows("withcp", 1, "a"), c1.encode()));
-            store.save("p", "public.src", c1);
+            sink.write(new Batch(s, rows("withcp", 1, "a"), c1.encode(), "p", "public.src"));
+            assertEquals(c1, store.load("p", "public.src").orElseThrow(), "written with the data, before the engine saves");
             // the engine has not saved c2 yet (a crash right after the commit): the store already has it
             Checkpoint c2 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(2L), null, 2);
-            sink.write(new Batch(s, rows("withcp", 2, "a"), c2.encode()));
+            sink.write(new Batch(s, rows("withcp", 2, "a"), c2.encode(), "p", "public.src"));
             assertEquals(c2, store.load("p", "public.src").orElseThrow());
         }
         try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint")) {
@@ -103,8 +103,8 @@ class PostgresSinkIT {
             assertEquals(c2, store.load("p", "public.src").orElseThrow(), "a new sink loads what the transaction wrote");
             sink.open(s);
             Checkpoint c3 = new Checkpoint(Checkpoint.Phase.CHANGES, null, Position.of(3L), 0);
-            sink.write(new Batch(s, rows("withcp", 3, "b"), c3.encode()));
-            assertEquals(c3, store.load("p", "public.src").orElseThrow(), "the association survives a restart");
+            sink.write(new Batch(s, rows("withcp", 3, "b"), c3.encode(), "p", "public.src"));
+            assertEquals(c3, store.load("p", "public.src").orElseThrow(), "written with the data after a restart");
         }
     }
 }

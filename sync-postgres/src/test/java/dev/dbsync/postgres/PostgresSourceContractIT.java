@@ -50,7 +50,7 @@ class PostgresSourceContractIT extends SourceContractTest {
         }
         try (PostgresSink sink = new PostgresSink(DB.factory(), "public", false, null)) {
             sink.open(target);
-            sink.write(new Batch(target, events, null));
+            sink.write(new Batch(target, events));
         }
     }
 

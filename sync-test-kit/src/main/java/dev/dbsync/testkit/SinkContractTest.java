@@ -111,7 +111,7 @@ public abstract class SinkContractTest {
     }
 
     private static WriteResult write(Sink sink, TableSchema s, List<ChangeEvent> events) {
-        WriteResult r = sink.write(new Batch(s, events, null));
+        WriteResult r = sink.write(new Batch(s, events));
         sink.flush();
         return r;
     }

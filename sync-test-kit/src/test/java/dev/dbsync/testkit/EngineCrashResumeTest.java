@@ -181,4 +181,21 @@ class EngineCrashResumeTest {
             assertEquals(live(source), sink.rows("orders"), "round " + round + ": hard deletes too arrive through the feed");
         }
     }
+
+    @Test
+    void aTruncateInTheFeedAppliesBetweenTheChangesAroundIt() {
+        MemorySource source = source(5);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync table = TableSync.cdc(TableSpec.of("orders"));
+        java.util.function.Supplier<SyncEngine> engine = () -> SyncEngine.builder().pipeline("trunc").source(source).sink(sink)
+                .checkpointStore(store).table(table).streamIdle(java.time.Duration.ofMillis(200)).build();
+        assertTrue(engine.get().runOnce().succeeded());
+        source.upsert("orders", 100L, "before", 1L, false);
+        source.truncate("orders");
+        source.upsert("orders", 200L, "after", 2L, false);
+        SyncReport r = engine.get().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(List.of(List.of(200L, "after", 2L, false)), sink.rows("orders"));
+    }
 }

@@ -58,6 +58,13 @@ public class MemorySource implements Source, StreamingSource {
         log.add(ChangeEvent.delete(table, key.clone(), null, seq, Position.of(seq)));
     }
 
+    /** Removes every row (the change feed reports a TRUNCATE). */
+    public synchronized void truncate(String table) {
+        tables.get(table).clear();
+        long seq = log.size() + 1L;
+        log.add(ChangeEvent.truncate(table, seq, Position.of(seq)));
+    }
+
     /** The rows of a table in key order, as value lists. */
     public synchronized List<List<Object>> rows(String table) {
         List<List<Object>> out = new ArrayList<>();
