@@ -58,6 +58,8 @@ public final class PipelineConfig {
             .optional("batch.rows", ConfigType.INT, "10000", Validator.range(1, 10_000_000), "most events per batch and per source read")
             .optional("batch.bytes", ConfigType.SIZE, "32MB", Validator.atLeast(1024), "most estimated bytes per batch")
             .optional("queue.capacity", ConfigType.INT, "4", Validator.range(1, 1000), "batches read ahead of the writer, per table")
+            .optional("flush.rows", ConfigType.LONG, "0", Validator.atLeast(0),
+                    "rows written between sink flushes and checkpoints; 0 = after every batch")
             .optional("parallelism", ConfigType.INT, "1", Validator.range(1, 256), "tables synced at the same time")
             .optional("poll.interval", ConfigType.DURATION, "10s", "continuous mode: time between incremental polls")
             .optional("stream.idle", ConfigType.DURATION, "2s", "run once with CDC tables: stop after the feed was idle this long")
@@ -401,6 +403,7 @@ public final class PipelineConfig {
                 .batchRows(engine.getInt("batch.rows"))
                 .batchBytes(engine.getSize("batch.bytes"))
                 .queueCapacity(engine.getInt("queue.capacity"))
+                .flushRows(engine.getLong("flush.rows"))
                 .parallelism(engine.getInt("parallelism"))
                 .pollInterval(engine.getDuration("poll.interval"))
                 .streamIdle(engine.getDuration("stream.idle"))

@@ -59,6 +59,7 @@ public final class SyncEngine implements AutoCloseable {
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
         this.ctx = new EngineContext(b.pipeline, b.source, b.sink, b.store, b.batchRows, b.batchBytes, b.queueCapacity,
+                b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, stop);
         this.tables = List.copyOf(b.tables);
         this.parallelism = b.parallelism;
@@ -284,6 +285,7 @@ public final class SyncEngine implements AutoCloseable {
         private int batchRows = 10_000;
         private long batchBytes = 32L << 20;
         private int queueCapacity = 4;
+        private long flushRows;
         private int parallelism = 1;
         private RetryPolicy retryPolicy = RetryPolicy.defaults();
         private DeadLetterHandler deadLetters = DeadLetterHandler.failFast();
@@ -343,6 +345,16 @@ public final class SyncEngine implements AutoCloseable {
         /** Batches read ahead of the writer per table. Default 4. */
         public Builder queueCapacity(int batches) {
             this.queueCapacity = batches;
+            return this;
+        }
+
+        /**
+         * Rows written between sink flushes (and checkpoints). Default 0: flush after every batch. A larger
+         * value lets a buffering sink (e.g. ClickHouse) send fewer, larger inserts while batches, and so
+         * memory, stay small; after a crash, at most this many rows are written again.
+         */
+        public Builder flushRows(long rows) {
+            this.flushRows = rows;
             return this;
         }
 
@@ -420,6 +432,7 @@ public final class SyncEngine implements AutoCloseable {
             check(batchRows >= 1, "batchRows must be at least 1, got " + batchRows);
             check(batchBytes >= 1024, "batchBytes must be at least 1024, got " + batchBytes);
             check(queueCapacity >= 1, "queueCapacity must be at least 1, got " + queueCapacity);
+            check(flushRows >= 0, "flushRows must not be negative, got " + flushRows);
             check(parallelism >= 1, "parallelism must be at least 1, got " + parallelism);
             check(!pollInterval.isNegative() && !pollInterval.isZero(), "pollInterval must be positive");
             return new SyncEngine(this);

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Everything the engine's runners share within one engine. */
 public record EngineContext(String pipeline, Source source, Sink sink, CheckpointStore store, int batchRows,
-                            long batchBytes, int queueCapacity, RetryPolicy retryPolicy,
+                            long batchBytes, int queueCapacity, long flushRows, RetryPolicy retryPolicy,
                             DeadLetterHandler deadLetters, SyncListener listener, Duration progressInterval,
                             boolean truncateBeforeSnapshot, AtomicBoolean stopRequested) {
 }

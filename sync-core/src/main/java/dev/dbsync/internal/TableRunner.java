@@ -233,6 +233,8 @@ public final class TableRunner {
         readerThread.setDaemon(true);
         readerThread.start();
         Checkpoint saved = null;
+        Checkpoint pending = null;
+        long unflushed = 0;
         boolean finished = false;
         try {
             while (true) {
@@ -245,13 +247,24 @@ public final class TableRunner {
                 }
                 if (!item.events().isEmpty()) {
                     write(item.events(), item.checkpoint().encode());
-                    retrier.run("flush", () -> ctx.sink().flush());
+                    unflushed += item.events().size();
                 }
                 if (item.checkpoint() != null) {
-                    ctx.store().save(ctx.pipeline(), table.id(), item.checkpoint());
-                    saved = item.checkpoint();
+                    pending = item.checkpoint();
                 }
-                progress();
+                // Flush and checkpoint every flushRows rows (default: every batch), at the end and before a stop;
+                // the checkpoint is saved only after the flush that covers it.
+                boolean due = item.end() || unflushed >= ctx.flushRows() || ctx.stopRequested().get();
+                if (due && pending != null) {
+                    if (unflushed > 0) {
+                        retrier.run("flush", () -> ctx.sink().flush());
+                        unflushed = 0;
+                    }
+                    ctx.store().save(ctx.pipeline(), table.id(), pending);
+                    saved = pending;
+                    pending = null;
+                    progress();
+                }
                 if (item.end()) {
                     finished = item.checkpoint() != null;
                     break;

@@ -79,18 +79,32 @@ class EngineCrashResumeTest {
         return out;
     }
 
-    private static SyncEngine engine(MemorySource source, Sink sink, CheckpointStore store, TableSync table) {
+    /** Rows between flushes: 0 = every batch, or several batches per flush. */
+    private long flushRows;
+
+    private SyncEngine engine(MemorySource source, Sink sink, CheckpointStore store, TableSync table) {
         return SyncEngine.builder().pipeline("crash").source(source).sink(sink).checkpointStore(store).table(table)
-                .batchRows(7).queueCapacity(2).retryPolicy(RetryPolicy.none()).build();
+                .batchRows(7).queueCapacity(2).flushRows(flushRows).retryPolicy(RetryPolicy.none()).build();
     }
 
     @Test
     void killedAtEveryPointAndRestartedTheTargetEqualsTheSource() {
+        killAtEveryPoint(15);
+    }
+
+    @Test
+    void killedAtEveryPointWithSeveralBatchesPerFlush() {
+        flushRows = 20;
+        killAtEveryPoint(5);
+    }
+
+    private void killAtEveryPoint(int flushes) {
         TableSync table = TableSync.incremental(TableSpec.of("orders").withCursor("updated_at").withSoftDelete("is_deleted"));
         SplittableRandom rnd = new SplittableRandom(42);
         int scenarios = 0;
         for (CrashPoint point : CrashPoint.values()) {
-            for (int n = 1; n <= 15; n++) { // 100 rows in batches of 7: 15 writes
+            int writes = 15; // 100 rows in batches of 7
+            for (int n = 1; n <= (point == CrashPoint.AFTER_FLUSH ? flushes : writes); n++) {
                 MemorySource source = source(100);
                 MemorySink sink = new MemorySink();
                 CheckpointStore store = CheckpointStores.memory();
@@ -113,13 +127,14 @@ class EngineCrashResumeTest {
                 scenarios++;
             }
         }
-        assertEquals(45, scenarios);
+        assertEquals(30 + flushes, scenarios);
     }
 
     @Test
     void aCheckpointIsOnlySavedAfterTheFlushThatCoversIt() {
         MemorySource source = source(200);
         MemorySink sink = new MemorySink();
+        MemorySink[] sinkForCheck = {sink};
         List<String> violations = new ArrayList<>();
         CheckpointStore inner = CheckpointStores.memory();
         CheckpointStore checking = new CheckpointStore() {
@@ -132,7 +147,7 @@ class EngineCrashResumeTest {
             public void save(String pipeline, String t, Checkpoint cp) {
                 if (cp.phase() == Checkpoint.Phase.SNAPSHOT && cp.snapshotAfter() != null) {
                     long upTo = ((Number) cp.snapshotAfter().get(0)).longValue();
-                    long flushed = sink.rows("orders").stream().filter(r -> ((Number) r.get(0)).longValue() <= upTo).count();
+                    long flushed = sinkForCheck[0].rows("orders").stream().filter(r -> ((Number) r.get(0)).longValue() <= upTo).count();
                     if (flushed != upTo) {
                         violations.add("checkpoint after key " + upTo + " saved with only " + flushed + " rows flushed");
                     }
@@ -149,6 +164,14 @@ class EngineCrashResumeTest {
         assertTrue(r.succeeded(), r::toText);
         assertEquals(200, sink.rows("orders").size());
         assertTrue(sink.flushes() >= 200 / 7, "flushed per batch: " + sink.flushes());
+        assertEquals(List.of(), violations);
+        MemorySink fewer = new MemorySink();
+        flushRows = 50;
+        sinkForCheck[0] = fewer;
+        inner.clear("crash", "orders");
+        assertTrue(engine(source, fewer, checking, TableSync.full(TableSpec.of("orders"))).runOnce().succeeded());
+        assertEquals(200, fewer.rows("orders").size());
+        assertEquals(4, fewer.flushes(), "flushRows 50 with batches of 7: flushes after 56, 112 and 168 rows, and one at the end");
         assertEquals(List.of(), violations);
         assertEquals(Checkpoint.Phase.DONE, inner.load("crash", "orders").orElseThrow().phase());
     }
