@@ -26,7 +26,7 @@ public final class Charts {
         System.setProperty("java.awt.headless", "true");
         CategoryChart chart = new CategoryChartBuilder().width(Math.max(900, 110 * categories.size())).height(560)
                 .title(title).xAxisTitle("").yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setXAxisLabelRotation(categories.size() > 6 ? 30 : 0);
         chart.getStyler().setYAxisLogarithmic(logarithmic);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
