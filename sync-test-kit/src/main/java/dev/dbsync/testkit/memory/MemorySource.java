@@ -136,11 +136,26 @@ public class MemorySource implements Source, StreamingSource {
 
     private ChangeEvent event(TableSpec spec, TableSchema schema, List<Object> key, Object[] row, Position pos) {
         Object cursor = cursorOf(spec, schema, row);
-        long version = cursor instanceof Number ? ((Number) cursor).longValue() : 0;
+        long version = versionOf(cursor);
         if (isSoftDeleted(spec, schema, row)) {
             return ChangeEvent.delete(spec.table(), key.toArray(), row.clone(), version, pos);
         }
         return ChangeEvent.upsert(spec.table(), key.toArray(), row.clone(), version, pos);
+    }
+
+    /** The cursor as a number that grows with it: numbers as they are, instants in epoch microseconds. */
+    private static long versionOf(Object cursor) {
+        if (cursor instanceof Number) {
+            return ((Number) cursor).longValue();
+        }
+        if (cursor instanceof java.time.Instant) {
+            java.time.Instant i = (java.time.Instant) cursor;
+            return i.getEpochSecond() * 1_000_000L + i.getNano() / 1_000;
+        }
+        if (cursor instanceof java.time.OffsetDateTime) {
+            return versionOf(((java.time.OffsetDateTime) cursor).toInstant());
+        }
+        return 0;
     }
 
     private static boolean isSoftDeleted(TableSpec spec, TableSchema schema, Object[] row) {
