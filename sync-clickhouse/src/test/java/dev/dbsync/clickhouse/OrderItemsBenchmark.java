@@ -165,7 +165,9 @@ public final class OrderItemsBenchmark {
             SyncReport r = SyncEngine.builder().pipeline(target).source(source).sink(sink)
                     .checkpointStore(dev.dbsync.engine.CheckpointStores.memory())
                     .table(TableSync.full(TableSpec.of("public.order_items")).withTarget(target))
-                    .batchRows(Integer.getInteger("bench.batch", 100_000)).build().runOnce();
+                    // small engine batches keep the heap small; the sink gathers them into large inserts
+                    .batchRows(Integer.getInteger("bench.batch", 10_000))
+                    .flushRows(Long.getLong("bench.flush", 100_000L)).build().runOnce();
             double secs = (System.nanoTime() - t) / 1e9;
             if (!r.succeeded()) {
                 throw new IllegalStateException(r.toText());
