@@ -144,7 +144,7 @@ public final class PipelineConfig {
             @SuppressWarnings("unchecked")
             Map<String, Object> map = (Map<String, Object>) tree;
             return fromMap(map);
-        } catch (NoSuchFileException e) {
+        } catch (NoSuchFileException | java.io.FileNotFoundException e) {
             throw new ConfigException(null, "pipeline file " + file + " does not exist");
         } catch (IOException e) {
             throw new ConfigException(null, "cannot parse pipeline file " + file + ": " + e.getMessage());
@@ -345,6 +345,16 @@ public final class PipelineConfig {
 
     public List<TableSync> tables() {
         return tables;
+    }
+
+    /** The source section's settings (without {@code type}), environment references resolved; unmodifiable. */
+    public Map<String, Object> sourceSettings() {
+        return Collections.unmodifiableMap(source);
+    }
+
+    /** The sink section's settings (without {@code type}), environment references resolved; unmodifiable. */
+    public Map<String, Object> sinkSettings() {
+        return Collections.unmodifiableMap(sink);
     }
 
     /** The engine settings, validated. */

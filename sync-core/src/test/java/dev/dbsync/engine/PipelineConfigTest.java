@@ -92,6 +92,12 @@ class PipelineConfigTest {
     }
 
     @Test
+    void aMissingFileSaysSo(@TempDir Path dir) {
+        ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfig.load(dir.resolve("nope.yaml")));
+        assertTrue(e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    @Test
     void propertiesFilesWork() {
         Properties props = new Properties();
         props.setProperty("pipeline", "p");
