@@ -74,9 +74,9 @@ final class VerifyCommand implements Callable<Integer> {
             throw new ConfigException("--target-type", "no source connector '" + readerType
                     + "' can read the target; name one with --target-type (" + e.getMessage() + ")");
         }
-        Map<String, Object> readerConfig = targetConfig(readerFactory, PipelineSections.settings(file, "sink"), targetSettings);
+        Map<String, Object> readerConfig = targetConfig(readerFactory, config.sinkSettings(), targetSettings);
         int differing = 0;
-        try (Source source = connectors.createSource(config.sourceType(), PipelineSections.settings(file, "source"));
+        try (Source source = connectors.createSource(config.sourceType(), config.sourceSettings());
              Source target = createTarget(connectors, readerType, readerConfig)) {
             Verifier verifier = new Verifier(source, target, chunkKeys, maxKeys);
             out.printf(Locale.ROOT, "%-28s %-24s %12s %12s %8s %8s  %s%n", "table", "target", "source rows",
