@@ -55,7 +55,9 @@ public final class PipelineConfig {
 
     /** The engine's own settings (the {@code engine} section). */
     public static final ConfigDef ENGINE = ConfigDef.builder()
-            .optional("batch.rows", ConfigType.INT, "10000", Validator.range(1, 10_000_000), "most events per batch and per source read")
+            .optional("batch.rows", ConfigType.INT, "10000", Validator.range(1, 10_000_000), "most events per batch written to the sink")
+            .optional("read.rows", ConfigType.INT, "0", Validator.range(0, 10_000_000),
+                    "most rows per source read (also bounded by batch.bytes); 0 = the larger of 50000 and batch.rows")
             .optional("batch.bytes", ConfigType.SIZE, "32MB", Validator.atLeast(1024), "most estimated bytes per batch")
             .optional("queue.capacity", ConfigType.INT, "4", Validator.range(1, 1000), "batches read ahead of the writer, per table")
             .optional("flush.rows", ConfigType.LONG, "0", Validator.atLeast(0),
@@ -411,6 +413,7 @@ public final class PipelineConfig {
         SyncEngine.Builder b = SyncEngine.builder().pipeline(pipeline).source(src).sink(snk).checkpointStore(st)
                 .tables(tables)
                 .batchRows(engine.getInt("batch.rows"))
+                .readRows(engine.getInt("read.rows"))
                 .batchBytes(engine.getSize("batch.bytes"))
                 .queueCapacity(engine.getInt("queue.capacity"))
                 .flushRows(engine.getLong("flush.rows"))

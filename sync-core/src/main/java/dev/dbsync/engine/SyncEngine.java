@@ -43,6 +43,7 @@ import org.slf4j.LoggerFactory;
 public final class SyncEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncEngine.class);
+    private static final int DEFAULT_READ_ROWS = 50_000;
 
     private final EngineContext ctx;
     private final List<TableSync> tables;
@@ -58,7 +59,8 @@ public final class SyncEngine implements AutoCloseable {
 
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
-        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, b.store, b.batchRows, b.batchBytes, b.queueCapacity,
+        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, b.store, b.batchRows,
+                b.readRows == 0 ? Math.max(b.batchRows, DEFAULT_READ_ROWS) : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, stop);
         this.tables = List.copyOf(b.tables);
@@ -283,6 +285,7 @@ public final class SyncEngine implements AutoCloseable {
         private CheckpointStore store;
         private final List<TableSync> tables = new ArrayList<>();
         private int batchRows = 10_000;
+        private int readRows;
         private long batchBytes = 32L << 20;
         private int queueCapacity = 4;
         private long flushRows;
@@ -330,7 +333,16 @@ public final class SyncEngine implements AutoCloseable {
             return this;
         }
 
-        /** Most events per batch (and per source read). Default 10,000. */
+        /**
+         * Most rows per source read. Default 0: the larger of 50,000 and {@link #batchRows}. Reads are bounded
+         * by {@link #batchBytes} too (sized from the row size observed), and are split into batches.
+         */
+        public Builder readRows(int rows) {
+            this.readRows = rows;
+            return this;
+        }
+
+        /** Most events per batch written to the sink. Default 10,000. */
         public Builder batchRows(int rows) {
             this.batchRows = rows;
             return this;
@@ -430,6 +442,7 @@ public final class SyncEngine implements AutoCloseable {
                 }
             }
             check(batchRows >= 1, "batchRows must be at least 1, got " + batchRows);
+            check(readRows >= 0, "readRows must not be negative, got " + readRows);
             check(batchBytes >= 1024, "batchBytes must be at least 1024, got " + batchBytes);
             check(queueCapacity >= 1, "queueCapacity must be at least 1, got " + queueCapacity);
             check(flushRows >= 0, "flushRows must not be negative, got " + flushRows);

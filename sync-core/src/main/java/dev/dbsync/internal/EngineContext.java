@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /** Everything the engine's runners share within one engine. */
-public record EngineContext(String pipeline, Source source, Sink sink, CheckpointStore store, int batchRows,
+public record EngineContext(String pipeline, Source source, Sink sink, CheckpointStore store, int batchRows, int readRows,
                             long batchBytes, int queueCapacity, long flushRows, RetryPolicy retryPolicy,
                             DeadLetterHandler deadLetters, SyncListener listener, Duration progressInterval,
                             boolean truncateBeforeSnapshot, AtomicBoolean stopRequested) {

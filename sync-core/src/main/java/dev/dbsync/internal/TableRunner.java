@@ -206,7 +206,7 @@ public final class TableRunner {
             try {
                 // Reads are bounded by bytes too: the first read is small, later ones are sized from the
                 // observed event size so one chunk stays near the batch byte limit, however wide the rows.
-                int maxRows = Math.min(ctx.batchRows(), FIRST_READ_ROWS);
+                int maxRows = Math.min(ctx.readRows(), FIRST_READ_ROWS);
                 while (!ctx.stopRequested().get()) {
                     Chunk chunk = reader.next(maxRows);
                     rowsReadByReader(chunk.events().size());
@@ -305,7 +305,7 @@ public final class TableRunner {
         }
         long perEvent = Math.max(1, bytes / sampled);
         long fit = ctx.batchBytes() / perEvent;
-        return (int) Math.max(1, Math.min(ctx.batchRows(), fit));
+        return (int) Math.max(1, Math.min(ctx.readRows(), fit));
     }
 
     private synchronized void rowsReadByReader(int n) {

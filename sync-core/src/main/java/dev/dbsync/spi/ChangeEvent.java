@@ -2,8 +2,8 @@ package dev.dbsync.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.internal.ArrayView;
 import java.math.BigDecimal;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -54,7 +54,7 @@ public record ChangeEvent(Operation operation, String table, List<Object> key, L
     }
 
     private static List<Object> wrap(Object[] a) {
-        return Collections.unmodifiableList(Arrays.asList(a));
+        return new ArrayView(a);
     }
 
     /** A copy with other values (records are immutable; changes go through copies). */

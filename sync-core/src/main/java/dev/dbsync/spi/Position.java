@@ -2,6 +2,7 @@ package dev.dbsync.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.internal.ArrayView;
 import dev.dbsync.internal.PositionCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,9 +26,17 @@ public final class Position {
         this.values = values;
     }
 
-    /** A position made of the given values, in order (nulls allowed). */
+    /** A position made of the given values, in order (nulls allowed). The array is copied. */
     public static Position of(Object... values) {
-        return new Position(Collections.unmodifiableList(new ArrayList<>(Arrays.asList(values))));
+        return new Position(new ArrayView(values.clone()));
+    }
+
+    /**
+     * A position over {@code values} without copying them, for sources on their per-row path: the caller hands
+     * the array over and never changes it afterwards (it may be shared with the event's key).
+     */
+    public static Position ofOwned(Object[] values) {
+        return new Position(new ArrayView(values));
     }
 
     /** A position made of the given values, in order (nulls allowed). */

@@ -347,9 +347,9 @@ final class PostgresSource implements Source, StreamingSource {
                 Object[] p = new Object[key.length + 1];
                 p[0] = cursor;
                 System.arraycopy(key, 0, p, 1, key.length);
-                pos = Position.of(p);
+                pos = Position.ofOwned(p);
             } else {
-                pos = Position.of(key);
+                pos = Position.ofOwned(key);
             }
             boolean del = deleted;
             deleted = false;

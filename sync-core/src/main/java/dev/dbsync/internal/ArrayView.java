@@ -1,0 +1,32 @@
+package dev.dbsync.internal;
+
+import java.util.AbstractList;
+import java.util.RandomAccess;
+
+/**
+ * An unmodifiable list over an array the caller handed over: one small object per list instead of the two
+ * of {@code Collections.unmodifiableList(Arrays.asList(a))}, which matters on the per-row path.
+ */
+public final class ArrayView extends AbstractList<Object> implements RandomAccess {
+
+    private final Object[] values;
+
+    public ArrayView(Object[] values) {
+        this.values = values;
+    }
+
+    @Override
+    public Object get(int index) {
+        return values[index];
+    }
+
+    @Override
+    public int size() {
+        return values.length;
+    }
+
+    @Override
+    public Object[] toArray() {
+        return values.clone();
+    }
+}
