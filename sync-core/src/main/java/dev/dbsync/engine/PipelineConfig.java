@@ -57,7 +57,7 @@ public final class PipelineConfig {
     public static final ConfigDef ENGINE = ConfigDef.builder()
             .optional("batch.rows", ConfigType.INT, "10000", Validator.range(1, 10_000_000), "most events per batch written to the sink")
             .optional("read.rows", ConfigType.INT, "0", Validator.range(0, 10_000_000),
-                    "most rows per source read (also bounded by batch.bytes); 0 = the larger of 50000 and batch.rows")
+                    "most rows per source read (also bounded by batch.bytes); 0 = batch.rows")
             .optional("batch.bytes", ConfigType.SIZE, "32MB", Validator.atLeast(1024), "most estimated bytes per batch")
             .optional("queue.capacity", ConfigType.INT, "4", Validator.range(1, 1000), "batches read ahead of the writer, per table")
             .optional("flush.rows", ConfigType.LONG, "0", Validator.atLeast(0),

@@ -43,7 +43,6 @@ import org.slf4j.LoggerFactory;
 public final class SyncEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncEngine.class);
-    private static final int DEFAULT_READ_ROWS = 50_000;
 
     private final EngineContext ctx;
     private final List<TableSync> tables;
@@ -60,7 +59,7 @@ public final class SyncEngine implements AutoCloseable {
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
         this.ctx = new EngineContext(b.pipeline, b.source, b.sink, b.store, b.batchRows,
-                b.readRows == 0 ? Math.max(b.batchRows, DEFAULT_READ_ROWS) : b.readRows, b.batchBytes, b.queueCapacity,
+                b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, stop);
         this.tables = List.copyOf(b.tables);
@@ -334,8 +333,9 @@ public final class SyncEngine implements AutoCloseable {
         }
 
         /**
-         * Most rows per source read. Default 0: the larger of 50,000 and {@link #batchRows}. Reads are bounded
-         * by {@link #batchBytes} too (sized from the row size observed), and are split into batches.
+         * Most rows per source read. Default 0: {@link #batchRows}. Reads are bounded by {@link #batchBytes}
+         * too (sized from the row size observed), and are split into batches. Larger reads are not always
+         * faster: PostgreSQL to PostgreSQL measured best with reads the size of a batch.
          */
         public Builder readRows(int rows) {
             this.readRows = rows;

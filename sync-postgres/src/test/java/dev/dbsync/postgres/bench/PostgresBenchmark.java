@@ -124,7 +124,8 @@ public final class PostgresBenchmark {
         Connectors connectors = Connectors.load();
         try (Source source = connectors.createSource("postgres", src); Sink sink = connectors.createSink("postgres", dst);
              SyncEngine engine = SyncEngine.builder().pipeline("bench").source(source).sink(sink).checkpointStore(store)
-                     .table(table).progressInterval(java.time.Duration.ofHours(1)).build()) {
+                     .table(table).readRows(Integer.getInteger("bench.readRows", 0))
+                     .progressInterval(java.time.Duration.ofHours(1)).build()) {
             return engine.runOnce();
         }
     }
