@@ -20,6 +20,11 @@ public record WriteResult(int upserted, int deleted, List<FailedEvent> failed) {
 
     /** All events of the batch applied. */
     public static WriteResult applied(Batch batch) {
+        return appliedExcept(batch, List.of());
+    }
+
+    /** All events of the batch applied except the failed ones (which must be events of the batch). */
+    public static WriteResult appliedExcept(Batch batch, List<FailedEvent> failed) {
         int up = 0;
         int del = 0;
         for (ChangeEvent e : batch.events()) {
@@ -29,7 +34,14 @@ public record WriteResult(int upserted, int deleted, List<FailedEvent> failed) {
                 del++;
             }
         }
-        return new WriteResult(up, del, List.of());
+        for (FailedEvent f : failed) {
+            if (f.event().operation() == Operation.UPSERT) {
+                up--;
+            } else if (f.event().operation() == Operation.DELETE) {
+                del--;
+            }
+        }
+        return new WriteResult(up, del, failed);
     }
 
     /**

@@ -220,23 +220,7 @@ final class CrateSink implements Sink {
                 run(delete, deletes.subList(i, Math.min(deletes.size(), i + size)), false, failed);
             }
             dirty = true;
-            int up = 0;
-            int del = 0;
-            for (ChangeEvent e : batch.events()) {
-                if (e.operation() == Operation.UPSERT) {
-                    up++;
-                } else if (e.operation() == Operation.DELETE) {
-                    del++;
-                }
-            }
-            for (FailedEvent f : failed) {
-                if (f.event().operation() == Operation.UPSERT) {
-                    up--;
-                } else {
-                    del--;
-                }
-            }
-            return new WriteResult(up, del, failed);
+            return WriteResult.appliedExcept(batch, failed);
         }
 
         /** One bulk request, then single retries of the rows it did not confirm. */
