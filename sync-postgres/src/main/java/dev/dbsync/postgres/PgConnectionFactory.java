@@ -50,9 +50,13 @@ final class PgConnectionFactory {
         this(url, user, password, new Properties());
     }
 
-    /** The JDBC URL (without credentials). */
+    /** The JDBC URL for messages: a password given in the URL itself is masked. */
     String url() {
-        return url;
+        return masked(url);
+    }
+
+    static String masked(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)(password=)[^&]*", "$1****");
     }
 
     /** A new ordinary connection in auto-commit mode. */
@@ -78,7 +82,7 @@ final class PgConnectionFactory {
             return DriverManager.getConnection(url, p);
         } catch (SQLException e) {
             String state = e.getSQLState();
-            String msg = "cannot connect to PostgreSQL at " + url + ": " + e.getMessage();
+            String msg = "cannot connect to PostgreSQL at " + url() + ": " + e.getMessage();
             if (state != null && (state.startsWith("28") || state.startsWith("3D"))) {
                 throw new SyncException(ErrorType.EXTERNAL, msg, e);
             }
@@ -89,6 +93,6 @@ final class PgConnectionFactory {
     @Override
     public String toString() {
         // never prints the password
-        return "PgConnectionFactory[" + url + ", user=" + PGProperty.USER.getOrDefault(properties) + "]";
+        return "PgConnectionFactory[" + url() + ", user=" + PGProperty.USER.getOrDefault(properties) + "]";
     }
 }

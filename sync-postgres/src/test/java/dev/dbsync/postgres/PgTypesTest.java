@@ -93,4 +93,12 @@ class PgTypesTest {
         assertEquals("{\"k\":[1,2]}", sb.toString());
         assertArrayEquals(new byte[] {1, 2}, (byte[]) PgTypes.decodeBinary(LogicalType.BYTES, new byte[] {9, 1, 2}, 1, 2));
     }
+
+    @Test
+    void aPasswordInTheUrlIsMaskedInMessages() {
+        org.junit.jupiter.api.Assertions.assertEquals("jdbc:postgresql://h/db?user=u&password=****&ssl=true",
+                PgConnectionFactory.masked("jdbc:postgresql://h/db?user=u&password=s3cret&ssl=true"));
+        org.junit.jupiter.api.Assertions.assertFalse(new PgConnectionFactory("jdbc:postgresql://h/db?password=s3cret", "u", "p")
+                .toString().contains("s3cret"));
+    }
 }
