@@ -93,13 +93,18 @@ final class PostgresSource implements Source, StreamingSource {
     private final PgReplication replication;
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
+        this(factory, defaultSchema, lag, slotName, publicationName, PgReplication.DEFAULT_HEARTBEAT);
+    }
+
+    PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName,
+                   Duration heartbeat) {
         this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
         this.defaultSchema = requireNonNull(defaultSchema, "defaultSchema is null");
         this.lag = requireNonNull(lag, "lag is null");
         this.slotName = requireNonNull(slotName, "slotName is null");
         this.publicationName = requireNonNull(publicationName, "publicationName is null");
         this.replication = new PgReplication(factory, defaultSchema, slotName, publicationName,
-                PgReplication.DEFAULT_HEARTBEAT, PgReplication.DEFAULT_MAX_BATCH);
+                heartbeat, PgReplication.DEFAULT_MAX_BATCH);
     }
 
     PostgresSource(PgConnectionFactory factory) {

@@ -18,7 +18,8 @@ import dev.dbsync.spi.SourceFactory;
  *       the oldest open transaction and the current time, for writers whose cursor values come from a
  *       clock other than the transaction start ({@code clock_timestamp()}, application servers);</li>
  *   <li>{@code slot.name}, {@code publication.name} (default {@code dbsync}): the replication slot and
- *       publication used by change data capture, created when missing.</li>
+ *       publication used by change data capture, created when missing;</li>
+ *   <li>{@code slot.heartbeat} (default 10 s): how often an idle change feed reports its position.</li>
  * </ul>
  */
 public final class PostgresSourceFactory implements SourceFactory {
@@ -30,6 +31,7 @@ public final class PostgresSourceFactory implements SourceFactory {
     public static final String INCREMENTAL_LAG = "incremental.lag";
     public static final String SLOT_NAME = "slot.name";
     public static final String PUBLICATION_NAME = "publication.name";
+    public static final String SLOT_HEARTBEAT = "slot.heartbeat";
 
     private static final ConfigDef DEF = ConfigDef.builder()
             .required(URL, ConfigType.STRING, Validator.startsWith("jdbc:postgresql:"),
@@ -43,6 +45,8 @@ public final class PostgresSourceFactory implements SourceFactory {
                     "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data capture")
             .optional(PUBLICATION_NAME, ConfigType.STRING, "dbsync", Validator.nonBlank(),
                     "publication for change data capture (created for the synced tables when missing)")
+            .optional(SLOT_HEARTBEAT, ConfigType.DURATION, "10s", v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
+                    "how often an idle change feed reports its position, so the slot advances and retains no WAL")
             .build();
 
     /** Public no-argument constructor for {@link java.util.ServiceLoader}. */
@@ -69,6 +73,6 @@ public final class PostgresSourceFactory implements SourceFactory {
         PgConnectionFactory connections = new PgConnectionFactory(config.getString(URL), config.getString(USER),
                 config.getString(PASSWORD));
         return new PostgresSource(connections, config.getString(SCHEMA), config.getDuration(INCREMENTAL_LAG),
-                config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME));
+                config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME), config.getDuration(SLOT_HEARTBEAT));
     }
 }

@@ -58,6 +58,7 @@ class TestPostgresPlugin {
         assertEquals(Duration.ZERO, c.getDuration("incremental.lag"));
         assertEquals("dbsync", c.getString("slot.name"));
         assertEquals("dbsync", c.getString("publication.name"));
+        assertEquals(Duration.ofSeconds(10), c.getDuration("slot.heartbeat"));
     }
 
     @Test
@@ -70,9 +71,11 @@ class TestPostgresPlugin {
         raw.put("incremental.lag", "2s");
         raw.put("slot.name", "shop_slot");
         raw.put("publication.name", "shop_pub");
+        raw.put("slot.heartbeat", "3s");
         Config c = new PostgresSourceFactory().configDef().parse(raw);
         assertEquals(Map.of("url", URL, "user", "sync", "password", "****", "schema", "sales",
-                "incremental.lag", Duration.ofSeconds(2), "slot.name", "shop_slot", "publication.name", "shop_pub"), c.masked());
+                "incremental.lag", Duration.ofSeconds(2), "slot.name", "shop_slot", "publication.name", "shop_pub",
+                "slot.heartbeat", Duration.ofSeconds(3)), c.masked());
         assertEquals("s3cret", c.getString("password"));
         PostgresSource s = (PostgresSource) new PostgresSourceFactory().create(c);
         assertEquals("shop_slot", s.slotName());
