@@ -114,9 +114,8 @@ public final class StreamRunner implements AutoCloseable {
             if (!r.succeeded()) {
                 return;
             }
-            TableSchema target = runner.prepare();
-            targets.put(t.id(), target);
-            schemas.add(ctx.source().describe(t.spec()));
+            targets.put(t.id(), runner.targetSchema());
+            schemas.add(runner.sourceSchema());
         }
         position = streamCp.changesFrom();
         Position from = position;

@@ -93,6 +93,16 @@ public final class TableRunner {
         return m == null ? e.getClass().getName() : (e instanceof SyncException ? m : e.getClass().getSimpleName() + ": " + m);
     }
 
+    /** The source table's schema once {@link #run()} or {@link #prepare()} described it; null before. */
+    public TableSchema sourceSchema() {
+        return schema;
+    }
+
+    /** The target table's schema once the target was opened; null before. */
+    public TableSchema targetSchema() {
+        return target;
+    }
+
     /** Describes the source table and opens the target (both retried on transient errors). */
     public TableSchema prepare() {
         schema = retrier.call("describe", () -> ctx.source().describe(spec));
