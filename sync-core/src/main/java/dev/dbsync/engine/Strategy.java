@@ -10,6 +10,10 @@ public enum Strategy {
     FULL,
     /** Incremental reads by cursor; with no checkpoint yet, a full backfill comes first. Requires a cursor. */
     INCREMENTAL,
-    /** A snapshot, then the source's change feed; requires a {@link dev.dbsync.spi.StreamingSource}. */
+    /**
+     * A snapshot, then the source's change feed; requires a {@link dev.dbsync.spi.StreamingSource}. The snapshot
+     * is read without the cursor, so its rows carry version 0 and the feed's changes (versioned by log position)
+     * always supersede them.
+     */
     CDC
 }

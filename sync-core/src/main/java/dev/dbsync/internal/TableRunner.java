@@ -44,6 +44,7 @@ public final class TableRunner {
     private final EngineContext ctx;
     private final TableSync table;
     private final TableSpec spec;
+    private final TableSpec snapshotSpec;
     private final String where;
     private final Retrier retrier;
 
@@ -62,6 +63,12 @@ public final class TableRunner {
         this.ctx = ctx;
         this.table = table;
         this.spec = table.spec();
+        // The change feed versions its events by log position, which does not compare with cursor values: a
+        // CDC table's snapshot is read without its cursor, so its rows carry version 0 and every change from
+        // the feed supersedes them in sinks that keep versions.
+        this.snapshotSpec = table.strategy() == Strategy.CDC && spec.hasCursor()
+                ? new TableSpec(spec.table(), spec.keyColumns(), List.of(), spec.softDeleteColumn(), spec.softDeleteValue())
+                : spec;
         this.where = "pipeline " + ctx.pipeline() + ", table '" + spec.table() + "'";
         this.retrier = new Retrier(ctx.retryPolicy(), where);
     }
@@ -156,7 +163,7 @@ public final class TableRunner {
             @Override
             public Chunk next(int maxRows) {
                 Position a = after;
-                Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(spec, schema, a, maxRows));
+                Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(snapshotSpec, schema, a, maxRows));
                 after = c.next() == null ? after : c.next();
                 return c;
             }

@@ -293,6 +293,25 @@ class EngineBehaviourTest {
     }
 
     @Test
+    void aCdcSnapshotCarriesVersionZeroSoTheFeedAlwaysWins() {
+        MemorySource source = source(20);
+        List<Long> versions = Collections.synchronizedList(new ArrayList<>());
+        MemorySink sink = new MemorySink() {
+            @Override
+            public synchronized WriteResult write(Batch batch) {
+                batch.events().forEach(e -> versions.add(e.version()));
+                return super.write(batch);
+            }
+        };
+        TableSync cdc = TableSync.cdc(TableSpec.of("items").withCursor("updated_at"));
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(cdc).streamIdle(Duration.ofMillis(100))
+                .build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(20, versions.size());
+        assertTrue(versions.stream().allMatch(v -> v == 0), "snapshot versions: " + versions);
+    }
+
+    @Test
     void invalidEngineSettingsFailBeforeAnythingRuns() {
         MemorySource source = source(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
