@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +52,9 @@ public final class SyncEngine implements AutoCloseable {
     private final Duration streamIdle;
     private final AtomicBoolean stop;
     private final Object lifecycle = new Object();
-    private Thread loop;
+    /** Held by whichever thread runs a sync; runs never overlap. */
+    private final ReentrantLock runLock = new ReentrantLock();
+    private volatile Thread loop;
     private StreamRunner streamRunner;
     private volatile SyncReport lastReport;
     private boolean closed;
@@ -80,7 +83,8 @@ public final class SyncEngine implements AutoCloseable {
     /**
      * Runs every table once: snapshots or incremental reads until caught up; CDC tables stream until the feed
      * has been idle for {@code streamIdle}. Returns the report; a table's failure is in the report, not thrown.
-     * Not to be called while {@link #start() continuous mode} runs.
+     * One run at a time: fails while another {@code runOnce} or continuous mode runs. {@link #stop()} from
+     * another thread ends the run gracefully.
      */
     public SyncReport runOnce() {
         synchronized (lifecycle) {
@@ -90,11 +94,17 @@ public final class SyncEngine implements AutoCloseable {
             if (loop != null) {
                 throw new IllegalStateException("engine of pipeline " + pipeline() + " runs continuously; stop() it first");
             }
+            if (!runLock.tryLock()) {
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " is already running a sync");
+            }
+            stop.set(false);
         }
-        stop.set(false);
-        SyncReport r = cycle(streamIdle, null);
-        closeStream();
-        return r;
+        try {
+            return cycle(streamIdle, null);
+        } finally {
+            closeStream();
+            runLock.unlock();
+        }
     }
 
     private SyncReport cycle(Duration idle, Duration maxStreamTime) {
@@ -171,48 +181,72 @@ public final class SyncEngine implements AutoCloseable {
                 throw new IllegalStateException("engine of pipeline " + pipeline() + " is closed");
             }
             if (loop != null) {
-                return;
+                if (!stop.get()) {
+                    return;
+                }
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " is still stopping; wait for stop()");
+            }
+            if (runLock.isLocked()) {
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " is running a sync (runOnce)");
             }
             stop.set(false);
-            loop = new Thread(this::loop, "dbsync-" + pipeline());
-            loop.setDaemon(true);
-            loop.start();
+            Thread t = new Thread(this::loop, "dbsync-" + pipeline());
+            t.setDaemon(true);
+            loop = t;
+            t.start();
         }
     }
 
     private void loop() {
-        while (!stop.get()) {
-            long t0 = System.nanoTime();
-            try {
-                cycle(null, pollInterval);
-            } catch (RuntimeException e) {
-                LOG.error("pipeline {}: run failed, retrying in {}: {}", pipeline(), pollInterval, e.toString(), e);
-            }
-            long left = pollInterval.toMillis() - (System.nanoTime() - t0) / 1_000_000;
-            synchronized (stop) {
-                if (left > 0 && !stop.get()) {
-                    try {
-                        stop.wait(left);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        return;
+        try {
+            while (!stop.get()) {
+                long t0 = System.nanoTime();
+                runLock.lock();
+                try {
+                    cycle(null, pollInterval);
+                } catch (RuntimeException e) {
+                    LOG.error("pipeline {}: run failed, retrying in {}: {}", pipeline(), pollInterval, e.toString(), e);
+                } finally {
+                    runLock.unlock();
+                }
+                long left = pollInterval.toMillis() - (System.nanoTime() - t0) / 1_000_000;
+                synchronized (stop) {
+                    if (left > 0 && !stop.get()) {
+                        try {
+                            stop.wait(left);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            return;
+                        }
                     }
+                }
+            }
+        } finally {
+            runLock.lock();
+            try {
+                closeStream();
+            } finally {
+                runLock.unlock();
+            }
+            synchronized (lifecycle) {
+                if (loop == Thread.currentThread()) {
+                    loop = null;
                 }
             }
         }
     }
 
     /**
-     * Stops continuous mode gracefully: the batch being written completes and its checkpoint is saved; waits up
-     * to {@code timeout}. No effect when not running.
+     * Stops gracefully: the batch being written completes and its checkpoint is saved. Ends continuous mode, and
+     * also a {@link #runOnce()} running in another thread. Waits up to {@code timeout} for continuous mode to end;
+     * {@link #isRunning()} stays true until it has.
      */
     public void stop(Duration timeout) {
         Thread t;
         synchronized (lifecycle) {
             t = loop;
-            loop = null;
+            stop.set(true);
         }
-        stop.set(true);
         synchronized (stop) {
             stop.notifyAll();
         }
@@ -226,7 +260,6 @@ public final class SyncEngine implements AutoCloseable {
                 LOG.warn("pipeline {}: still finishing a batch after {}", pipeline(), timeout);
             }
         }
-        closeStream();
     }
 
     /** {@link #stop(Duration)} with a one-minute timeout. */
@@ -253,19 +286,27 @@ public final class SyncEngine implements AutoCloseable {
         }
     }
 
-    /** Stops if running, then closes the sink, the source and the store, in that order. Idempotent. */
+    /**
+     * Stops if running, waits for a run in progress to end, then closes the sink, the source and the store, in
+     * that order. Idempotent.
+     */
     @Override
     public void close() {
-        stop();
         synchronized (lifecycle) {
             if (closed) {
                 return;
             }
             closed = true;
         }
-        closeQuietly(ctx.sink());
-        closeQuietly(ctx.source());
-        closeQuietly(ctx.store());
+        stop();
+        runLock.lock();
+        try {
+            closeQuietly(ctx.sink());
+            closeQuietly(ctx.source());
+            closeQuietly(ctx.store());
+        } finally {
+            runLock.unlock();
+        }
     }
 
     private void closeQuietly(AutoCloseable c) {

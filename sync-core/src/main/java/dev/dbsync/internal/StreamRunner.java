@@ -18,7 +18,14 @@ import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -70,7 +77,7 @@ public final class StreamRunner implements AutoCloseable {
             if (stream == null) {
                 open(snapshots);
             }
-            if (snapshots.stream().allMatch(TableReport::succeeded)) {
+            if (stream != null && snapshots.stream().allMatch(TableReport::succeeded)) {
                 pump(idle, maxTime);
             }
         } catch (RuntimeException e) {
@@ -93,25 +100,56 @@ public final class StreamRunner implements AutoCloseable {
         return out;
     }
 
-    private void open(List<TableReport> snapshots) {
+    /** The checkpoint configuration of the feed: the tables its position covers. */
+    private String feedConfig() {
+        TreeSet<String> ids = new TreeSet<>();
+        tables.forEach(t -> ids.add(t.id()));
+        return String.join("\n", ids);
+    }
+
+    private void open(List<TableReport> reports) {
         List<TableSpec> specs = new ArrayList<>();
         tables.forEach(t -> specs.add(t.spec()));
         Checkpoint streamCp = ctx.store().load(ctx.pipeline(), STREAM_KEY).orElse(null);
-        boolean anyNew = tables.stream().anyMatch(t -> ctx.store().load(ctx.pipeline(), t.id()).isEmpty());
-        if (streamCp == null || anyNew) {
-            // Also re-run for new tables so the feed covers them; an older saved position is kept.
-            Position start = retrier.call("prepare change feed", () -> streaming.streamStart(specs));
-            if (streamCp == null) {
-                streamCp = new Checkpoint(Checkpoint.Phase.CHANGES, null, start, 0);
-                ctx.store().save(ctx.pipeline(), STREAM_KEY, streamCp);
+        Set<String> covered = streamCp == null || streamCp.config() == null ? null
+                : new HashSet<>(Arrays.asList(streamCp.config().split("\n")));
+        // A table the saved feed position does not cover (new, re-added after a pause, or configured
+        // differently before) must be snapshotted again: changes to it may have gone by unapplied.
+        boolean anyNew = false;
+        for (TableSync t : tables) {
+            Checkpoint cp = ctx.store().load(ctx.pipeline(), t.id()).orElse(null);
+            boolean covers = covered == null || covered.contains(t.id());
+            boolean sameConfig = cp == null || cp.config() == null || cp.config().equals(TableRunner.fingerprint(t));
+            if (cp == null || !covers || !sameConfig) {
+                if (cp != null) {
+                    LOG.warn("pipeline {}: table '{}' is {}; it is snapshotted again", ctx.pipeline(), t.id(),
+                            covers ? "configured differently than at its checkpoint" : "new to the change feed's position");
+                    ctx.store().clear(ctx.pipeline(), t.id());
+                }
+                anyNew = true;
             }
         }
+        if (streamCp == null || anyNew) {
+            // Run for new tables too, so the feed covers them; an older saved position is kept.
+            Position start = retrier.call("prepare change feed", () -> streaming.streamStart(specs));
+            streamCp = new Checkpoint(Checkpoint.Phase.CHANGES, null, streamCp == null ? start : streamCp.changesFrom(), 0,
+                    feedConfig());
+            ctx.store().save(ctx.pipeline(), STREAM_KEY, streamCp);
+        }
         List<TableSchema> schemas = new ArrayList<>();
-        for (TableSync t : tables) {
+        for (int i = 0; i < tables.size(); i++) {
+            TableSync t = tables.get(i);
+            if (ctx.stopRequested().get()) {
+                return;
+            }
             TableRunner runner = new TableRunner(ctx, t);
             TableReport r = runner.run();
-            snapshots.add(r);
+            reports.add(r);
             if (!r.succeeded()) {
+                for (TableSync rest : tables.subList(i + 1, tables.size())) {
+                    reports.add(new TableReport(rest.id(), rest.target(), Strategy.CDC, false, 0, 0, 0, 0, 0, Duration.ZERO,
+                            "not run: table '" + t.id() + "' of the same change feed failed first"));
+                }
                 return;
             }
             targets.put(t.id(), runner.targetSchema());
@@ -126,12 +164,21 @@ public final class StreamRunner implements AutoCloseable {
     private void pump(Duration idle, Duration maxTime) {
         long deadline = maxTime == null ? Long.MAX_VALUE : System.nanoTime() + maxTime.toNanos();
         long lastEvent = System.nanoTime();
+        int failures = 0;
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
             List<ChangeEvent> events;
             try {
-                events = stream.poll(Duration.ofMillis(Math.min(500, Math.max(10, idle.toMillis()))));
+                events = stream.poll(Duration.ofMillis(idle == null ? 500 : Math.min(500, Math.max(10, idle.toMillis()))));
+                failures = 0;
             } catch (RetriableException e) {
-                LOG.warn("pipeline {}: change feed broke, reopening from {}: {}", ctx.pipeline(), position, e.getMessage());
+                failures++;
+                if (failures >= ctx.retryPolicy().maxAttempts()) {
+                    throw e;
+                }
+                long wait = ctx.retryPolicy().backoff(failures).toMillis();
+                LOG.warn("pipeline {}: change feed broke, reopening from {} in {} ms: {}", ctx.pipeline(), position, wait,
+                        e.getMessage());
+                sleep(wait);
                 reopen();
                 continue;
             }
@@ -161,7 +208,7 @@ public final class StreamRunner implements AutoCloseable {
         }
         retrier.run("flush", () -> ctx.sink().flush());
         position = events.get(events.size() - 1).position();
-        ctx.store().save(ctx.pipeline(), STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0));
+        ctx.store().save(ctx.pipeline(), STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
         stream.acknowledge(position);
     }
 
@@ -171,10 +218,21 @@ public final class StreamRunner implements AutoCloseable {
         for (int i = 0; i <= events.size(); i++) {
             boolean truncate = i < events.size() && events.get(i).operation() == Operation.TRUNCATE;
             if (i == events.size() || truncate) {
-                for (int from = start; from < i; from += ctx.batchRows()) {
-                    writeIsolating(table, target, events.subList(from, Math.min(i, from + ctx.batchRows())), c);
+                int from = start;
+                long bytes = 0;
+                for (int j = start; j < i; j++) {
+                    bytes += events.get(j).estimatedSize();
+                    if (j + 1 - from >= ctx.batchRows() || bytes >= ctx.batchBytes() || j == i - 1) {
+                        writeIsolating(table, target, events.subList(from, j + 1), c);
+                        from = j + 1;
+                        bytes = 0;
+                    }
                 }
                 if (truncate) {
+                    if (!ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
+                        throw new SyncException(ErrorType.CONFIG, "pipeline " + ctx.pipeline() + ", table '" + table
+                                + "': the change feed reports a TRUNCATE but the sink cannot truncate '" + target.name() + "'");
+                    }
                     retrier.run("truncate '" + target.name() + "'", () -> ctx.sink().truncate(target));
                 }
                 start = i + 1;
@@ -211,11 +269,20 @@ public final class StreamRunner implements AutoCloseable {
         List<TableSchema> schemas = new ArrayList<>();
         List<TableSpec> specs = new ArrayList<>();
         for (TableSync t : tables) {
-            schemas.add(ctx.source().describe(t.spec()));
+            schemas.add(retrier.call("describe '" + t.id() + "'", () -> ctx.source().describe(t.spec())));
             specs.add(t.spec());
         }
         Position from = position;
         stream = retrier.call("reopen change feed", () -> streaming.openStream(schemas, specs, from));
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException(ErrorType.INTERNAL, "interrupted while waiting to reopen the change feed", e);
+        }
     }
 
     private void closeStream() {

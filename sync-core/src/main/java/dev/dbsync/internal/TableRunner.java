@@ -45,6 +45,7 @@ public final class TableRunner {
     private final TableSync table;
     private final TableSpec spec;
     private final TableSpec snapshotSpec;
+    private final String fingerprint;
     private final String where;
     private final Retrier retrier;
 
@@ -70,6 +71,7 @@ public final class TableRunner {
                 ? new TableSpec(spec.table(), spec.keyColumns(), List.of(), spec.softDeleteColumn(), spec.softDeleteValue())
                 : spec;
         this.where = "pipeline " + ctx.pipeline() + ", table '" + spec.table() + "'";
+        this.fingerprint = fingerprint(table);
         this.retrier = new Retrier(ctx.retryPolicy(), where);
     }
 
@@ -118,15 +120,39 @@ public final class TableRunner {
         return target;
     }
 
+    /**
+     * What a checkpoint of this table means: how it is read and what identifies and orders its rows. A saved
+     * checkpoint made under another configuration is not trusted: the table starts a fresh snapshot.
+     */
+    static String fingerprint(TableSync t) {
+        String mode = t.strategy() == Strategy.CDC ? "cdc"
+                : t.strategy() == Strategy.INCREMENTAL || t.continueIncrementally() ? "incremental" : "full";
+        TableSpec s = t.spec();
+        return mode + ";key=" + s.keyColumns() + ";cursor=" + s.cursorColumns() + ";softDelete="
+                + (s.softDeleteColumn() == null ? "" : s.softDeleteColumn() + "=" + s.softDeleteValue());
+    }
+
+    private Checkpoint checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows) {
+        return new Checkpoint(phase, snapshotAfter, changesFrom, rows, fingerprint);
+    }
+
     private void runFromCheckpoint() {
+        if (ctx.stopRequested().get()) {
+            return;
+        }
         Checkpoint cp = ctx.store().load(ctx.pipeline(), table.id()).orElse(null);
+        if (cp != null && cp.config() != null && !cp.config().equals(fingerprint)) {
+            LOG.warn("{}: the table's configuration changed since its checkpoint (was {}, now {}); starting a fresh snapshot",
+                    where, cp.config(), fingerprint);
+            cp = null;
+        }
         boolean follow = table.strategy() == Strategy.INCREMENTAL
                 || (table.strategy() == Strategy.FULL && table.continueIncrementally());
         boolean cdc = table.strategy() == Strategy.CDC;
         if (cp != null && cp.phase() == Phase.SNAPSHOT) {
-            cp = runSnapshot(cp);
+            cp = runSnapshot(cp, follow);
         } else if (cp == null || cp.phase() == Phase.DONE && !cdc || cp.phase() == Phase.CHANGES && !follow && !cdc) {
-            cp = runSnapshot(startSnapshot(follow));
+            cp = runSnapshot(startSnapshot(follow), follow);
         }
         if (cp != null && cp.phase() == Phase.CHANGES && follow && !ctx.stopRequested().get()) {
             runChanges(cp);
@@ -139,13 +165,13 @@ public final class TableRunner {
         if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
             retrier.run("truncate target '" + target.name() + "'", () -> ctx.sink().truncate(target));
         }
-        Checkpoint cp = new Checkpoint(Phase.SNAPSHOT, null, changesFrom, 0);
+        Checkpoint cp = checkpoint(Phase.SNAPSHOT, null, changesFrom, 0);
         ctx.store().save(ctx.pipeline(), table.id(), cp);
         return cp;
     }
 
     /** Reads the snapshot from the checkpoint on; returns the final checkpoint, or null when stopped early. */
-    private Checkpoint runSnapshot(Checkpoint from) {
+    private Checkpoint runSnapshot(Checkpoint from, boolean follow) {
         snapshot = true;
         OptionalLong est = ctx.source().estimateRows(spec);
         estimate = est.isPresent() ? est.getAsLong() : -1;
@@ -153,9 +179,11 @@ public final class TableRunner {
         LOG.info("{}: {} snapshot{}", where, from.snapshotAfter() == null ? "starting" : "resuming after key "
                 + from.snapshotAfter().values() + " (" + base + " rows done),", estimate >= 0 ? " of about " + estimate + " rows" : "");
         boolean cdc = table.strategy() == Strategy.CDC;
-        Checkpoint end = from.changesFrom() != null || cdc
-                ? new Checkpoint(Phase.CHANGES, null, from.changesFrom(), 0)
-                : new Checkpoint(Phase.DONE, null, null, 0);
+        // A table that is followed goes on with changes even when the source had no start position (an empty
+        // table): reading changes from the beginning then misses nothing.
+        Checkpoint end = follow || cdc
+                ? checkpoint(Phase.CHANGES, null, from.changesFrom(), 0)
+                : checkpoint(Phase.DONE, null, null, 0);
         return pump(new Reader() {
             Position after = from.snapshotAfter();
             long rows = base;
@@ -171,7 +199,7 @@ public final class TableRunner {
             @Override
             public Checkpoint checkpointAfter(ChangeEvent last, int count) {
                 rows += count;
-                return new Checkpoint(Phase.SNAPSHOT, last.position(), from.changesFrom(), rows);
+                return checkpoint(Phase.SNAPSHOT, last.position(), from.changesFrom(), rows);
             }
 
             @Override
@@ -195,12 +223,12 @@ public final class TableRunner {
 
             @Override
             public Checkpoint checkpointAfter(ChangeEvent last, int count) {
-                return new Checkpoint(Phase.CHANGES, null, last.position(), 0);
+                return checkpoint(Phase.CHANGES, null, last.position(), 0);
             }
 
             @Override
             public Checkpoint checkpointAtEnd(Chunk lastChunk) {
-                return new Checkpoint(Phase.CHANGES, null, after, 0);
+                return checkpoint(Phase.CHANGES, null, after, 0);
             }
         });
     }
@@ -271,7 +299,8 @@ public final class TableRunner {
                 }
                 // Flush and checkpoint every flushRows rows (default: every batch), at the end and before a stop;
                 // the checkpoint is saved only after the flush that covers it.
-                boolean due = item.end() || unflushed >= ctx.flushRows() || ctx.stopRequested().get();
+                boolean stopping = ctx.stopRequested().get();
+                boolean due = item.end() || unflushed >= ctx.flushRows() || stopping;
                 if (due && pending != null) {
                     if (unflushed > 0) {
                         retrier.run("flush", () -> ctx.sink().flush());
@@ -286,7 +315,7 @@ public final class TableRunner {
                     finished = item.checkpoint() != null;
                     break;
                 }
-                if (ctx.stopRequested().get()) {
+                if (stopping) {
                     LOG.info("{}: stopping after a completed batch as requested", where);
                     break;
                 }
@@ -295,10 +324,21 @@ public final class TableRunner {
             Thread.currentThread().interrupt();
             throw new SyncException(dev.dbsync.spi.ErrorType.INTERNAL, where + ": interrupted", e);
         } finally {
+            // One table is never read by two threads: wait until the reader has really ended (a read blocked
+            // in a driver ignores the interrupt and returns when its statement does).
             readerThread.interrupt();
-            try {
-                readerThread.join(TimeUnit.SECONDS.toMillis(30));
-            } catch (InterruptedException e) {
+            boolean interrupted = false;
+            while (readerThread.isAlive()) {
+                try {
+                    readerThread.join(TimeUnit.SECONDS.toMillis(30));
+                    if (readerThread.isAlive()) {
+                        LOG.warn("{}: still waiting for the source read in progress to return", where);
+                    }
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+            if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }

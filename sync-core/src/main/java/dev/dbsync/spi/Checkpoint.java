@@ -16,8 +16,11 @@ import java.io.IOException;
  * @param changesFrom   where incremental or streaming reads continue (for a snapshot: where they start once
  *                      it completes); null when the table has no cursor and is not streamed
  * @param rows          rows written in the current snapshot so far (progress only)
+ * @param config        what the table's configuration was when the checkpoint was made (strategy, key, cursor,
+ *                      soft delete; for a change feed the tables it covers), so a run under another
+ *                      configuration does not trust a position that means something else; may be null
  */
-public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows) {
+public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows, String config) {
 
     /** The stages of a table. */
     public enum Phase {
@@ -35,6 +38,11 @@ public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFr
         requireNonNull(phase, "phase is null");
     }
 
+    /** A checkpoint without a recorded configuration. */
+    public Checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows) {
+        this(phase, snapshotAfter, changesFrom, rows, null);
+    }
+
     /** The text form stores keep; {@link #decode(String)} reads it back. */
     public String encode() {
         ObjectNode n = JSON.createObjectNode();
@@ -46,6 +54,9 @@ public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFr
             n.put("changesFrom", changesFrom.encode());
         }
         n.put("rows", rows);
+        if (config != null) {
+            n.put("config", config);
+        }
         return n.toString();
     }
 
@@ -60,7 +71,8 @@ public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFr
             Phase phase = Phase.valueOf(n.get("phase").asText());
             Position after = n.hasNonNull("snapshotAfter") ? Position.decode(n.get("snapshotAfter").asText()) : null;
             Position from = n.hasNonNull("changesFrom") ? Position.decode(n.get("changesFrom").asText()) : null;
-            return new Checkpoint(phase, after, from, n.path("rows").asLong(0));
+            return new Checkpoint(phase, after, from, n.path("rows").asLong(0),
+                    n.hasNonNull("config") ? n.get("config").asText() : null);
         } catch (IOException e) {
             throw new IllegalArgumentException("malformed checkpoint: " + text, e);
         }

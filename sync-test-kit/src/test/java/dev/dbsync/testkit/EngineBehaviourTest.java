@@ -312,6 +312,145 @@ class EngineBehaviourTest {
     }
 
     @Test
+    void continuousModeStreamsCdcTables() throws Exception {
+        MemorySource source = source(5);
+        MemorySink sink = new MemorySink();
+        SyncEngine engine = engine(source, sink, CheckpointStores.memory()).table(TableSync.cdc(TableSpec.of("items")))
+                .pollInterval(Duration.ofMillis(100)).build();
+        engine.start();
+        try {
+            waitFor(() -> sink.rows("items").size() == 5);
+            source.upsert("items", 6L, "streamed", 1L, false);
+            source.delete("items", 1L);
+            waitFor(() -> sink.rows("items").size() == 5 && sink.rows("items").stream()
+                    .anyMatch(r -> Long.valueOf(6L).equals(r.get(0))));
+            waitFor(() -> engine.lastReport() != null);
+            assertTrue(engine.lastReport().succeeded(), engine.lastReport()::toText);
+        } finally {
+            engine.close();
+        }
+    }
+
+    @Test
+    void stopThenStartNeverRunsTwoLoopsAndRunsDoNotOverlap() throws Exception {
+        MemorySource source = source(3);
+        java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        MemorySink sink = new MemorySink() {
+            @Override
+            public synchronized WriteResult write(Batch batch) {
+                inWrite.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.write(batch);
+            }
+        };
+        SyncEngine engine = engine(source, sink, CheckpointStores.memory()).table(INCREMENTAL)
+                .pollInterval(Duration.ofMillis(50)).build();
+        engine.start();
+        assertTrue(inWrite.await(10, java.util.concurrent.TimeUnit.SECONDS));
+        engine.stop(Duration.ofMillis(50));
+        assertTrue(engine.isRunning(), "still finishing its batch");
+        assertThrows(IllegalStateException.class, engine::start, "no second loop while the first is stopping");
+        assertThrows(IllegalStateException.class, engine::runOnce, "no run beside the loop");
+        release.countDown();
+        waitFor(() -> !engine.isRunning());
+        long loops = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("dbsync-behaviour")).count();
+        assertEquals(0, loops);
+        assertEquals(3, sink.rows("items").size(), "the batch being written when stop came was completed");
+        engine.close();
+    }
+
+    @Test
+    void aStopLeavesTheTargetsOfFullTablesNotYetStartedAlone() {
+        MemorySource source = new MemorySource();
+        List<TableSync> tables = new ArrayList<>();
+        for (int t = 0; t < 4; t++) {
+            source.createTable(SCHEMA.withName("t" + t));
+            for (long id = 1; id <= 30; id++) {
+                source.upsert("t" + t, id, "x", 1L, false);
+            }
+            tables.add(TableSync.full(TableSpec.of("t" + t)));
+        }
+        List<String> truncated = Collections.synchronizedList(new ArrayList<>());
+        MemorySink sink = new MemorySink() {
+            @Override
+            public synchronized void truncate(TableSchema schema) {
+                truncated.add(schema.name());
+                super.truncate(schema);
+            }
+        };
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(SyncEngine.builder().source(source).sink(sink).checkpointStore(store).tables(tables).build().runOnce()
+                .succeeded());
+        truncated.clear();
+        java.util.concurrent.atomic.AtomicReference<SyncEngine> ref = new java.util.concurrent.atomic.AtomicReference<>();
+        SyncEngine engine = SyncEngine.builder().source(source).sink(sink).checkpointStore(store).tables(tables)
+                .parallelism(2).listener(new SyncListener() {
+                    @Override
+                    public void onTableFinished(String pipeline, TableReport report) {
+                        ref.get().stop();
+                    }
+                }).build();
+        ref.set(engine);
+        engine.runOnce();
+        assertTrue(truncated.size() <= 2, "only tables already started were reloaded: " + truncated);
+        for (int t = 0; t < 4; t++) {
+            if (!truncated.contains("t" + t)) {
+                assertEquals(30, sink.rows("t" + t).size(), "t" + t + " was not started and keeps its rows");
+            }
+        }
+        // a reload cut short by the stop resumes where it stopped on the next run
+        assertTrue(SyncEngine.builder().source(source).sink(sink).checkpointStore(store).tables(tables).build().runOnce()
+                .succeeded());
+        for (int t = 0; t < 4; t++) {
+            assertEquals(30, sink.rows("t" + t).size());
+        }
+    }
+
+    @Test
+    void aChangedTableConfigurationIsNotTrustedToAnOldCheckpoint() {
+        MemorySource source = source(10);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(source, sink, store).table(TableSync.full(TableSpec.of("items"))).build().runOnce().succeeded());
+        // switched to CDC: the DONE checkpoint of the full strategy must not let the feed start without a snapshot
+        source.upsert("items", 1L, "changed while switching", 100L, false);
+        source.upsert("items", 11L, "new while switching", 100L, false);
+        TableSync cdc = TableSync.cdc(TableSpec.of("items"));
+        SyncReport r = engine(source, sink, store).table(cdc).streamIdle(Duration.ofMillis(100)).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertTrue(r.table("items").snapshot(), "a fresh snapshot: " + r.toText());
+        assertEquals(source.rows("items"), sink.rows("items"));
+    }
+
+    @Test
+    void aCdcTableLeftOutOfTheFeedForAWhileIsSnapshottedAgain() {
+        MemorySource source = new MemorySource();
+        source.createTable(SCHEMA);
+        source.createTable(SCHEMA.withName("other"));
+        source.upsert("items", 1L, "a", 1L, false);
+        source.upsert("other", 1L, "x", 1L, false);
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync items = TableSync.cdc(TableSpec.of("items"));
+        TableSync other = TableSync.cdc(TableSpec.of("other"));
+        assertTrue(engine(source, sink, store).table(items).table(other).streamIdle(Duration.ofMillis(100)).build()
+                .runOnce().succeeded());
+        // "items" leaves the pipeline; its changes flow by in the feed while it is out
+        source.upsert("items", 2L, "b", 2L, false);
+        source.upsert("other", 2L, "y", 2L, false);
+        assertTrue(engine(source, sink, store).table(other).streamIdle(Duration.ofMillis(100)).build().runOnce().succeeded());
+        SyncReport back = engine(source, sink, store).table(items).table(other).streamIdle(Duration.ofMillis(100)).build()
+                .runOnce();
+        assertTrue(back.succeeded(), back::toText);
+        assertEquals(source.rows("items"), sink.rows("items"), "nothing of the pause is lost");
+    }
+
+    @Test
     void invalidEngineSettingsFailBeforeAnythingRuns() {
         MemorySource source = source(1);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
