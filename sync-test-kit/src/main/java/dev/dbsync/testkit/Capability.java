@@ -11,6 +11,8 @@ public enum Capability {
     TRUNCATE,
     /** The sink creates missing target tables from the schema. */
     AUTO_CREATE,
+    /** The sink keeps versions: a replayed older change never overwrites a newer one. */
+    VERSIONED,
     /** Keys of more than one column. */
     COMPOSITE_KEY,
     /** Table and column names with spaces, quotes, upper case, reserved words and non-ASCII letters. */
@@ -25,7 +27,7 @@ public enum Capability {
     ARRAY,
     /** {@link dev.dbsync.spi.LogicalType#TIMESTAMP} (no time zone) round-trips. */
     TIMESTAMP_NO_TZ,
-    /** The source offers snapshot reads in chunks resumable from any event's position. */
+    /** The source offers snapshot reads in chunks resumable from any event's position (every source must). */
     SNAPSHOT,
     /** The source reads incrementally by cursor and key. */
     INCREMENTAL,

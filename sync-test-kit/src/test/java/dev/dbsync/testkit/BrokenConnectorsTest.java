@@ -39,6 +39,59 @@ class BrokenConnectorsTest {
         }
     }
 
+    /** Gives every event of a chunk the chunk's end position, so a resume from a batch inside it skips rows. */
+    static final class ChunkEndPositionsSource extends MemorySource {
+        private static dev.dbsync.spi.Chunk blur(dev.dbsync.spi.Chunk c) {
+            if (c.events().isEmpty()) {
+                return c;
+            }
+            dev.dbsync.spi.Position end = c.events().get(c.events().size() - 1).position();
+            java.util.List<dev.dbsync.spi.ChangeEvent> out = new java.util.ArrayList<>();
+            for (dev.dbsync.spi.ChangeEvent e : c.events()) {
+                out.add(new dev.dbsync.spi.ChangeEvent(e.operation(), e.table(), e.key(), e.values(), e.version(), end));
+            }
+            return new dev.dbsync.spi.Chunk(out, c.next(), c.last());
+        }
+
+        @Override
+        public synchronized dev.dbsync.spi.Chunk readSnapshot(dev.dbsync.spi.TableSpec spec, dev.dbsync.spi.TableSchema schema,
+                                                              dev.dbsync.spi.Position after, int maxRows) {
+            return blur(super.readSnapshot(spec, schema, after, maxRows));
+        }
+
+        @Override
+        public synchronized dev.dbsync.spi.Chunk readChanges(dev.dbsync.spi.TableSpec spec, dev.dbsync.spi.TableSchema schema,
+                                                             dev.dbsync.spi.Position after, int maxRows) {
+            return blur(super.readChanges(spec, schema, after, maxRows));
+        }
+    }
+
+    /** The source suite against the source whose events carry their chunk's end position. */
+    static class ChunkEndPositionsSuite extends SkipsEqualTimestampsSuite {
+        private final ChunkEndPositionsSource blurred = new ChunkEndPositionsSource();
+
+        @Override
+        protected Source newSource() {
+            return blurred;
+        }
+
+        @Override
+        protected String createTable(String baseName, dev.dbsync.spi.TableSchema schema) {
+            blurred.createTable(schema);
+            return baseName;
+        }
+
+        @Override
+        protected void upsertRows(String table, dev.dbsync.spi.TableSchema schema, java.util.List<java.util.List<Object>> rows) {
+            rows.forEach(r -> blurred.upsert(table, r.toArray()));
+        }
+
+        @Override
+        protected void deleteRows(String table, dev.dbsync.spi.TableSchema schema, java.util.List<java.util.List<Object>> keys) {
+            keys.forEach(k -> blurred.delete(table, k.toArray()));
+        }
+    }
+
     /** The sink suite against the sink that drops deletes. */
     static class DropsDeletesSuite extends MemorySinkContractTest {
         private final DropsDeletesSink sink = new DropsDeletesSink();
@@ -115,6 +168,13 @@ class BrokenConnectorsTest {
     void theSourceSuiteCatchesASourceThatSkipsEqualTimestamps() {
         Set<String> failed = failures(SkipsEqualTimestampsSuite.class);
         assertTrue(failed.contains("incrementalNeverSkipsRowsSharingOneTimestampAcrossChunkBoundaries"), failed::toString);
+    }
+
+    @Test
+    void theSourceSuiteCatchesPositionsThatDoNotBelongToTheirEvent() {
+        Set<String> failed = failures(ChunkEndPositionsSuite.class);
+        assertTrue(failed.contains("snapshotReadsInChunksAndResumesMidway"), failed::toString);
+        assertTrue(failed.contains("resumesFromACheckpointedPositionWithNothingLostOrDoubled"), failed::toString);
     }
 
     @Test
