@@ -61,14 +61,24 @@ public final class Config {
             if (v == null) {
                 continue;
             }
-            Object parsed = parse(key, v);
+            Object parsed;
+            try {
+                parsed = parse(key, v);
+            } catch (ConfigException e) {
+                throw key.secret() ? secretProblem(key) : e;
+            }
             String problem = key.validator().check(parsed);
             if (problem != null) {
-                throw new ConfigException(key.name(), problem);
+                // a validator's message may quote the value; a secret's value is never shown
+                throw key.secret() ? secretProblem(key) : new ConfigException(key.name(), problem);
             }
             values.put(key.name(), parsed);
         }
         return new Config(def, values);
+    }
+
+    private static ConfigException secretProblem(ConfigKey key) {
+        return new ConfigException(key.name(), "the value is not valid (not shown: the setting is secret)");
     }
 
     /** Same as {@link #of(ConfigDef, Map)} for {@link Properties}. */
@@ -99,7 +109,12 @@ public final class Config {
                     return Integer.valueOf(requireText(name, s, v));
                 case LONG:
                     if (v instanceof Number) {
-                        return ((Number) v).longValue();
+                        Number num = (Number) v;
+                        if ((v instanceof Double || v instanceof Float || v instanceof java.math.BigDecimal)
+                                && num.doubleValue() != Math.rint(num.doubleValue())) {
+                            throw new ConfigException(name, "expected a whole number, got " + v);
+                        }
+                        return num.longValue();
                     }
                     return Long.valueOf(requireText(name, s, v));
                 case DOUBLE:
@@ -171,14 +186,24 @@ public final class Config {
         if (!m.matches()) {
             throw new ConfigException(name, "expected a size like 512, 64KB, 16MB or 1GB, got '" + v + "'");
         }
-        long n = Long.parseLong(m.group(1));
-        String unit = m.group(2) == null ? "b" : m.group(2);
-        switch (unit) {
-            case "kb": case "k": return n << 10;
-            case "mb": case "m": return n << 20;
-            case "gb": case "g": return n << 30;
-            default: return n;
+        long n;
+        try {
+            n = Long.parseLong(m.group(1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(name, "size too large: '" + v + "'");
         }
+        String unit = m.group(2) == null ? "b" : m.group(2);
+        int shift;
+        switch (unit) {
+            case "kb": case "k": shift = 10; break;
+            case "mb": case "m": shift = 20; break;
+            case "gb": case "g": shift = 30; break;
+            default: shift = 0;
+        }
+        if (n > (Long.MAX_VALUE >> shift)) {
+            throw new ConfigException(name, "size too large: '" + v + "'");
+        }
+        return n << shift;
     }
 
     private static List<String> parseList(Object v) {

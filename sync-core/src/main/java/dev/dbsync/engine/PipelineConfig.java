@@ -63,7 +63,7 @@ public final class PipelineConfig {
             .optional("flush.rows", ConfigType.LONG, "0", Validator.atLeast(0),
                     "rows written between sink flushes and checkpoints; 0 = after every batch")
             .optional("parallelism", ConfigType.INT, "1", Validator.range(1, 256), "tables synced at the same time")
-            .optional("poll.interval", ConfigType.DURATION, "10s", "continuous mode: time between incremental polls")
+            .optional("poll.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "continuous mode: time between incremental polls")
             .optional("stream.idle", ConfigType.DURATION, "2s", "run once with CDC tables: stop after the feed was idle this long")
             .optional("progress.interval", ConfigType.DURATION, "10s", "how often progress is logged")
             .optional("truncate.before.snapshot", ConfigType.BOOLEAN, "true", "empty the target before a fresh full snapshot (when the sink can)")
@@ -79,6 +79,11 @@ public final class PipelineConfig {
             .optional("limit", ConfigType.LONG, "1000", Validator.atLeast(0), "for log and jsonl: most records skipped before the table fails")
             .optional("path", ConfigType.STRING, "dbsync-dead-letters.jsonl", "for jsonl: the file")
             .build();
+
+    private static String positive(Object duration) {
+        java.time.Duration d = (java.time.Duration) duration;
+        return d.isZero() || d.isNegative() ? "must be positive, got " + d : null;
+    }
 
     private static final Set<String> SECTIONS = Set.of("pipeline", "source", "sink", "checkpoints", "tables", "engine", "deadLetter");
     private static final Set<String> TABLE_KEYS = Set.of("table", "strategy", "key", "cursor", "softDelete",
@@ -300,11 +305,20 @@ public final class PipelineConfig {
                 throw new ConfigException(at + ".strategy", "must be one of full, incremental, cdc; got '" + m.get("strategy") + "'");
             }
             Object soft = m.get("softDelete");
-            TableSpec spec = new TableSpec(String.valueOf(table), strings(m.get("key"), at + ".key"),
-                    strings(m.get("cursor"), at + ".cursor"), soft == null ? null : String.valueOf(soft),
-                    m.get("softDeleteValue") == null ? null : String.valueOf(m.get("softDeleteValue")));
+            TableSpec spec;
+            try {
+                spec = new TableSpec(String.valueOf(table), strings(m.get("key"), at + ".key"),
+                        strings(m.get("cursor"), at + ".cursor"), soft == null ? null : String.valueOf(soft),
+                        m.get("softDeleteValue") == null ? null : String.valueOf(m.get("softDeleteValue")));
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(at, e.getMessage());
+            }
             Object target = m.get("target");
-            boolean cont = Boolean.parseBoolean(String.valueOf(m.containsKey("continueIncrementally") ? m.get("continueIncrementally") : "false"));
+            String contText = String.valueOf(m.containsKey("continueIncrementally") ? m.get("continueIncrementally") : "false");
+            if (!contText.equalsIgnoreCase("true") && !contText.equalsIgnoreCase("false")) {
+                throw new ConfigException(at + ".continueIncrementally", "expected true or false, got '" + contText + "'");
+            }
+            boolean cont = Boolean.parseBoolean(contText);
             try {
                 out.add(new TableSync(spec, strategy, target == null ? null : String.valueOf(target), cont));
             } catch (IllegalArgumentException e) {
@@ -369,10 +383,18 @@ public final class PipelineConfig {
      * Throws a {@link ConfigException} naming e.g. {@code sink.url}.
      */
     public void validate(Connectors connectors) {
-        prefixed("source", () -> Config.of(connectors.source(sourceType).configDef(), source));
-        prefixed("sink", () -> Config.of(connectors.sink(sinkType).configDef(), sink));
+        ConfigDef sourceDef = connectors.source(sourceType).configDef();
+        ConfigDef sinkDef = connectors.sink(sinkType).configDef();
+        prefixed("source", () -> Config.of(sourceDef, source));
+        prefixed("sink", () -> Config.of(sinkDef, sink));
         if (!storeType.equals("sink")) {
-            prefixed("checkpoints", () -> Config.of(connectors.checkpointStore(storeType).configDef(), store));
+            ConfigDef storeDef;
+            try {
+                storeDef = connectors.checkpointStore(storeType).configDef();
+            } catch (ConfigException e) {
+                throw new ConfigException("checkpoints.type", stripPrefix(e));
+            }
+            prefixed("checkpoints", () -> Config.of(storeDef, store));
         }
     }
 
@@ -404,11 +426,17 @@ public final class PipelineConfig {
             throw e;
         }
         CheckpointStore st;
-        if (storeType.equals("sink")) {
-            st = snk.checkpointStore().orElseThrow(() -> new ConfigException("checkpoints.type",
-                    "the sink '" + sinkType + "' keeps no checkpoints; use file"));
-        } else {
-            st = connectors.createCheckpointStore(storeType, store);
+        try {
+            if (storeType.equals("sink")) {
+                st = snk.checkpointStore().orElseThrow(() -> new ConfigException("checkpoints.type",
+                        "the sink '" + sinkType + "' keeps no checkpoints; use file"));
+            } else {
+                st = connectors.createCheckpointStore(storeType, store);
+            }
+        } catch (RuntimeException e) {
+            snk.close();
+            src.close();
+            throw e;
         }
         SyncEngine.Builder b = SyncEngine.builder().pipeline(pipeline).source(src).sink(snk).checkpointStore(st)
                 .tables(tables)

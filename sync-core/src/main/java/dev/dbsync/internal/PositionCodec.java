@@ -86,6 +86,9 @@ public final class PositionCodec {
     }
 
     private static Object untag(String p, String whole) {
+        if (p == null) {
+            throw new IllegalArgumentException("malformed position '" + whole + "': null element");
+        }
         if (p.equals("N")) {
             return null;
         }

@@ -42,14 +42,17 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
      */
     public List<ChangeEvent> latestPerKey() {
         int n = events.size();
-        Map<List<Object>, Integer> last = new HashMap<>(n * 2);
+        // Positions compare byte[] values by content, as keys must (a bytea key is one key however often it is seen).
+        Map<Position, Integer> last = new HashMap<>(n * 2);
+        Position[] keys = new Position[n];
         int truncateAt = -1;
         for (int i = 0; i < n; i++) {
             ChangeEvent e = events.get(i);
             if (e.operation() == Operation.TRUNCATE) {
                 truncateAt = i;
             } else {
-                last.put(e.key(), i);
+                keys[i] = Position.of(e.key());
+                last.put(keys[i], i);
             }
         }
         if (last.size() == n) {
@@ -58,7 +61,7 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
         List<ChangeEvent> out = new ArrayList<>(last.size() + 1);
         for (int i = Math.max(truncateAt, 0); i < n; i++) {
             ChangeEvent e = events.get(i);
-            if (i == truncateAt || (e.operation() != Operation.TRUNCATE && last.get(e.key()) == i)) {
+            if (i == truncateAt || (e.operation() != Operation.TRUNCATE && last.get(keys[i]) == i)) {
                 out.add(e);
             }
         }

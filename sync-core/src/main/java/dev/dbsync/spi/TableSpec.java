@@ -27,6 +27,16 @@ public record TableSpec(String table, List<String> keyColumns, List<String> curs
         }
         keyColumns = List.copyOf(requireNonNull(keyColumns, "keyColumns is null"));
         cursorColumns = List.copyOf(requireNonNull(cursorColumns, "cursorColumns is null"));
+        for (String c : keyColumns) {
+            if (c.isBlank()) {
+                throw new IllegalArgumentException("table '" + table + "': a key column name is blank");
+            }
+        }
+        for (String c : cursorColumns) {
+            if (c.isBlank()) {
+                throw new IllegalArgumentException("table '" + table + "': a cursor column name is blank");
+            }
+        }
         if (softDeleteColumn != null && softDeleteColumn.isBlank()) {
             softDeleteColumn = null;
         }

@@ -74,6 +74,24 @@ class ConfigTest {
     }
 
     @Test
+    void aSecretsValueIsNeverQuotedInAnError() {
+        ConfigDef def = ConfigDef.builder().define(new ConfigKey("token", ConfigType.STRING, null, false,
+                Validator.matches("[a-z]+", "lower-case letters"), "token", true)).build();
+        ConfigException e = assertThrows(ConfigException.class, () -> Config.of(def, Map.of("token", "Hunter2!")));
+        assertFalse(e.getMessage().contains("Hunter2"), e.getMessage());
+        assertEquals("token", e.key());
+    }
+
+    @Test
+    void numbersThatDoNotFitAreRefused() {
+        ConfigDef def = ConfigDef.builder().optional("n", ConfigType.LONG, null, "n").optional("size", ConfigType.SIZE, null, "s").build();
+        assertThrows(ConfigException.class, () -> Config.of(def, Map.of("n", 1.9)));
+        assertEquals(2L, Config.of(def, Map.of("n", 2.0)).getLong("n"));
+        assertThrows(ConfigException.class, () -> Config.of(def, Map.of("size", "8589934592g")));
+        assertThrows(ConfigException.class, () -> Config.of(def, Map.of("size", "99999999999999999999")));
+    }
+
+    @Test
     void aKeyDeclaredTwiceIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> ConfigDef.builder()
                 .optional("a", ConfigType.INT, "1", "a").optional("a", ConfigType.INT, "2", "a"));

@@ -76,6 +76,15 @@ class PipelineConfigTest {
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: []", "tables");
         assertKey("source: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "pipeline");
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test}\ntables: [t]\nsinks: {}", "sinks");
+        assertKey("pipeline: x\nsource: {type: nosuch, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "source.type");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ncheckpoints: {type: nosuch}\ntables: [t]",
+                "checkpoints.type");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]\nengine: {poll.interval: 0s}",
+                "engine.poll.interval");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\n"
+                + "tables: [ {table: t, cursor: updated_at, strategy: full, continueIncrementally: ture} ]", "tables[0].continueIncrementally");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\n"
+                + "tables: [ {table: t, cursor: ' ', strategy: incremental} ]", "tables[0]");
     }
 
     @Test

@@ -35,6 +35,7 @@ class PositionAndCheckpointTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Position.decode("[\"Q:1\"]"));
         assertTrue(e.getMessage().contains("Q:1"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> Position.decode("not json"));
+        assertThrows(IllegalArgumentException.class, () -> Position.decode("[null]"));
         assertThrows(IllegalArgumentException.class, () -> Position.of(List.of(new Object())).encode());
     }
 
@@ -58,6 +59,14 @@ class PositionAndCheckpointTest {
         ChangeEvent trunc = ChangeEvent.truncate("t", 5, Position.of(5L));
         ChangeEvent d1 = ChangeEvent.upsert("t", new Object[] {4L}, new Object[] {4L, "d1"}, 6, Position.of(6L));
         assertEquals(List.of(trunc, d1), new Batch(s, List.of(a1, b1, trunc, d1)).latestPerKey());
+    }
+
+    @Test
+    void latestPerKeyComparesBinaryKeysByContent() {
+        TableSchema s = new TableSchema("t", List.of(Column.required("k", LogicalType.BYTES), Column.of("v", LogicalType.STRING)), List.of("k"));
+        ChangeEvent a = ChangeEvent.upsert("t", new Object[] {new byte[] {1, 2}}, new Object[] {new byte[] {1, 2}, "a"}, 1, Position.of(1L));
+        ChangeEvent b = ChangeEvent.upsert("t", new Object[] {new byte[] {1, 2}}, new Object[] {new byte[] {1, 2}, "b"}, 2, Position.of(2L));
+        assertEquals(List.of(b), new Batch(s, List.of(a, b)).latestPerKey());
     }
 
     @Test
