@@ -49,6 +49,7 @@ final class ChConnection implements AutoCloseable {
             131,  // TOO_LARGE_STRING_SIZE
             321,  // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
             407,  // DECIMAL_OVERFLOW
+            469,  // VIOLATED_CONSTRAINT
             636); // CANNOT_EXTRACT_TABLE_STRUCTURE
 
     /** Server error codes of transient conditions: the engine retries with backoff. */

@@ -4,6 +4,7 @@ import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.CheckpointStore;
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Operation;
@@ -37,7 +38,9 @@ import org.slf4j.LoggerFactory;
  * Every change is appended as a row: an upsert with {@code _is_deleted = 0}, a delete with
  * {@code _is_deleted = 1} carrying the key and the last known values (or, for key-only deletes, the values
  * the table still holds for the sorting and partition columns, defaults for the rest). {@code _version} is
- * the event's {@link ChangeEvent#version()} (cursor value in microseconds, or LSN), so replaying an older
+ * the event's {@link ChangeEvent#version()} (cursor value in microseconds, or LSN) with its sign bit flipped
+ * ({@code version ^ Long.MIN_VALUE}), which maps signed order onto the unsigned order of the {@code UInt64}
+ * column: a cursor before 1970 or a negative number stays below every later one. So replaying an older
  * change never wins over a newer one. Queries see the current state with {@code FINAL} (or through the view
  * {@code <table>_live} created with {@code create.view=true}); background merges and the optional cleanup
  * {@code OPTIMIZE TABLE t FINAL CLEANUP} drop superseded and deleted rows for good; the cleanup needs the table
@@ -47,21 +50,26 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Version 0 (a source without versions, e.g. a full copy without cursor) is written as 0: among equal
  * versions ReplacingMergeTree keeps the row inserted last, so a later write still wins, and any real
- * version (a later incremental or CDC change) wins over such rows. Within one batch only the last change
+ * non-negative version (a later incremental or CDC change) wins over such rows. Within one batch only the last change
  * of each key is written ({@link Batch#latestPerKey()}).
  *
  * <h2>Batches</h2>
- * {@link #write} serialises rows into RowBinary in memory (a value that does not fit its column is returned
- * as a failed event naming the column); an INSERT is sent when {@code batch.rows} rows are buffered and on
- * {@link #flush}, which the engine calls before saving a checkpoint, so a checkpoint never covers rows that
- * are not in ClickHouse.
+ * {@link #write} serialises rows into RowBinary in memory; a value ClickHouse would reject or store wrongly
+ * is returned as a failed event naming the column (a value outside the range of a narrower column of an
+ * existing table, e.g. Int8, UInt32 or Date; a JSON array or scalar for a column of the JSON type). An INSERT
+ * is sent when {@code batch.rows} rows are buffered and on {@link #flush}, which the engine calls before
+ * saving a checkpoint, so a checkpoint never covers rows that are not in ClickHouse. When ClickHouse rejects
+ * an INSERT as bad data ({@link DataException}, from {@code flush} or from a {@code write} that sent one), the
+ * table's buffer has been discarded: everything written to the table since its last successful flush is
+ * gone, and the engine rewrites those events in smaller batches to isolate the bad ones.
  *
  * <h2>Types</h2>
  * STRING → String (LowCardinality(String) for {@code low.cardinality} columns), INT32 → Int32, INT64 → Int64,
  * DECIMAL(p,s) → Decimal(p,s) (unbounded → Decimal(38,18)), FLOAT64 → Float64, BOOLEAN → Bool, BYTES → String,
  * UUID → UUID, DATE → Date32, TIMESTAMP and TIMESTAMP_TZ → DateTime64(p,'UTC') (p = the column's fractional
  * digits, 6 when unknown; a TIMESTAMP is stored as its UTC wall time), JSON → String with the JSON text
- * (or the JSON type with {@code json.type=JSON}), ARRAY(T) → Array(Nullable(T)); nullable columns are
+ * (a Java String is a JSON string and is stored quoted), or the JSON type with {@code json.type=JSON}, which
+ * holds objects only and cannot be Nullable (a NULL is stored as {@code {}}), ARRAY(T) → Array(Nullable(T)); nullable columns are
  * Nullable(T), except arrays: ClickHouse has no Nullable(Array), so a NULL array is stored empty.
  * A table that already exists is written with its own column types.
  *
@@ -87,14 +95,36 @@ final class ClickHouseSink implements Sink {
         final RowBinary.Writer[] writers;
         final ChType[] types;
         final List<String> insertColumns;
+        /** XORed into each event's version before it is written ({@link TableLayout#versionOffset}). */
+        final long versionOffset;
         final RowBinary.Buffer buffer = new RowBinary.Buffer();
         int rows;
+        /** The thread that wrote the buffered rows: the one whose flush must learn that they were rejected. */
+        Thread writer;
+        /** A data error met while another thread flushed; reported to {@link #writer} on its next call. */
+        DataException undelivered;
 
         Target(TableLayout layout, ChType[] types, RowBinary.Writer[] writers) {
             this.layout = layout;
             this.types = types;
             this.writers = writers;
             this.insertColumns = layout.insertColumns();
+            this.versionOffset = TableLayout.versionOffset(types[types.length - 2]);
+        }
+
+        void discard() {
+            buffer.clear();
+            rows = 0;
+        }
+
+        /** Throws the data error another thread's flush met for rows this thread wrote (their buffer is gone). */
+        void deliverPending() {
+            DataException e = undelivered;
+            if (e != null && writer == Thread.currentThread()) {
+                undelivered = null;
+                discard();
+                throw e;
+            }
         }
     }
 
@@ -201,12 +231,13 @@ final class ClickHouseSink implements Sink {
         int deleted = 0;
         List<WriteResult.FailedEvent> failed = new ArrayList<>();
         synchronized (t) {
+            t.deliverPending();
+            t.writer = Thread.currentThread();
             String name = batch.schema().name();
             List<ChangeEvent> keyOnlyDeletes = new ArrayList<>();
             for (ChangeEvent e : events) {
                 if (e.operation() == Operation.TRUNCATE) {
-                    t.buffer.clear();
-                    t.rows = 0;
+                    t.discard();
                     truncate(batch.schema());
                     continue;
                 }
@@ -265,7 +296,7 @@ final class ClickHouseSink implements Sink {
             for (; i < n; i++) {
                 t.writers[i].write(b, values.get(i));
             }
-            b.i64(e.version());
+            b.i64(e.version() ^ t.versionOffset);
             b.u8(delete ? 1 : 0);
         } catch (RuntimeException ex) {
             b.reset(mark);
@@ -359,7 +390,12 @@ final class ClickHouseSink implements Sink {
         });
     }
 
-    /** Sends the buffered rows of one table as one INSERT. Caller holds the target's lock. */
+    /**
+     * Sends the buffered rows of one table as one INSERT. Caller holds the target's lock. When ClickHouse
+     * rejects the data ({@link DataException}) the buffer is discarded before the exception propagates: the
+     * engine rewrites the events since the last successful flush in smaller batches to isolate the bad rows,
+     * and must not meet them again in the buffer. Other failures keep the buffer for the retry.
+     */
     private void insert(Target t) {
         if (t.rows == 0) {
             return;
@@ -367,6 +403,19 @@ final class ClickHouseSink implements Sink {
         String name = t.layout.schema.name();
         long started = System.nanoTime();
         int rows = t.rows;
+        try {
+            send(t, name);
+        } catch (DataException e) {
+            t.discard();
+            throw new DataException(e.getMessage() + " (the " + rows + " rows buffered since the last flush are discarded)", e);
+        }
+        t.discard();
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("table '{}': inserted {} rows in {} ms", name, rows, (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    private void send(Target t, String name) {
         conn.insert(t.layout.qualifiedName(), t.insertColumns, new com.clickhouse.client.api.DataStreamWriter() {
             @Override
             public void onOutput(java.io.OutputStream out) throws java.io.IOException {
@@ -379,19 +428,45 @@ final class ClickHouseSink implements Sink {
                 // the buffer is written again as it is
             }
         }, "table '" + name + "'");
-        t.buffer.clear();
-        t.rows = 0;
-        if (LOG.isDebugEnabled()) {
-            LOG.debug("table '{}': inserted {} rows in {} ms", name, rows, (System.nanoTime() - started) / 1_000_000);
-        }
     }
 
+    /**
+     * Inserts the buffered rows of every table, each on its own, so one table's failure leaves the others
+     * flushed. Errors of tables written by the calling thread are thrown (the first, after all tables were
+     * tried); a table written by another thread that ClickHouse rejects has its buffer discarded and the
+     * error kept for that thread's next write or flush, since its engine loop is the one that must rewrite
+     * the discarded events. Other threads' transient failures keep their buffer for their own flush.
+     */
     @Override
     public void flush() {
+        Thread me = Thread.currentThread();
+        RuntimeException first = null;
         for (Target t : targets.values()) {
             synchronized (t) {
-                insert(t);
+                boolean mine = t.writer == null || t.writer == me;
+                try {
+                    if (mine) {
+                        t.deliverPending();
+                    }
+                    insert(t);
+                } catch (RuntimeException e) {
+                    if (mine) {
+                        if (first == null) {
+                            first = e;
+                        } else if (first != e) {
+                            first.addSuppressed(e);
+                        }
+                    } else if (e instanceof DataException) {
+                        t.undelivered = (DataException) e;
+                    } else {
+                        LOG.debug("table '{}': flush for another thread failed, its own flush retries: {}",
+                                t.layout.schema.name(), e.toString());
+                    }
+                }
             }
+        }
+        if (first != null) {
+            throw first;
         }
     }
 
@@ -401,8 +476,7 @@ final class ClickHouseSink implements Sink {
         Target t = targets.get(schema.name());
         if (t != null) {
             synchronized (t) {
-                t.buffer.clear();
-                t.rows = 0;
+                t.discard();
             }
         }
         conn.execute(layout.truncate(), "table '" + schema.name() + "'");

@@ -31,7 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * ClickHouse's tuple comparison; the cursor is the {@code coalesce} of the configured columns. Tables written
  * by the ClickHouse sink (they have {@code _version} and {@code _is_deleted}) are read incrementally without
  * FINAL, so a deleting row is seen and becomes a DELETE event; older versions read in the same pass are
- * followed by the newer ones in cursor order. Events carry {@code _version} as their version on such tables,
+ * followed by the newer ones in cursor order. Events carry the version the sink stored in {@code _version}
+ * (decoded back to the signed event version) on such tables,
  * otherwise the cursor in microseconds (or its number). ClickHouse has no transactions that could commit
  * late, so reads go up to the newest row.
  *
@@ -54,6 +55,8 @@ final class ClickHouseSource implements Source {
         String from;
         boolean ours;
         boolean finalable;
+        /** Undoes the sink's mapping of versions onto {@code _version} ({@link TableLayout#versionOffset}). */
+        long versionOffset;
         TableSchema schema;
         List<ChType> types = new ArrayList<>();
         RowBinary.Reader[] readers;
@@ -116,6 +119,13 @@ final class ClickHouseSource implements Source {
         });
         Plan plan = new Plan();
         plan.ours = rawTypes.containsKey(TableLayout.VERSION) && rawTypes.containsKey(TableLayout.IS_DELETED);
+        if (plan.ours) {
+            try {
+                plan.versionOffset = TableLayout.versionOffset(ChType.parse(rawTypes.get(TableLayout.VERSION)));
+            } catch (IllegalArgumentException e) {
+                plan.versionOffset = 0;
+            }
+        }
         String engine = info[0];
         plan.finalable = engine.contains("Replacing") || engine.contains("Collapsing") || engine.contains("Summing")
                 || engine.contains("Aggregating");
@@ -308,7 +318,7 @@ final class ClickHouseSource implements Source {
                 long version = 0;
                 boolean deleted = false;
                 if (p.ours) {
-                    version = in.le(8);
+                    version = in.le(8) ^ p.versionOffset;
                     deleted = in.u8() != 0;
                 }
                 Object cursor = null;

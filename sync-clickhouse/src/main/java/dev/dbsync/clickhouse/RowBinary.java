@@ -224,6 +224,11 @@ final class RowBinary {
                 }
             };
         }
+        if (type.kind == ChType.Kind.JSON) {
+            // ClickHouse's JSON type cannot be Nullable, so the sink creates JSON columns without it even for
+            // nullable sources: a NULL is stored as the empty object (and reads back as one)
+            return (out, v) -> base.write(out, v == null ? Collections.emptyMap() : v);
+        }
         return (out, v) -> {
             if (v == null) {
                 throw new IllegalArgumentException("NULL in a NOT NULL column of type " + type);
@@ -234,12 +239,15 @@ final class RowBinary {
 
     private static Writer baseWriter(ChType type, LogicalType logical, LogicalType element) {
         switch (type.kind) {
-            case INT8: case UINT8: return (out, v) -> out.u8(number(v).intValue());
-            case INT16: case UINT16: return (out, v) -> out.i16(number(v).intValue());
-            case INT32: case UINT32: return (out, v) -> out.i32(number(v).intValue());
+            // a pre-existing narrower column: a value out of its range is rejected, never wrapped around
+            case INT8: return (out, v) -> out.u8((int) ranged(v, Byte.MIN_VALUE, Byte.MAX_VALUE, type));
+            case UINT8: return (out, v) -> out.u8((int) ranged(v, 0, 0xff, type));
+            case INT16: return (out, v) -> out.i16((int) ranged(v, Short.MIN_VALUE, Short.MAX_VALUE, type));
+            case UINT16: return (out, v) -> out.i16((int) ranged(v, 0, 0xffff, type));
+            case INT32: return (out, v) -> out.i32((int) ranged(v, Integer.MIN_VALUE, Integer.MAX_VALUE, type));
+            case UINT32: return (out, v) -> out.i32((int) ranged(v, 0, 0xffff_ffffL, type));
             case INT64: return (out, v) -> out.i64(v instanceof Long ? (Long) v : exactLong(v));
-            case UINT64: return (out, v) -> out.i64(v instanceof BigInteger ? ((BigInteger) v).longValue()
-                    : v instanceof BigDecimal ? ((BigDecimal) v).toBigIntegerExact().longValue() : exactLong(v));
+            case UINT64: return (out, v) -> out.i64(unsigned64(v, type));
             case FLOAT32: return (out, v) -> out.i32(Float.floatToRawIntBits(number(v).floatValue()));
             case FLOAT64: return (out, v) -> out.i64(Double.doubleToRawLongBits(number(v).doubleValue()));
             case BOOL: return (out, v) -> out.u8(bool(v) ? 1 : 0);
@@ -257,7 +265,14 @@ final class RowBinary {
                 }
                 return (out, v) -> out.string(v instanceof String ? (String) v : String.valueOf(v));
             case JSON:
-                return (out, v) -> out.string(jsonText(v));
+                return (out, v) -> {
+                    // ClickHouse's JSON type holds objects only; arrays and scalars would fail the whole INSERT
+                    if (!(v instanceof java.util.Map)) {
+                        throw new IllegalArgumentException("ClickHouse's JSON type holds only JSON objects, got "
+                                + describe(v) + "; set json.type=String to keep arrays and scalars as JSON text");
+                    }
+                    out.string(jsonText(v));
+                };
             case UUID:
                 return (out, v) -> {
                     UUID u = v instanceof UUID ? (UUID) v : java.util.UUID.fromString(v.toString());
@@ -267,13 +282,27 @@ final class RowBinary {
             case DATE32:
                 return (out, v) -> out.i32(Math.toIntExact(((LocalDate) cast(v, LocalDate.class)).toEpochDay()));
             case DATE:
-                return (out, v) -> out.i16((int) ((LocalDate) cast(v, LocalDate.class)).toEpochDay());
+                return (out, v) -> {
+                    long day = ((LocalDate) cast(v, LocalDate.class)).toEpochDay();
+                    if (day < 0 || day > 0xffff) {
+                        throw new IllegalArgumentException("date " + v + " is out of the range of Date (1970-01-01 to "
+                                + LocalDate.ofEpochDay(0xffff) + ")");
+                    }
+                    out.i16((int) day);
+                };
             case DATETIME64: {
                 int p = type.precision;
                 return (out, v) -> out.i64(ticks(v, p));
             }
             case DATETIME:
-                return (out, v) -> out.i32((int) Math.floorDiv(ticks(v, 0), 1));
+                return (out, v) -> {
+                    long seconds = ticks(v, 0);
+                    if (seconds < 0 || seconds > 0xffff_ffffL) {
+                        throw new IllegalArgumentException("timestamp " + v + " is out of the range of DateTime"
+                                + " (1970-01-01 00:00:00 to 2106-02-07 06:28:15 UTC)");
+                    }
+                    out.i32((int) seconds);
+                };
             case ARRAY: {
                 Writer e = writer(type.element, element, null);
                 return (out, v) -> {
@@ -350,20 +379,11 @@ final class RowBinary {
         return Math.addExact(Math.multiplyExact(seconds, perSecond), nanos / POW10[9 - p]);
     }
 
+    /**
+     * The JSON text of a JSON value. A {@link String} is a JSON string (LogicalType.JSON: documents come as
+     * Map/List, scalars as themselves), so it is quoted even when its content looks like a document.
+     */
     static String jsonText(Object v) {
-        if (v instanceof String) {
-            String s = (String) v;
-            // JSON text handed over as a string (e.g. from a text column) is kept as it is when it parses
-            String t = s.trim();
-            if (!t.isEmpty() && (t.charAt(0) == '{' || t.charAt(0) == '[')) {
-                try {
-                    JSON.readTree(t);
-                    return s;
-                } catch (JsonProcessingException e) {
-                    // not JSON: stored as a JSON string below
-                }
-            }
-        }
         try {
             return JSON.writeValueAsString(v);
         } catch (JsonProcessingException e) {
@@ -381,15 +401,50 @@ final class RowBinary {
         throw new IllegalArgumentException("expected a number, got " + describe(v));
     }
 
+    private static final BigInteger TWO_64 = BigInteger.ONE.shiftLeft(64);
+
+    /** An integer within [min, max], or an exception naming the column type's range. */
+    private static long ranged(Object v, long min, long max, ChType type) {
+        long x = exactLong(v);
+        if (x < min || x > max) {
+            throw new IllegalArgumentException("value " + x + " is out of the range of " + type + " [" + min + ", " + max + "]");
+        }
+        return x;
+    }
+
+    /** The bits of an integer in [0, 2^64). */
+    private static long unsigned64(Object v, ChType type) {
+        BigInteger b;
+        if (v instanceof BigInteger) {
+            b = (BigInteger) v;
+        } else if (v instanceof BigDecimal) {
+            try {
+                b = ((BigDecimal) v).toBigIntegerExact();
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("expected an integer, got " + describe(v));
+            }
+        } else {
+            b = BigInteger.valueOf(exactLong(v));
+        }
+        if (b.signum() < 0 || b.compareTo(TWO_64) >= 0) {
+            throw new IllegalArgumentException("value " + b + " is out of the range of " + type + " [0, 2^64 - 1]");
+        }
+        return b.longValue();
+    }
+
     private static long exactLong(Object v) {
-        if (v instanceof Integer || v instanceof Short || v instanceof Byte) {
+        if (v instanceof Long || v instanceof Integer || v instanceof Short || v instanceof Byte) {
             return ((Number) v).longValue();
         }
-        if (v instanceof BigDecimal) {
-            return ((BigDecimal) v).longValueExact();
-        }
-        if (v instanceof BigInteger) {
-            return ((BigInteger) v).longValueExact();
+        try {
+            if (v instanceof BigDecimal) {
+                return ((BigDecimal) v).longValueExact();
+            }
+            if (v instanceof BigInteger) {
+                return ((BigInteger) v).longValueExact();
+            }
+        } catch (ArithmeticException e) {
+            throw new IllegalArgumentException("expected an integer within 64 bits, got " + describe(v));
         }
         Number n = number(v);
         if (n.doubleValue() != n.longValue()) {

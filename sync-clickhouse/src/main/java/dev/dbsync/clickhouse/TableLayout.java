@@ -18,6 +18,16 @@ final class TableLayout {
 
     /** The internal version column: the event's version, so the highest version of a key wins. */
     static final String VERSION = "_version";
+
+    /**
+     * What is XORed into an event's version to store it in a version column of type {@code type}, and
+     * XORed again to read it back: for UInt64 (the column the sink creates) the sign bit, which turns the
+     * signed order of versions into the unsigned order ClickHouse compares by (-1 stays below 0 instead of
+     * becoming 2^64 - 1); nothing for a signed column.
+     */
+    static long versionOffset(ChType type) {
+        return type != null && type.kind == ChType.Kind.UINT64 ? Long.MIN_VALUE : 0L;
+    }
     /** The internal delete marker: 1 for a deleted row; FINAL hides such rows. */
     static final String IS_DELETED = "_is_deleted";
 
