@@ -91,11 +91,24 @@ final class PgCheckpointStore implements CheckpointStore {
         }
     }
 
-    /** Writes a batch's checkpoint on the writer's connection, inside its open transaction. */
-    void writeInTransaction(Connection writer, String pipeline, String tableName, String checkpointText) throws SQLException {
-        synchronized (this) {
+    /**
+     * Creates the checkpoint table when missing. The sink calls it when it opens a target, so that
+     * {@link #writeInTransaction} needs nothing but the writer's transaction.
+     */
+    synchronized void ensureTable() throws SQLException {
+        try {
             connection();
+        } catch (SQLException e) {
+            dropConnection();
+            throw e;
         }
+    }
+
+    /**
+     * Writes a batch's checkpoint on the writer's connection, inside its open transaction. The table exists
+     * ({@link #ensureTable} ran when the target was opened).
+     */
+    void writeInTransaction(Connection writer, String pipeline, String tableName, String checkpointText) throws SQLException {
         upsert(writer, pipeline, tableName, checkpointText);
     }
 

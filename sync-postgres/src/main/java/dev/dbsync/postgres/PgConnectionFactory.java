@@ -18,8 +18,9 @@ import org.postgresql.PGProperty;
  * <p>Immutable and thread-safe; every call opens a new physical connection that the caller closes.
  * Failing to connect is a {@link RetriableException} (the server may be restarting), except for
  * authentication and invalid-database errors (SQLState class 28 and 3D), which no retry can fix.
+ * Not final so that tests can wrap the connections it opens to inject failures.
  */
-final class PgConnectionFactory {
+class PgConnectionFactory {
 
     private final String url;
     private final Properties properties;

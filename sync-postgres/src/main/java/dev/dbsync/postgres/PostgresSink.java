@@ -204,6 +204,10 @@ final class PostgresSink implements Sink {
                 connect();
                 prepareTable(s);
                 prepareStatements(s);
+                if (checkpoints != null) {
+                    // created here, never in the middle of a batch's transaction
+                    checkpoints.ensureTable();
+                }
                 schema = s;
             } catch (SQLException e) {
                 rollbackQuietly();
@@ -424,6 +428,14 @@ final class PostgresSink implements Sink {
                     schema = null;
                 }
                 throw mapped;
+            } catch (RuntimeException e) {
+                // e.g. a failure opening the checkpoint store's connection: the transaction holds staged rows that
+                // a retry would copy again (duplicate keys in the upsert), so it is rolled back and the connection
+                // replaced, whatever the failure was
+                rollbackQuietly();
+                closeConnection();
+                schema = null;
+                throw e;
             }
             return WriteResult.applied(batch);
         }

@@ -12,9 +12,15 @@ import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.testkit.PostgresServer;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 
 /** Sink behaviour beyond the contract: the direct-COPY fast path and its fallback, hostile names, errors. */
@@ -105,6 +111,47 @@ class PostgresSinkIT {
             Checkpoint c3 = new Checkpoint(Checkpoint.Phase.CHANGES, null, Position.of(3L), 0);
             sink.write(new Batch(s, rows("withcp", 3, "b"), c3.encode(), "p", "public.src"));
             assertEquals(c3, store.load("p", "public.src").orElseThrow(), "written with the data after a restart");
+        }
+    }
+
+    @Test
+    void aFailureOtherThanSqlInsideTheTransactionRollsItBackSoTheRetrySucceeds() {
+        TableSchema s = schema("fails_mid_batch");
+        AtomicBoolean failCheckpoint = new AtomicBoolean();
+        PostgresServer server = PostgresServer.get();
+        PgConnectionFactory faulty = new PgConnectionFactory(DB.url, server.username(), server.password()) {
+            @Override
+            Connection open() {
+                Connection real = super.open();
+                return (Connection) Proxy.newProxyInstance(Connection.class.getClassLoader(), new Class<?>[] {Connection.class},
+                        (proxy, method, args) -> {
+                            if (method.getName().equals("prepareStatement") && failCheckpoint.get()
+                                    && String.valueOf(args[0]).contains("dbsync_checkpoint")) {
+                                throw new RetriableException("checkpoint store unreachable");
+                            }
+                            try {
+                                return method.invoke(real, args);
+                            } catch (InvocationTargetException e) {
+                                throw e.getCause();
+                            }
+                        });
+            }
+        };
+        try (PostgresSink sink = new PostgresSink(faulty, "public", true, "dbsync_checkpoint")) {
+            sink.open(s);
+            assertEquals(1, DB.count("SELECT count(*) FROM pg_tables WHERE tablename = 'dbsync_checkpoint'"),
+                    "the checkpoint table is created when the target is opened");
+            String cp = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(3L), null, 3).encode();
+            Batch batch = new Batch(s, rows("fails_mid_batch", 3, "a"), cp, "p", "fails_mid_batch");
+            failCheckpoint.set(true);
+            assertThrows(RetriableException.class, () -> sink.write(batch));
+            assertEquals(0, DB.count("SELECT count(*) FROM fails_mid_batch"));
+            failCheckpoint.set(false);
+            // the engine retries the same batch: the staged rows of the failed attempt must be gone
+            sink.write(batch);
+            assertEquals(3, DB.count("SELECT count(*) FROM fails_mid_batch"));
+            assertEquals(0, DB.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    + " AND state = 'idle in transaction'"), "no transaction is left open");
         }
     }
 }
