@@ -200,20 +200,40 @@ public final class StreamRunner implements AutoCloseable {
                 byTable.computeIfAbsent(e.table(), k -> new ArrayList<>()).add(e);
             }
         }
-        for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
-            TableSchema target = targets.get(en.getKey());
-            long[] c = counts.computeIfAbsent(en.getKey(), k -> new long[4]);
-            c[0] += en.getValue().size();
-            write(en.getKey(), target, en.getValue(), c);
+        Map<String, long[]> before = new LinkedHashMap<>();
+        for (String table : byTable.keySet()) {
+            long[] c = counts.computeIfAbsent(table, k -> new long[4]);
+            before.put(table, c.clone());
+            c[0] += byTable.get(table).size();
         }
-        retrier.run("flush", () -> ctx.sink().flush());
+        try {
+            for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
+                write(en.getKey(), targets.get(en.getKey()), en.getValue(), counts.get(en.getKey()), false);
+            }
+            retrier.run("flush", () -> ctx.sink().flush());
+        } catch (DataException e) {
+            // The sink refused something of this poll and may have discarded what it buffered since its last
+            // flush: write the poll again in halves, each flushed, so the bad records are isolated and
+            // dead-lettered.
+            for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
+                long[] c = counts.get(en.getKey());
+                long[] b = before.get(en.getKey());
+                c[1] = b[1];
+                c[2] = b[2];
+                c[3] = b[3];
+                write(en.getKey(), targets.get(en.getKey()), en.getValue(), c, true);
+            }
+        }
         position = events.get(events.size() - 1).position();
         ctx.store().save(ctx.pipeline(), STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
         stream.acknowledge(position);
     }
 
-    /** Writes in order; a TRUNCATE empties the target between the changes before it and those after it. */
-    private void write(String table, TableSchema target, List<ChangeEvent> events, long[] c) {
+    /**
+     * Writes in order; a TRUNCATE empties the target between the changes before it and those after it. With
+     * {@code flushEach}, every write is flushed at once, so a refusal at flush points at its own records.
+     */
+    private void write(String table, TableSchema target, List<ChangeEvent> events, long[] c, boolean flushEach) {
         int start = 0;
         for (int i = 0; i <= events.size(); i++) {
             boolean truncate = i < events.size() && events.get(i).operation() == Operation.TRUNCATE;
@@ -223,7 +243,7 @@ public final class StreamRunner implements AutoCloseable {
                 for (int j = start; j < i; j++) {
                     bytes += events.get(j).estimatedSize();
                     if (j + 1 - from >= ctx.batchRows() || bytes >= ctx.batchBytes() || j == i - 1) {
-                        writeIsolating(table, target, events.subList(from, j + 1), c);
+                        writeIsolating(table, target, events.subList(from, j + 1), c, flushEach);
                         from = j + 1;
                         bytes = 0;
                     }
@@ -240,20 +260,26 @@ public final class StreamRunner implements AutoCloseable {
         }
     }
 
-    private void writeIsolating(String table, TableSchema target, List<ChangeEvent> events, long[] c) {
+    private void writeIsolating(String table, TableSchema target, List<ChangeEvent> events, long[] c, boolean flushEach) {
         WriteResult r;
         try {
             r = retrier.call("write " + events.size() + " events to '" + target.name() + "'",
                     () -> ctx.sink().write(new Batch(target, events)));
+            if (flushEach) {
+                retrier.run("flush", () -> ctx.sink().flush());
+            }
         } catch (DataException e) {
+            if (!flushEach) {
+                throw e;
+            }
             if (events.size() == 1) {
                 c[3]++;
                 ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), table, events.get(0), e.getMessage(), e));
                 return;
             }
             int mid = events.size() / 2;
-            writeIsolating(table, target, events.subList(0, mid), c);
-            writeIsolating(table, target, events.subList(mid, events.size()), c);
+            writeIsolating(table, target, events.subList(0, mid), c, flushEach);
+            writeIsolating(table, target, events.subList(mid, events.size()), c, flushEach);
             return;
         }
         c[1] += r.upserted();

@@ -51,6 +51,11 @@ public final class TableRunner {
 
     private TableSchema schema;
     private TableSchema target;
+    /** Events written since the last successful flush, and those of them the sink rejected row by row. */
+    private final List<ChangeEvent> sinceFlush = new ArrayList<>();
+    private final java.util.Set<ChangeEvent> rejected = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private long pendingUpserted;
+    private long pendingDeleted;
     private long rowsRead;
     private long upserted;
     private long deleted;
@@ -279,7 +284,6 @@ public final class TableRunner {
         readerThread.start();
         Checkpoint saved = null;
         Checkpoint pending = null;
-        long unflushed = 0;
         boolean finished = false;
         try {
             while (true) {
@@ -292,7 +296,6 @@ public final class TableRunner {
                 }
                 if (!item.events().isEmpty()) {
                     write(item.events(), item.checkpoint().encode());
-                    unflushed += item.events().size();
                 }
                 if (item.checkpoint() != null) {
                     pending = item.checkpoint();
@@ -300,11 +303,10 @@ public final class TableRunner {
                 // Flush and checkpoint every flushRows rows (default: every batch), at the end and before a stop;
                 // the checkpoint is saved only after the flush that covers it.
                 boolean stopping = ctx.stopRequested().get();
-                boolean due = item.end() || unflushed >= ctx.flushRows() || stopping;
+                boolean due = item.end() || sinceFlush.size() >= ctx.flushRows() || stopping;
                 if (due && pending != null) {
-                    if (unflushed > 0) {
-                        retrier.run("flush", () -> ctx.sink().flush());
-                        unflushed = 0;
+                    if (!sinceFlush.isEmpty()) {
+                        flush();
                     }
                     ctx.store().save(ctx.pipeline(), table.id(), pending);
                     saved = pending;
@@ -386,8 +388,10 @@ public final class TableRunner {
     }
 
     /**
-     * Writes events; a {@link DataException} splits the batch in halves until the bad records are isolated,
-     * each then going to the dead-letter handler. Halves keep their order, so the last change of a key wins.
+     * Writes a batch. A {@link DataException} means the sink refused something it was given since its last
+     * flush (a buffering sink discards all of that): those events are written again in halves, each flushed,
+     * until the bad records are isolated and handed to the dead-letter handler. Halves keep their order, so the
+     * last change of a key wins.
      */
     private void write(List<ChangeEvent> events, String checkpoint) {
         WriteResult r;
@@ -395,13 +399,71 @@ public final class TableRunner {
             r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(checkpoint == null ? new Batch(target, events)
                     : new Batch(target, events, checkpoint, ctx.pipeline(), table.id())));
         } catch (DataException e) {
+            List<ChangeEvent> again = retryable(events);
+            forgetUnflushed();
+            isolateRange(again);
+            return;
+        }
+        sinceFlush.addAll(events);
+        pendingUpserted += r.upserted();
+        pendingDeleted += r.deleted();
+        for (WriteResult.FailedEvent f : r.failed()) {
+            rejected.add(f.event());
+            deadLetter(f.event(), f.reason(), f.cause());
+        }
+    }
+
+    /** Flushes the sink; a {@link DataException} isolates the bad records among those written since the last flush. */
+    private void flush() {
+        try {
+            retrier.run("flush", () -> ctx.sink().flush());
+        } catch (DataException e) {
+            List<ChangeEvent> again = retryable(List.of());
+            forgetUnflushed();
+            isolateRange(again);
+            return;
+        }
+        upserted += pendingUpserted;
+        deleted += pendingDeleted;
+        forgetUnflushed();
+    }
+
+    /** Drops the bookkeeping of what was written since the last flush (the sink discarded or flushed it). */
+    private void forgetUnflushed() {
+        sinceFlush.clear();
+        rejected.clear();
+        pendingUpserted = 0;
+        pendingDeleted = 0;
+    }
+
+    /** What must be written again: everything since the last flush but rows already dead-lettered, then {@code more}. */
+    private List<ChangeEvent> retryable(List<ChangeEvent> more) {
+        List<ChangeEvent> todo = new ArrayList<>(sinceFlush.size() + more.size());
+        for (ChangeEvent e : sinceFlush) {
+            if (!rejected.contains(e)) {
+                todo.add(e);
+            }
+        }
+        todo.addAll(more);
+        return todo;
+    }
+
+    private void isolateRange(List<ChangeEvent> events) {
+        if (events.isEmpty()) {
+            return;
+        }
+        WriteResult r;
+        try {
+            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(new Batch(target, events)));
+            retrier.run("flush", () -> ctx.sink().flush());
+        } catch (DataException e) {
             if (events.size() == 1) {
                 deadLetter(events.get(0), e.getMessage(), e);
                 return;
             }
             int mid = events.size() / 2;
-            write(events.subList(0, mid), null);
-            write(events.subList(mid, events.size()), checkpoint);
+            isolateRange(events.subList(0, mid));
+            isolateRange(events.subList(mid, events.size()));
             return;
         }
         upserted += r.upserted();

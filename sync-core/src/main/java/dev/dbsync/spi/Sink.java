@@ -21,8 +21,10 @@ import java.util.Set;
  * written by one thread.
  *
  * <p>Errors: {@link RetriableException} = transient, the engine retries the same batch with backoff;
- * {@link DataException} = something in the batch's records is bad, the engine splits the batch to find the
- * bad records and hands them to the dead-letter handler; any other exception stops the table.
+ * {@link DataException} = something in the records is bad: from {@link #write}, the batch was not applied;
+ * from {@link #flush} (or a write that sent a buffer), a buffering sink has discarded everything written since
+ * its last successful flush. Either way the engine writes those events again in halves, each flushed, until the
+ * bad records are isolated, and hands those to the dead-letter handler. Any other exception stops the table.
  */
 public interface Sink extends AutoCloseable {
 

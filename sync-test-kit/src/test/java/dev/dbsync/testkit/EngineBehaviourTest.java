@@ -153,6 +153,21 @@ class EngineBehaviourTest {
     }
 
     @Test
+    void aBufferingSinkThatRefusesAtFlushGetsItsBadRecordsIsolated() {
+        MemorySource source = source(100);
+        List<Long> dead = Collections.synchronizedList(new ArrayList<>());
+        MemorySink sink = new RefusingAtFlushSink(id -> id % 40 == 13);
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
+                .batchRows(7).flushRows(30)
+                .deadLetterHandler(letter -> dead.add(((Number) letter.event().key().get(0)).longValue())).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(List.of(13L, 53L, 93L), dead);
+        assertEquals(3, r.table("items").failed());
+        assertEquals(97, r.table("items").upserted(), r::toText);
+        assertEquals(97, sink.rows("items").size());
+    }
+
+    @Test
     void byDefaultABadRecordFailsTheTableNamingTableAndKey() {
         MemorySource source = source(20);
         MemorySink sink = new MemorySink().rejecting(e -> ((Number) e.key().get(0)).longValue() == 17);
@@ -478,6 +493,53 @@ class EngineBehaviourTest {
             assertTrue(System.nanoTime() < deadline, "condition not reached in 20 s");
             Thread.sleep(10);
         }
+    }
+
+    /** Like a sink that inserts its buffer at flush: a bad row fails the whole insert and the buffer is dropped. */
+    static class RefusingAtFlushSink extends MemorySink {
+        private final java.util.function.LongPredicate bad;
+        private final List<Batch> buffered = new ArrayList<>();
+
+        RefusingAtFlushSink(java.util.function.LongPredicate bad) {
+            this.bad = bad;
+        }
+
+        @Override
+        public synchronized WriteResult write(Batch batch) {
+            buffered.add(batch);
+            return super.write(batch);
+        }
+
+        @Override
+        public synchronized void flush() {
+            boolean refused = buffered.stream().flatMap(b -> b.events().stream())
+                    .anyMatch(e -> bad.test(((Number) e.key().get(0)).longValue()));
+            buffered.clear();
+            if (refused) {
+                loseUnflushed();
+                throw new dev.dbsync.spi.DataException("insert refused: a bad value");
+            }
+            super.flush();
+        }
+    }
+
+    @Test
+    void theChangeFeedIsolatesRecordsASinkRefusesAtFlush() {
+        MemorySource source = source(10);
+        List<Long> dead = Collections.synchronizedList(new ArrayList<>());
+        MemorySink sink = new RefusingAtFlushSink(id -> id == 17);
+        SyncEngine.Builder b = engine(source, sink, CheckpointStores.memory()).table(TableSync.cdc(TableSpec.of("items")))
+                .streamIdle(Duration.ofMillis(100))
+                .deadLetterHandler(letter -> dead.add(((Number) letter.event().key().get(0)).longValue()));
+        assertTrue(b.build().runOnce().succeeded());
+        for (long id = 11; id <= 30; id++) {
+            source.upsert("items", id, "streamed " + id, 2L, false);
+        }
+        SyncReport r = b.build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(List.of(17L), dead);
+        assertEquals(1, r.table("items").failed());
+        assertEquals(29, sink.rows("items").size());
     }
 
     /** Passes everything to another sink; tests override single methods. */
