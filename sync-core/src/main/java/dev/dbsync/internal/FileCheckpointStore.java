@@ -85,8 +85,18 @@ public final class FileCheckpointStore implements CheckpointStore {
                 throw new SyncException(ErrorType.EXTERNAL, "checkpoint directory " + dir
                         + " does not support atomic rename; choose a local file system", e);
             }
+            forceDirectory();
         } catch (IOException e) {
             throw new SyncException(ErrorType.EXTERNAL, "cannot save checkpoint " + f + ": " + e, e);
+        }
+    }
+
+    /** Makes the rename itself durable; file systems that cannot sync a directory are left as they are. */
+    private void forceDirectory() {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // e.g. Windows cannot open a directory; the rename is still atomic there
         }
     }
 
