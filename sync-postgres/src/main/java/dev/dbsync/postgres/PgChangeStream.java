@@ -21,6 +21,7 @@ import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
@@ -690,14 +691,22 @@ final class PgChangeStream implements ChangeStream {
                 throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "': soft-delete column '"
                         + spec.softDeleteColumn() + "' does not exist");
             }
+            if (softDeleteIndex >= 0) {
+                SoftDelete.check(spec, schema.columns().get(softDeleteIndex));
+            }
         }
 
+        /** The snapshot's rule ({@link SoftDelete}) on pgoutput's text, which is the output function's text too. */
         boolean isSoftDeleted(Object value, String text) {
             if (value == null) {
                 return false;
             }
-            String marker = spec.softDeleteValue();
-            return marker.equals(text) || String.valueOf(value).equalsIgnoreCase(marker);
+            LogicalType type = schema.columns().get(softDeleteIndex).type();
+            if (text == null) {
+                // an unchanged value kept from an earlier message: booleans and strings print the same
+                text = value instanceof Boolean ? ((Boolean) value ? "t" : "f") : String.valueOf(value);
+            }
+            return SoftDelete.matches(type, spec.softDeleteValue(), text);
         }
 
         Object convert(int column, String text, Object keyForMessage) {

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ConfigException;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
@@ -18,13 +19,13 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,7 +69,10 @@ import org.slf4j.LoggerFactory;
  * The sync user needs to see other sessions' {@code xact_start}: superuser or the {@code pg_read_all_stats}
  * role; without it the bound falls back to {@code now() - incremental.lag} and a warning is logged.
  * A transaction left open for long holds the bound back (nothing is lost; the reads wait for it).
- * Non-temporal cursors (e.g. a bigint version) have no bound: rows are read up to the last committed one.
+ * Non-temporal cursors (e.g. a bigint version or sequence) have no such bound: their values are taken before
+ * the transaction commits, so a row committed late can be passed over for good. Incremental reads refuse
+ * them ({@link ConfigException} from {@link #changesStart} and {@link #readChanges}) unless the setting
+ * {@code incremental.allow.unsafe.cursor} is true; then rows are read up to the last committed one.
  *
  * <h2>Change data capture</h2>
  * {@link StreamingSource} is delegated to {@link PgReplication} (publication {@code publication.name}, slot
@@ -91,6 +95,7 @@ final class PostgresSource implements Source, StreamingSource {
     private final ConcurrentHashMap<TableSchema, ReadPlan> plans = new ConcurrentHashMap<>();
     private final AtomicBoolean warnedHidden = new AtomicBoolean();
     private final PgReplication replication;
+    private final boolean allowUnsafeCursor;
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
         this(factory, defaultSchema, lag, slotName, publicationName, PgReplication.DEFAULT_HEARTBEAT);
@@ -98,6 +103,13 @@ final class PostgresSource implements Source, StreamingSource {
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName,
                    Duration heartbeat) {
+        this(factory, defaultSchema, lag, slotName, publicationName, heartbeat, false);
+    }
+
+    /** @param allowUnsafeCursor read incrementally by non-temporal cursors too (setting {@code incremental.allow.unsafe.cursor}) */
+    PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName,
+                   Duration heartbeat, boolean allowUnsafeCursor) {
+        this.allowUnsafeCursor = allowUnsafeCursor;
         this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
         this.defaultSchema = requireNonNull(defaultSchema, "defaultSchema is null");
         this.lag = requireNonNull(lag, "lag is null");
@@ -175,14 +187,16 @@ final class PostgresSource implements Source, StreamingSource {
                 .append(" FROM ").append(plan.table);
         if (after != null) {
             checkSize(spec, after, plan.keyIdx.length, "snapshot");
-            sql.append(" WHERE (").append(plan.keyList).append(") > (");
-            for (int i = 0; i < plan.keyIdx.length; i++) {
-                sql.append(i == 0 ? "" : ", ").append(PgTypes.literal(schema.columns().get(plan.keyIdx[i]), after.get(i)));
-            }
-            sql.append(')');
         }
-        sql.append(" ORDER BY ").append(plan.keyList).append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
         try (PgConnections.Lease l = lease("reading table '" + spec.table() + "'")) {
+            if (after != null) {
+                sql.append(" WHERE (").append(plan.keyList).append(") > (");
+                for (int i = 0; i < plan.keyIdx.length; i++) {
+                    sql.append(i == 0 ? "" : ", ").append(keyLiteral(l, plan, i, after.get(i)));
+                }
+                sql.append(')');
+            }
+            sql.append(" ORDER BY ").append(plan.keyOrder).append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
             List<ChangeEvent> events = copy(l, plan, sql.toString(), false, maxRows);
             return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
         }
@@ -235,18 +249,62 @@ final class PostgresSource implements Source, StreamingSource {
                 sql.append('(').append(plan.cursorExpr).append(", ").append(plan.keyList).append(") > (")
                         .append(PgTypes.literal(cc, after.get(0)));
                 for (int i = 0; i < plan.keyIdx.length; i++) {
-                    sql.append(", ").append(PgTypes.literal(schema.columns().get(plan.keyIdx[i]), after.get(i + 1)));
+                    sql.append(", ").append(keyLiteral(l, plan, i, after.get(i + 1)));
                 }
                 sql.append(')');
             }
             if (bound != null) {
                 sql.append(" AND ").append(plan.cursorExpr).append(" < ").append(PgTypes.literal(cc, bound));
             }
-            sql.append(" ORDER BY ").append(plan.cursorExpr).append(", ").append(plan.keyList)
+            sql.append(" ORDER BY ").append(plan.cursorExpr).append(", ").append(plan.keyOrder)
                     .append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
             List<ChangeEvent> events = copy(l, plan, sql.toString(), true, maxRows);
             return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
         }
+    }
+
+    /**
+     * A key value as a literal of the key column's own type, so the keyset predicate compares the way the
+     * ORDER BY sorts: an enum by its declared order, citext without case, inet as addresses. A text literal
+     * would fail for enum and inet keys ("operator does not exist") and compare citext case-sensitively. The
+     * type name is PostgreSQL's own quoted rendering ({@code format_type}) read from the catalog, never taken
+     * from the schema handed in.
+     */
+    private String keyLiteral(PgConnections.Lease l, ReadPlan plan, int i, Object value) {
+        Column c = plan.schema.columns().get(plan.keyIdx[i]);
+        if (value == null) {
+            return PgTypes.literal(c, null);
+        }
+        String[] types = plan.keyTypes;
+        if (types == null) {
+            try {
+                types = keyTypes(l.connection, plan);
+            } catch (SQLException e) {
+                l.broken();
+                throw PgErrors.map(e, "reading the key types of table '" + plan.spec.table() + "'");
+            }
+            plan.keyTypes = types;
+        }
+        StringBuilder sb = new StringBuilder();
+        PgTypes.appendText(sb, c.type(), c.elementType(), value);
+        return PgName.literal(sb.toString()) + "::" + (types[i] != null ? types[i] : PgTypes.castType(c));
+    }
+
+    private static String[] keyTypes(Connection c, ReadPlan plan) throws SQLException {
+        String[] out = new String[plan.keyIdx.length];
+        try (PreparedStatement ps = c.prepareStatement("SELECT a.attname, format_type(a.atttypid, a.atttypmod)"
+                + " FROM pg_attribute a WHERE a.attrelid = ?::regclass AND a.attnum > 0 AND NOT a.attisdropped")) {
+            ps.setString(1, plan.table);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    int k = plan.schema.primaryKey().indexOf(rs.getString(1));
+                    if (k >= 0) {
+                        out[k] = rs.getString(2);
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -333,7 +391,8 @@ final class PostgresSource implements Source, StreamingSource {
             if (index < n) {
                 values[index] = len < 0 ? null : PgTypes.decodeBinary(plan.types[index], buf, off, len);
             } else {
-                deleted = len > 0 && buf[off] != 0;
+                deleted = len >= 0 && SoftDelete.matches(plan.softDeleteType, plan.spec.softDeleteValue(),
+                        new String(buf, off, len, StandardCharsets.UTF_8));
             }
         }
 
@@ -387,12 +446,22 @@ final class PostgresSource implements Source, StreamingSource {
         final String table;
         final String selectList;
         final String keyList;
+        /**
+         * The key columns qualified by the table for ORDER BY: a bare name there would mean the select list's
+         * output column of the same name, which is cast to the canonical type (text for an enum, citext or inet)
+         * and sorts differently from the keyset predicate, which compares the columns themselves.
+         */
+        final String keyOrder;
         final int[] keyIdx;
         final LogicalType[] types;
         final int[] cursorIdx;
         final String cursorExpr;
         final Column cursorColumn;
         final boolean temporal;
+        /** Type of the soft-delete column, null without one. */
+        final LogicalType softDeleteType;
+        /** The catalog types of the key columns (format_type), read on first use; literals are cast to them. */
+        volatile String[] keyTypes;
 
         ReadPlan(PgName name, TableSpec spec, TableSchema schema) {
             this.spec = spec;
@@ -407,15 +476,11 @@ final class PostgresSource implements Source, StreamingSource {
             }
             if (spec.softDeleteColumn() != null) {
                 Column sd = schema.column(spec.softDeleteColumn());
-                String q = PgName.quote(sd.name());
-                if (sd.type() == LogicalType.BOOLEAN) {
-                    String v = spec.softDeleteValue().trim().toLowerCase(Locale.ROOT);
-                    boolean marker = v.equals("true") || v.equals("t") || v.equals("1") || v.equals("yes") || v.equals("on");
-                    sel.append(", coalesce(").append(q).append(" = ").append(marker).append(", false)");
-                } else {
-                    sel.append(", coalesce(").append(q).append("::text = ").append(PgName.literal(spec.softDeleteValue()))
-                            .append(", false)");
-                }
+                SoftDelete.check(spec, sd);
+                softDeleteType = sd.type();
+                sel.append(", ").append(SoftDelete.textExpression(sd));
+            } else {
+                softDeleteType = null;
             }
             selectList = sel.toString();
             keyIdx = schema.keyIndexes();
@@ -424,6 +489,11 @@ final class PostgresSource implements Source, StreamingSource {
                 kl.append(kl.length() == 0 ? "" : ", ").append(PgName.quote(k));
             }
             keyList = kl.toString();
+            StringBuilder ko = new StringBuilder();
+            for (String k : schema.primaryKey()) {
+                ko.append(ko.length() == 0 ? "" : ", ").append(table).append('.').append(PgName.quote(k));
+            }
+            keyOrder = ko.toString();
             List<String> cursor = spec.cursorColumns();
             cursorIdx = new int[cursor.size()];
             for (int i = 0; i < cursor.size(); i++) {
@@ -440,7 +510,8 @@ final class PostgresSource implements Source, StreamingSource {
             } else {
                 StringBuilder ce = new StringBuilder();
                 for (String c : cursor) {
-                    ce.append(ce.length() == 0 ? "" : ", ").append(PgName.quote(c));
+                    // qualified, so that ORDER BY means the column and not the select list's cast of it
+                    ce.append(ce.length() == 0 ? "" : ", ").append(table).append('.').append(PgName.quote(c));
                 }
                 cursorExpr = cursor.size() == 1 ? ce.toString() : "COALESCE(" + ce + ")";
                 cursorColumn = schema.column(cursor.get(0));
@@ -459,10 +530,19 @@ final class PostgresSource implements Source, StreamingSource {
         return p;
     }
 
-    private static void requireCursor(TableSpec spec, ReadPlan plan) {
+    private void requireCursor(TableSpec spec, ReadPlan plan) {
         if (plan.cursorExpr == null) {
             throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "' has no cursor column; incremental"
                     + " reads need one (TableSpec.withCursor(...))");
+        }
+        if (!plan.temporal && !allowUnsafeCursor) {
+            throw new ConfigException(PostgresSourceFactory.INCREMENTAL_ALLOW_UNSAFE_CURSOR, "table '" + spec.table()
+                    + "': cursor column '" + plan.cursorColumn.name() + "' (" + plan.cursorColumn.sourceType() + ") is not a"
+                    + " time, so incremental reads cannot wait for late commits: sequence and counter values are taken"
+                    + " before their transaction commits, and a row committed after a read that passed its value is"
+                    + " skipped for good. Use a timestamptz cursor set by now() (or a trigger doing so), sync the table"
+                    + " by change data capture, or set " + PostgresSourceFactory.INCREMENTAL_ALLOW_UNSAFE_CURSOR
+                    + "=true to accept the risk");
         }
     }
 

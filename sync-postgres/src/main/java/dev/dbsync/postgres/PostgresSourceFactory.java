@@ -17,6 +17,10 @@ import dev.dbsync.spi.SourceFactory;
  *   <li>{@code incremental.lag} (default {@code 0s}): extra distance the incremental safe bound keeps from
  *       the oldest open transaction and the current time, for writers whose cursor values come from a
  *       clock other than the transaction start ({@code clock_timestamp()}, application servers);</li>
+ *   <li>{@code incremental.allow.unsafe.cursor} (default false): allow incremental reads by a cursor that is no
+ *       time (bigint, sequence, text): such values are taken before their transaction commits, so rows of
+ *       transactions that commit late can be skipped; without it such tables fail with a message naming
+ *       this setting;</li>
  *   <li>{@code slot.name}, {@code publication.name} (default {@code dbsync}): the replication slot and
  *       publication used by change data capture, created when missing;</li>
  *   <li>{@code slot.heartbeat} (default 10 s): how often an idle change feed reports its position.</li>
@@ -29,6 +33,7 @@ public final class PostgresSourceFactory implements SourceFactory {
     public static final String PASSWORD = "password";
     public static final String SCHEMA = "schema";
     public static final String INCREMENTAL_LAG = "incremental.lag";
+    public static final String INCREMENTAL_ALLOW_UNSAFE_CURSOR = "incremental.allow.unsafe.cursor";
     public static final String SLOT_NAME = "slot.name";
     public static final String PUBLICATION_NAME = "publication.name";
     public static final String SLOT_HEARTBEAT = "slot.heartbeat";
@@ -41,6 +46,9 @@ public final class PostgresSourceFactory implements SourceFactory {
             .optional(SCHEMA, ConfigType.STRING, "public", Validator.nonBlank(), "schema of table names given without one")
             .optional(INCREMENTAL_LAG, ConfigType.DURATION, "0s",
                     "extra distance of the incremental safe bound from the oldest open transaction and the current time")
+            .optional(INCREMENTAL_ALLOW_UNSAFE_CURSOR, ConfigType.BOOLEAN, "false",
+                    "allow incremental reads by a non-time cursor (bigint, sequence): rows of late-committing transactions"
+                    + " can be skipped, since such values are taken before commit")
             .optional(SLOT_NAME, ConfigType.STRING, "dbsync", Validator.matches("[a-z0-9_]{1,63}",
                     "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data capture")
             .optional(PUBLICATION_NAME, ConfigType.STRING, "dbsync", Validator.nonBlank(),
@@ -73,6 +81,7 @@ public final class PostgresSourceFactory implements SourceFactory {
         PgConnectionFactory connections = new PgConnectionFactory(config.getString(URL), config.getString(USER),
                 config.getString(PASSWORD));
         return new PostgresSource(connections, config.getString(SCHEMA), config.getDuration(INCREMENTAL_LAG),
-                config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME), config.getDuration(SLOT_HEARTBEAT));
+                config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME), config.getDuration(SLOT_HEARTBEAT),
+                config.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR));
     }
 }

@@ -59,6 +59,7 @@ class TestPostgresPlugin {
         assertEquals("dbsync", c.getString("slot.name"));
         assertEquals("dbsync", c.getString("publication.name"));
         assertEquals(Duration.ofSeconds(10), c.getDuration("slot.heartbeat"));
+        assertEquals(false, c.getBoolean("incremental.allow.unsafe.cursor"));
     }
 
     @Test
@@ -72,10 +73,11 @@ class TestPostgresPlugin {
         raw.put("slot.name", "shop_slot");
         raw.put("publication.name", "shop_pub");
         raw.put("slot.heartbeat", "3s");
+        raw.put("incremental.allow.unsafe.cursor", "true");
         Config c = new PostgresSourceFactory().configDef().parse(raw);
         assertEquals(Map.of("url", URL, "user", "sync", "password", "****", "schema", "sales",
-                "incremental.lag", Duration.ofSeconds(2), "slot.name", "shop_slot", "publication.name", "shop_pub",
-                "slot.heartbeat", Duration.ofSeconds(3)), c.masked());
+                "incremental.lag", Duration.ofSeconds(2), "incremental.allow.unsafe.cursor", true, "slot.name", "shop_slot",
+                "publication.name", "shop_pub", "slot.heartbeat", Duration.ofSeconds(3)), c.masked());
         assertEquals("s3cret", c.getString("password"));
         PostgresSource s = (PostgresSource) new PostgresSourceFactory().create(c);
         assertEquals("shop_slot", s.slotName());
