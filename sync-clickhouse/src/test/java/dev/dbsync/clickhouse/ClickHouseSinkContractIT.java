@@ -24,7 +24,8 @@ class ClickHouseSinkContractIT extends SinkContractTest {
     protected Set<Capability> capabilities() {
         // ARRAY is left out: ClickHouse has no Nullable(Array), so a NULL array reads back empty
         return EnumSet.of(Capability.DELETE, Capability.TRUNCATE, Capability.AUTO_CREATE, Capability.COMPOSITE_KEY,
-                Capability.ODD_IDENTIFIERS, Capability.BINARY, Capability.UUID, Capability.JSON, Capability.TIMESTAMP_NO_TZ);
+                Capability.ODD_IDENTIFIERS, Capability.BINARY, Capability.UUID, Capability.JSON, Capability.TIMESTAMP_NO_TZ,
+                Capability.VERSIONED);
     }
 
     @Override
