@@ -470,6 +470,19 @@ final class ClickHouseSink implements Sink {
         }
     }
 
+    /** Inserts the buffered rows of this table only: parallel tables never flush or fail each other. */
+    @Override
+    public void flush(TableSchema table) {
+        Target t = targets.get(table.name());
+        if (t == null) {
+            return;
+        }
+        synchronized (t) {
+            t.deliverPending();
+            insert(t);
+        }
+    }
+
     @Override
     public void truncate(TableSchema schema) {
         TableLayout layout = new TableLayout(schema, settings);

@@ -416,7 +416,7 @@ public final class TableRunner {
     /** Flushes the sink; a {@link DataException} isolates the bad records among those written since the last flush. */
     private void flush() {
         try {
-            retrier.run("flush", () -> ctx.sink().flush());
+            retrier.run("flush", () -> ctx.sink().flush(target));
         } catch (DataException e) {
             List<ChangeEvent> again = retryable(List.of());
             forgetUnflushed();
@@ -455,7 +455,7 @@ public final class TableRunner {
         WriteResult r;
         try {
             r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(new Batch(target, events)));
-            retrier.run("flush", () -> ctx.sink().flush());
+            retrier.run("flush", () -> ctx.sink().flush(target));
         } catch (DataException e) {
             if (events.size() == 1) {
                 deadLetter(events.get(0), e.getMessage(), e);

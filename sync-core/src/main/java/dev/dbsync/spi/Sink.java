@@ -12,8 +12,9 @@ import java.util.Set;
  *   <li>a {@link SinkFactory} creates the sink from a validated config;</li>
  *   <li>{@link #open(TableSchema)} once per target table, before any write to it: create the table if it
  *       is missing and {@link SinkCapability#AUTO_CREATE} is offered, otherwise check it is compatible;</li>
- *   <li>{@link #write(Batch)} any number of times, each followed by {@link #flush()} before the engine
- *       saves the batch's checkpoint;</li>
+ *   <li>{@link #write(Batch)} any number of times, followed by {@link #flush(TableSchema)} (table runs) or
+ *       {@link #flush()} (change feeds, which write several tables) before the engine saves the checkpoint
+ *       that covers them;</li>
  *   <li>{@link #close()} once.</li>
  * </ol>
  *
@@ -43,6 +44,16 @@ public interface Sink extends AutoCloseable {
 
     /** Makes everything written so far durable and visible. Called before each checkpoint is saved. */
     void flush();
+
+    /**
+     * Makes everything written so far to this one table durable and visible; a table's run calls this before
+     * saving the table's checkpoint, possibly while other tables are written from other threads. Sinks that
+     * buffer per table override it so parallel tables do not flush (or fail) each other's buffers. The default
+     * flushes everything.
+     */
+    default void flush(TableSchema table) {
+        flush();
+    }
 
     /** Removes every row of the target table. Only called when {@link SinkCapability#TRUNCATE} is offered. */
     default void truncate(TableSchema schema) {

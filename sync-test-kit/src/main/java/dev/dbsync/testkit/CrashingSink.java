@@ -85,6 +85,16 @@ public final class CrashingSink implements Sink {
     }
 
     @Override
+    public synchronized void flush(TableSchema table) {
+        checkAlive();
+        flushes++;
+        delegate.flush(table);
+        if (point == CrashPoint.AFTER_FLUSH && flushes == n) {
+            throw crash("after flush " + n);
+        }
+    }
+
+    @Override
     public synchronized void truncate(TableSchema schema) {
         checkAlive();
         delegate.truncate(schema);
