@@ -1,6 +1,7 @@
 package dev.dbsync.internal;
 
 import java.util.AbstractList;
+import java.util.Arrays;
 import java.util.RandomAccess;
 
 /**
@@ -28,5 +29,30 @@ public final class ArrayView extends AbstractList<Object> implements RandomAcces
     @Override
     public Object[] toArray() {
         return values.clone();
+    }
+
+    // List's contract for hashCode and equals, without an iterator per call (keys are hashed per event)
+
+    @Override
+    public int hashCode() {
+        return Arrays.hashCode(values);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (o instanceof ArrayView) {
+            return Arrays.equals(values, ((ArrayView) o).values);
+        }
+        return super.equals(o);
+    }
+
+    /** Whether any element is a {@code byte[]} (which equals and hashes by identity). */
+    public boolean holdsBytes() {
+        for (Object v : values) {
+            if (v instanceof byte[]) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -2,6 +2,7 @@ package dev.dbsync.spi;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.internal.ArrayView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -42,16 +43,17 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
      */
     public List<ChangeEvent> latestPerKey() {
         int n = events.size();
-        // Positions compare byte[] values by content, as keys must (a bytea key is one key however often it is seen).
-        Map<Position, Integer> last = new HashMap<>(n * 2);
-        Position[] keys = new Position[n];
+        // Keys must compare byte[] values by content (a bytea key is one key however often it is seen): such keys
+        // are wrapped in a Position; the others are used as they are.
+        Map<Object, Integer> last = new HashMap<>(n * 2);
+        Object[] keys = new Object[n];
         int truncateAt = -1;
         for (int i = 0; i < n; i++) {
             ChangeEvent e = events.get(i);
             if (e.operation() == Operation.TRUNCATE) {
                 truncateAt = i;
             } else {
-                keys[i] = Position.of(e.key());
+                keys[i] = bytesIn(e.key()) ? Position.of(e.key()) : e.key();
                 last.put(keys[i], i);
             }
         }
@@ -66,5 +68,17 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
             }
         }
         return out;
+    }
+
+    private static boolean bytesIn(List<Object> key) {
+        if (key instanceof ArrayView) {
+            return ((ArrayView) key).holdsBytes();
+        }
+        for (Object v : key) {
+            if (v instanceof byte[]) {
+                return true;
+            }
+        }
+        return false;
     }
 }
