@@ -487,8 +487,10 @@ final class PgChangeStream implements ChangeStream {
         }
         List<String> names = t.schema.columnNames();
         StringBuilder select = new StringBuilder("SELECT ");
+        // Keys as their type's output function prints them, which is what pgoutput sends: ::text would strip the
+        // padding of char(n) and add /32 to inet, and the fetched rows would never match their events.
         for (int k : t.keyIndexes) {
-            select.append("t.").append(PgName.quote(names.get(k))).append("::text, ");
+            select.append("format('%s', t.").append(PgName.quote(names.get(k))).append("), ");
         }
         for (int c : columns) {
             select.append("t.").append(PgName.quote(names.get(c))).append("::text, ");

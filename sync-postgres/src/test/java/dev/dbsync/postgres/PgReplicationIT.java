@@ -236,6 +236,33 @@ class PgReplicationIT {
         }
     }
 
+    @Test
+    void unchangedLargeValuesAreFoundForCharAndInetKeysToo() {
+        db.exec("CREATE TABLE padded (code char(6) PRIMARY KEY, title text, body text)",
+                "CREATE TABLE hosts (addr inet PRIMARY KEY, title text, body text)");
+        TableSpec padded = TableSpec.of("padded");
+        TableSpec hosts = TableSpec.of("hosts");
+        PgReplication repl = db.replication("toastkeys", Duration.ofSeconds(1), 1000);
+        Position start = repl.streamStart(List.of(padded, hosts));
+        TableSchema paddedSchema = db.describe(padded);
+        TableSchema hostsSchema = db.describe(hosts);
+        String big = "(SELECT string_agg(md5((i % 50)::text || 'k'), '') FROM generate_series(1, 3200) i)";
+        try (ChangeStream stream = repl.open(List.of(paddedSchema, hostsSchema), List.of(padded, hosts), start)) {
+            db.exec("INSERT INTO padded VALUES ('ab', 'first', " + big + ")",
+                    "INSERT INTO hosts VALUES ('10.0.0.1', 'first', " + big + ")");
+            pollUntil(stream, 2, WAIT);
+            db.exec("UPDATE padded SET title = 'second' WHERE code = 'ab'",
+                    "UPDATE hosts SET title = 'second' WHERE addr = '10.0.0.1'");
+            List<ChangeEvent> events = pollUntil(stream, 2, WAIT);
+            events.addAll(pollFor(stream, Duration.ofMillis(300)));
+            assertEquals(2, events.size(), "both updates arrive, none dropped as if deleted: " + events);
+            for (ChangeEvent e : events) {
+                assertEquals("second", e.values().get(1));
+                assertEquals(102_400, ((String) e.values().get(2)).length(), "the unchanged body of " + e.key());
+            }
+        }
+    }
+
     private static void applyAll(List<ChangeEvent> events, Map<List<Object>, List<Object>> docs,
                                  Map<List<Object>, List<Object>> full) {
         for (ChangeEvent e : events) {
