@@ -46,7 +46,8 @@ import org.testcontainers.containers.wait.strategy.Wait;
  *       database (default {@code default});</li>
  *   <li>a Testcontainers {@value #IMAGE} container, when a Docker engine answers;</li>
  *   <li>the ClickHouse engine of the npm package chdb 3.4.0 (a library, not a server) behind the small HTTP
- *       front end shipped in this test kit ({@code chdb/server.js}), run by Node.js as a child process.
+ *       front end shipped in this test kit ({@code chdb/server.js}), run by Node.js as a child process (the
+ *       Node.js 18+ on the PATH, or one fetched from the npm registry: see {@link NodeRuntime}).
  *       The package is installed once with {@code npm ci} into {@value #CACHE_DIR_NAME} under
  *       {@code ~/.cache/dbsync/} and reused while its lockfile is unchanged. The front end answers the part of
  *       the HTTP interface that {@code com.clickhouse:client-v2} uses; it runs one query at a time and has no
@@ -259,18 +260,20 @@ public final class ClickHouseServer {
     private static ClickHouseServer startChdb() {
         long started = System.nanoTime();
         Path home = Path.of(System.getProperty("user.home"), ".cache", "dbsync", CACHE_DIR_NAME);
-        String node = requireTool(isWindows() ? "node.exe" : "node");
         Path logDir = Files.isDirectory(Path.of("target")) ? Path.of("target").toAbsolutePath() : home;
         Path log = logDir.resolve("chdb-server-" + ProcessHandle.current().pid() + ".log");
         try {
             Files.createDirectories(home);
-            checkNodeVersion(node);
-            install(home, log);
+            NodeRuntime.Tools tools = NodeRuntime.find(home.getParent());
+            install(home, log, tools);
             Path data = Files.createTempDirectory("dbsync-chdb-data-");
-            ProcessBuilder builder = new ProcessBuilder(node, home.resolve("server.js").toString(),
-                    "--port", "0", "--data", data.toString(), "--exit-on-stdin-close")
+            List<String> command = new ArrayList<>(tools.node());
+            command.addAll(List.of(home.resolve("server.js").toString(),
+                    "--port", "0", "--data", data.toString(), "--exit-on-stdin-close"));
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .directory(home.toFile())
                     .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            tools.configure(builder);
             // the same server time zone as the container image, whatever the machine's
             builder.environment().put("TZ", "UTC");
             Process process = builder.start();
@@ -289,20 +292,20 @@ public final class ClickHouseServer {
     }
 
     /** Copies the front end's files into {@code home} and runs {@code npm ci} unless that lockfile is installed. */
-    private static void install(Path home, Path log) throws IOException {
+    private static void install(Path home, Path log, NodeRuntime.Tools tools) throws IOException {
         // Test JVMs of different modules may start at the same time: one installs, the others wait.
         try (FileChannel channel = FileChannel.open(home.resolve(".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             FileLock lock = channel.lock();
             try {
-                installLocked(home, log);
+                installLocked(home, log, tools);
             } finally {
                 lock.release();
             }
         }
     }
 
-    private static void installLocked(Path home, Path log) throws IOException {
+    private static void installLocked(Path home, Path log, NodeRuntime.Tools tools) throws IOException {
         try {
             byte[] lockfile = null;
             for (String name : FRONT_END_FILES) {
@@ -324,12 +327,14 @@ public final class ClickHouseServer {
                 return;
             }
             Files.deleteIfExists(marker);
-            String npm = requireTool(isWindows() ? "npm.cmd" : "npm");
-            Process npmCi = new ProcessBuilder(npm, "ci", "--no-audit", "--no-fund")
+            List<String> command = new ArrayList<>(tools.npm());
+            command.addAll(List.of("ci", "--no-audit", "--no-fund"));
+            ProcessBuilder npmBuilder = new ProcessBuilder(command)
                     .directory(home.toFile())
                     .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                    .start();
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+            tools.configure(npmBuilder);
+            Process npmCi = npmBuilder.start();
             npmCi.getOutputStream().close();
             boolean done = npmCi.waitFor(INSTALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             if (!done) {
@@ -432,42 +437,6 @@ public final class ClickHouseServer {
         deleteTree(data);
     }
 
-    private static void checkNodeVersion(String node) throws IOException {
-        Process process = new ProcessBuilder(node, "--version").redirectErrorStream(true).start();
-        String version;
-        try (InputStream in = process.getInputStream()) {
-            version = new String(in.readAllBytes(), UTF_8).trim();
-        }
-        int major;
-        try {
-            major = Integer.parseInt(version.replaceFirst("^v", "").split("\\.")[0]);
-        } catch (NumberFormatException e) {
-            major = -1;
-        }
-        if (major < 18) {
-            throw new IllegalStateException("The chdb stand-in for ClickHouse needs Node.js 18 or newer, but '" + node
-                    + " --version' says '" + version + "'. Install Node.js 18+ with npm (Debian: apt-get install -y "
-                    + "nodejs npm), or set " + URL_ENV + " to the HTTP URL of a ClickHouse server.");
-        }
-    }
-
-    /** Finds an executable on the PATH or throws an error that says how to get one. */
-    private static String requireTool(String name) {
-        String path = System.getenv("PATH");
-        if (path != null) {
-            for (String dir : path.split(java.io.File.pathSeparator)) {
-                Path candidate = Path.of(dir, name);
-                if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                    return candidate.toString();
-                }
-            }
-        }
-        throw new IllegalStateException("No ClickHouse for integration tests: " + URL_ENV + " is not set, no Docker "
-                + "engine answers, and '" + name + "' is not on the PATH, so the chdb stand-in cannot run. Install "
-                + "Node.js 18+ with npm (Debian: apt-get install -y nodejs npm), or set " + URL_ENV
-                + " to the HTTP URL of a ClickHouse server (e.g. http://default:@127.0.0.1:8123).");
-    }
-
     private static byte[] resource(String name) throws IOException {
         try (InputStream in = ClickHouseServer.class.getResourceAsStream("chdb/" + name)) {
             if (in == null) {
@@ -511,10 +480,6 @@ public final class ClickHouseServer {
         } catch (IOException | UncheckedIOException e) {
             // a temporary directory left behind is not worth failing the JVM's exit
         }
-    }
-
-    private static boolean isWindows() {
-        return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("windows");
     }
 
     private static String encode(String value) {
