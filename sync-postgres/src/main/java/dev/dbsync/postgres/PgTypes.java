@@ -402,6 +402,17 @@ final class PgTypes {
      * {@code elem} is the element type of arrays. Values of an unexpected Java type are rendered with
      * {@code toString()} and left to the server to parse (it rejects them with a data error naming the type).
      */
+    /** A date or time, with Java's MAX and MIN written as PostgreSQL's infinity and -infinity. */
+    private static void appendTemporal(StringBuilder sb, Object v, Object max, Object min) {
+        if (v.equals(max)) {
+            sb.append("infinity");
+        } else if (v.equals(min)) {
+            sb.append("-infinity");
+        } else {
+            sb.append(v);
+        }
+    }
+
     static void appendText(StringBuilder sb, LogicalType type, LogicalType elem, Object v) {
         if (v instanceof String) {
             if (type == LogicalType.JSON) {
@@ -414,32 +425,11 @@ final class PgTypes {
         } else if (v instanceof Boolean) {
             sb.append((Boolean) v ? 't' : 'f');
         } else if (v instanceof Instant) {
-            Instant t = (Instant) v;
-            if (t.equals(Instant.MAX)) {
-                sb.append("infinity");
-            } else if (t.equals(Instant.MIN)) {
-                sb.append("-infinity");
-            } else {
-                sb.append(t);
-            }
+            appendTemporal(sb, v, Instant.MAX, Instant.MIN);
         } else if (v instanceof LocalDateTime) {
-            LocalDateTime t = (LocalDateTime) v;
-            if (t.equals(LocalDateTime.MAX)) {
-                sb.append("infinity");
-            } else if (t.equals(LocalDateTime.MIN)) {
-                sb.append("-infinity");
-            } else {
-                sb.append(t);
-            }
+            appendTemporal(sb, v, LocalDateTime.MAX, LocalDateTime.MIN);
         } else if (v instanceof LocalDate) {
-            LocalDate d = (LocalDate) v;
-            if (d.equals(LocalDate.MAX)) {
-                sb.append("infinity");
-            } else if (d.equals(LocalDate.MIN)) {
-                sb.append("-infinity");
-            } else {
-                sb.append(d);
-            }
+            appendTemporal(sb, v, LocalDate.MAX, LocalDate.MIN);
         } else if (v instanceof BigDecimal) {
             sb.append(((BigDecimal) v).toString());
         } else if (v instanceof byte[]) {

@@ -80,8 +80,7 @@ public final class ClickHouseServer {
             .connectTimeout(Duration.ofSeconds(10))
             .build();
 
-    private static ClickHouseServer shared;
-    private static RuntimeException startFailure;
+    private static final StartOnce<ClickHouseServer> SHARED = new StartOnce<>();
 
     private final String httpUrl;
     private final String username;
@@ -103,20 +102,8 @@ public final class ClickHouseServer {
      * @return the started server, never null
      * @throws IllegalStateException when no server can be reached or started; later calls throw the same error
      */
-    public static synchronized ClickHouseServer get() {
-        if (shared != null) {
-            return shared;
-        }
-        if (startFailure != null) {
-            throw startFailure;
-        }
-        try {
-            shared = resolve();
-            return shared;
-        } catch (RuntimeException e) {
-            startFailure = e;
-            throw e;
-        }
+    public static ClickHouseServer get() {
+        return SHARED.get(ClickHouseServer::resolve);
     }
 
     /** Base URL of the HTTP interface without credentials, e.g. {@code http://127.0.0.1:8123}; never null. */

@@ -49,8 +49,7 @@ public final class PostgresServer {
     private static final String URL_PREFIX = "jdbc:postgresql:";
     private static final AtomicLong DATABASE_COUNTER = new AtomicLong();
 
-    private static PostgresServer shared;
-    private static RuntimeException startFailure;
+    private static final StartOnce<PostgresServer> SHARED = new StartOnce<>();
 
     private final String jdbcUrl;
     private final String username;
@@ -70,20 +69,8 @@ public final class PostgresServer {
      * @return the started server, never null
      * @throws IllegalStateException when no server can be reached or started; later calls throw the same error
      */
-    public static synchronized PostgresServer get() {
-        if (shared != null) {
-            return shared;
-        }
-        if (startFailure != null) {
-            throw startFailure;
-        }
-        try {
-            shared = resolve();
-            return shared;
-        } catch (RuntimeException e) {
-            startFailure = e;
-            throw e;
-        }
+    public static PostgresServer get() {
+        return SHARED.get(PostgresServer::resolve);
     }
 
     /** JDBC URL of the server's default database; never null. */
