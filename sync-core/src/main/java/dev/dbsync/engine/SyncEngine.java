@@ -2,6 +2,7 @@ package dev.dbsync.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.internal.Checkpoints;
 import dev.dbsync.internal.EngineContext;
 import dev.dbsync.internal.StreamRunner;
 import dev.dbsync.internal.TableRunner;
@@ -38,8 +39,14 @@ import org.slf4j.LoggerFactory;
  *   <li>either call {@link #runOnce()} (e.g. from cron) as often as wanted, or {@link #start()} for continuous
  *       mode (polling every {@code pollInterval}, streaming for CDC tables) and {@link #stop()} for a graceful
  *       stop that finishes the current batch and saves its checkpoint;</li>
- *   <li>{@link #close()}: stops if running and closes the source, sink and store.</li>
+ *   <li>{@link #close()}: stops if running, gives the pipeline's lease back and closes the source, sink and
+ *       store.</li>
  * </ol>
+ *
+ * <p>One process per pipeline: the first run takes the pipeline's {@link dev.dbsync.spi.Lease lease} from the
+ * checkpoint store and keeps it until {@link #close()}; a second engine of the same pipeline on the same store
+ * (in this process or another) fails with a {@link dev.dbsync.spi.LeaseException} naming the holder, and a
+ * holder fenced out by a newer one can no longer save checkpoints.
  */
 public final class SyncEngine implements AutoCloseable {
 
@@ -61,7 +68,7 @@ public final class SyncEngine implements AutoCloseable {
 
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
-        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, b.store, b.batchRows,
+        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, stop);
@@ -100,6 +107,7 @@ public final class SyncEngine implements AutoCloseable {
             stop.set(false);
         }
         try {
+            ctx.checkpoints().acquire();
             return cycle(streamIdle, null);
         } finally {
             closeStream();
@@ -189,6 +197,7 @@ public final class SyncEngine implements AutoCloseable {
             if (runLock.isLocked()) {
                 throw new IllegalStateException("engine of pipeline " + pipeline() + " is running a sync (runOnce)");
             }
+            ctx.checkpoints().acquire();
             stop.set(false);
             Thread t = new Thread(this::loop, "dbsync-" + pipeline());
             t.setDaemon(true);
@@ -303,7 +312,12 @@ public final class SyncEngine implements AutoCloseable {
         try {
             closeQuietly(ctx.sink());
             closeQuietly(ctx.source());
-            closeQuietly(ctx.store());
+            try {
+                ctx.checkpoints().release();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline {}: releasing the lease: {}", pipeline(), e.toString());
+            }
+            closeQuietly(ctx.checkpoints().store());
         } finally {
             runLock.unlock();
         }

@@ -13,12 +13,20 @@ import java.time.Duration;
  * @param upserted  upsert events the sink applied
  * @param deleted   delete events the sink applied (including soft deletes)
  * @param failed    events rejected and handed to the dead-letter handler
+ * @param skipped   events a versioned sink skipped because it already held a newer version of the row
  * @param retries   retried operations after transient errors
  * @param duration  wall time of the table's run
  * @param error     why the table failed; null when it succeeded
  */
 public record TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
-                          long upserted, long deleted, long failed, long retries, Duration duration, String error) {
+                          long upserted, long deleted, long failed, long skipped, long retries, Duration duration,
+                          String error) {
+
+    /** A report without skipped events. */
+    public TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
+                       long upserted, long deleted, long failed, long retries, Duration duration, String error) {
+        this(table, target, strategy, snapshot, rowsRead, upserted, deleted, failed, 0, retries, duration, error);
+    }
 
     /** Whether the table completed without a fatal error. */
     public boolean succeeded() {

@@ -1,22 +1,17 @@
 package dev.dbsync.internal;
 
-import dev.dbsync.engine.DeadLetter;
 import dev.dbsync.engine.Strategy;
 import dev.dbsync.engine.TableReport;
 import dev.dbsync.engine.TableSync;
-import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.ChangeStream;
-import dev.dbsync.spi.Checkpoint;
 import dev.dbsync.spi.ConfigException;
-import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
 import dev.dbsync.spi.StreamingSource;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
-import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.SinkCapability;
@@ -49,8 +44,10 @@ public final class StreamRunner implements AutoCloseable {
     private final List<TableSync> tables;
     private final StreamingSource streaming;
     private final Retrier retrier;
-    private final Map<String, TableSchema> targets = new LinkedHashMap<>();
-    private final Map<String, long[]> counts = new LinkedHashMap<>();
+    /** The feed's writers, one per target table, open while the feed is. */
+    private final Map<String, TableOutput> outputs = new LinkedHashMap<>();
+    /** What the feed did per table since the last report. */
+    private final Map<String, TableOutput.Counters> reported = new LinkedHashMap<>();
     private ChangeStream stream;
     private Position position;
 
@@ -89,15 +86,33 @@ public final class StreamRunner implements AutoCloseable {
         Duration d = Duration.ofNanos(System.nanoTime() - t0);
         for (TableSync t : tables) {
             TableReport snap = snapshots.stream().filter(r -> r.table().equals(t.id())).findFirst().orElse(null);
-            long[] c = counts.computeIfAbsent(t.id(), k -> new long[4]);
+            TableOutput.Counters c = sinceLastReport(t.id());
             String err = snap != null && !snap.succeeded() ? snap.error() : error;
             out.add(new TableReport(t.id(), t.target(), Strategy.CDC, snap != null && snap.snapshot(),
-                    c[0] + (snap == null ? 0 : snap.rowsRead()), c[1] + (snap == null ? 0 : snap.upserted()),
-                    c[2] + (snap == null ? 0 : snap.deleted()), c[3] + (snap == null ? 0 : snap.failed()),
+                    c.read + (snap == null ? 0 : snap.rowsRead()), c.upserted + (snap == null ? 0 : snap.upserted()),
+                    c.deleted + (snap == null ? 0 : snap.deleted()), c.failed + (snap == null ? 0 : snap.failed()),
+                    c.skipped + (snap == null ? 0 : snap.skipped()),
                     retrier.retries() + (snap == null ? 0 : snap.retries()), d, err));
         }
-        counts.clear();
         return out;
+    }
+
+    /** The feed's counts of a table since the previous report (the writers keep running totals). */
+    private TableOutput.Counters sinceLastReport(String table) {
+        TableOutput.Counters now = outputs.containsKey(table) ? outputs.get(table).counters() : new TableOutput.Counters();
+        TableOutput.Counters before = reported.computeIfAbsent(table, k -> new TableOutput.Counters());
+        TableOutput.Counters d = new TableOutput.Counters();
+        d.read = now.read - before.read;
+        d.upserted = now.upserted - before.upserted;
+        d.deleted = now.deleted - before.deleted;
+        d.failed = now.failed - before.failed;
+        d.skipped = now.skipped - before.skipped;
+        before.read = now.read;
+        before.upserted = now.upserted;
+        before.deleted = now.deleted;
+        before.failed = now.failed;
+        before.skipped = now.skipped;
+        return d;
     }
 
     /** The checkpoint configuration of the feed: the tables its position covers. */
@@ -108,23 +123,28 @@ public final class StreamRunner implements AutoCloseable {
     }
 
     private void open(List<TableReport> reports) {
+        for (TableOutput o : outputs.values()) {
+            o.close();
+        }
+        outputs.clear();
+        reported.clear();
         List<TableSpec> specs = new ArrayList<>();
         tables.forEach(t -> specs.add(t.spec()));
-        Checkpoint streamCp = ctx.store().load(ctx.pipeline(), STREAM_KEY).orElse(null);
+        Checkpoint streamCp = ctx.checkpoints().load(STREAM_KEY).orElse(null);
         Set<String> covered = streamCp == null || streamCp.config() == null ? null
                 : new HashSet<>(Arrays.asList(streamCp.config().split("\n")));
         // A table the saved feed position does not cover (new, re-added after a pause, or configured
         // differently before) must be snapshotted again: changes to it may have gone by unapplied.
         boolean anyNew = false;
         for (TableSync t : tables) {
-            Checkpoint cp = ctx.store().load(ctx.pipeline(), t.id()).orElse(null);
+            Checkpoint cp = ctx.checkpoints().load(t.id()).orElse(null);
             boolean covers = covered == null || covered.contains(t.id());
             boolean sameConfig = cp == null || cp.config() == null || cp.config().equals(TableRunner.fingerprint(t));
             if (cp == null || !covers || !sameConfig) {
                 if (cp != null) {
                     LOG.warn("pipeline {}: table '{}' is {}; it is snapshotted again", ctx.pipeline(), t.id(),
                             covers ? "configured differently than at its checkpoint" : "new to the change feed's position");
-                    ctx.store().clear(ctx.pipeline(), t.id());
+                    ctx.checkpoints().clear(t.id());
                 }
                 anyNew = true;
             }
@@ -134,7 +154,7 @@ public final class StreamRunner implements AutoCloseable {
             Position start = retrier.call("prepare change feed", () -> streaming.streamStart(specs));
             streamCp = new Checkpoint(Checkpoint.Phase.CHANGES, null, streamCp == null ? start : streamCp.changesFrom(), 0,
                     feedConfig());
-            ctx.store().save(ctx.pipeline(), STREAM_KEY, streamCp);
+            ctx.checkpoints().save(STREAM_KEY, streamCp);
         }
         List<TableSchema> schemas = new ArrayList<>();
         for (int i = 0; i < tables.size(); i++) {
@@ -152,8 +172,12 @@ public final class StreamRunner implements AutoCloseable {
                 }
                 return;
             }
-            targets.put(t.id(), runner.targetSchema());
             schemas.add(runner.sourceSchema());
+        }
+        for (int i = 0; i < tables.size(); i++) {
+            TableSync t = tables.get(i);
+            TableSchema target = schemas.get(i).withName(t.target());
+            outputs.put(t.id(), new TableOutput(ctx, t.id(), target, retrier));
         }
         position = streamCp.changesFrom();
         Position from = position;
@@ -193,100 +217,48 @@ public final class StreamRunner implements AutoCloseable {
         }
     }
 
+    /**
+     * Writes one poll: each table's events in order through its writer (a TRUNCATE empties the target between
+     * the changes before and after it), then flushes exactly the writers written to, then saves the feed's
+     * position and acknowledges it to the source.
+     */
     private void apply(List<ChangeEvent> events) {
         Map<String, List<ChangeEvent>> byTable = new LinkedHashMap<>();
         for (ChangeEvent e : events) {
-            if (targets.containsKey(e.table())) {
+            if (outputs.containsKey(e.table())) {
                 byTable.computeIfAbsent(e.table(), k -> new ArrayList<>()).add(e);
             }
         }
-        Map<String, long[]> before = new LinkedHashMap<>();
-        for (String table : byTable.keySet()) {
-            long[] c = counts.computeIfAbsent(table, k -> new long[4]);
-            before.put(table, c.clone());
-            c[0] += byTable.get(table).size();
+        for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
+            write(en.getKey(), outputs.get(en.getKey()), en.getValue());
         }
-        try {
-            for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
-                write(en.getKey(), targets.get(en.getKey()), en.getValue(), counts.get(en.getKey()), false);
-            }
-            retrier.run("flush", () -> ctx.sink().flush());
-        } catch (DataException e) {
-            // The sink refused something of this poll and may have discarded what it buffered since its last
-            // flush: write the poll again in halves, each flushed, so the bad records are isolated and
-            // dead-lettered.
-            for (Map.Entry<String, List<ChangeEvent>> en : byTable.entrySet()) {
-                long[] c = counts.get(en.getKey());
-                long[] b = before.get(en.getKey());
-                c[1] = b[1];
-                c[2] = b[2];
-                c[3] = b[3];
-                write(en.getKey(), targets.get(en.getKey()), en.getValue(), c, true);
-            }
+        for (String table : byTable.keySet()) {
+            outputs.get(table).flush();
         }
         position = events.get(events.size() - 1).position();
-        ctx.store().save(ctx.pipeline(), STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
+        ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
         stream.acknowledge(position);
     }
 
-    /**
-     * Writes in order; a TRUNCATE empties the target between the changes before it and those after it. With
-     * {@code flushEach}, every write is flushed at once, so a refusal at flush points at its own records.
-     */
-    private void write(String table, TableSchema target, List<ChangeEvent> events, long[] c, boolean flushEach) {
+    private void write(String table, TableOutput output, List<ChangeEvent> events) {
+        output.counters().read += events.size();
         int start = 0;
         for (int i = 0; i <= events.size(); i++) {
             boolean truncate = i < events.size() && events.get(i).operation() == Operation.TRUNCATE;
             if (i == events.size() || truncate) {
-                int from = start;
-                long bytes = 0;
-                for (int j = start; j < i; j++) {
-                    bytes += events.get(j).estimatedSize();
-                    if (j + 1 - from >= ctx.batchRows() || bytes >= ctx.batchBytes() || j == i - 1) {
-                        writeIsolating(table, target, events.subList(from, j + 1), c, flushEach);
-                        from = j + 1;
-                        bytes = 0;
-                    }
+                for (List<ChangeEvent> b : TableOutput.split(events.subList(start, i), ctx.batchRows(), ctx.batchBytes())) {
+                    output.write(b, null);
                 }
                 if (truncate) {
                     if (!ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
                         throw new SyncException(ErrorType.CONFIG, "pipeline " + ctx.pipeline() + ", table '" + table
-                                + "': the change feed reports a TRUNCATE but the sink cannot truncate '" + target.name() + "'");
+                                + "': the change feed reports a TRUNCATE but the sink cannot truncate '"
+                                + output.schema().name() + "'");
                     }
-                    retrier.run("truncate '" + target.name() + "'", () -> ctx.sink().truncate(target));
+                    output.truncate();
                 }
                 start = i + 1;
             }
-        }
-    }
-
-    private void writeIsolating(String table, TableSchema target, List<ChangeEvent> events, long[] c, boolean flushEach) {
-        WriteResult r;
-        try {
-            r = retrier.call("write " + events.size() + " events to '" + target.name() + "'",
-                    () -> ctx.sink().write(new Batch(target, events)));
-            if (flushEach) {
-                retrier.run("flush", () -> ctx.sink().flush());
-            }
-        } catch (DataException e) {
-            if (!flushEach) {
-                throw e;
-            }
-            if (events.size() == 1) {
-                c[3]++;
-                ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), table, events.get(0), e.getMessage(), e));
-                return;
-            }
-            int mid = events.size() / 2;
-            writeIsolating(table, target, events.subList(0, mid), c, flushEach);
-            writeIsolating(table, target, events.subList(mid, events.size()), c, flushEach);
-            return;
-        }
-        c[1] += r.upserted();
-        c[2] += r.deleted();
-        for (WriteResult.FailedEvent f : r.failed()) {
-            c[3]++;
-            ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), table, f.event(), f.reason(), f.cause()));
         }
     }
 
@@ -325,5 +297,10 @@ public final class StreamRunner implements AutoCloseable {
     @Override
     public void close() {
         closeStream();
+        for (TableOutput o : outputs.values()) {
+            o.close();
+        }
+        outputs.clear();
+        reported.clear();
     }
 }

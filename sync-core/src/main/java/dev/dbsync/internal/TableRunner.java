@@ -5,18 +5,14 @@ import dev.dbsync.engine.Strategy;
 import dev.dbsync.engine.SyncListener;
 import dev.dbsync.engine.TableReport;
 import dev.dbsync.engine.TableSync;
-import dev.dbsync.spi.Batch;
+import dev.dbsync.internal.Checkpoint.Phase;
 import dev.dbsync.spi.ChangeEvent;
-import dev.dbsync.spi.Checkpoint;
-import dev.dbsync.spi.Checkpoint.Phase;
 import dev.dbsync.spi.Chunk;
-import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
-import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,15 +47,8 @@ public final class TableRunner {
 
     private TableSchema schema;
     private TableSchema target;
-    /** Events written since the last successful flush, and those of them the sink rejected row by row. */
-    private final List<ChangeEvent> sinceFlush = new ArrayList<>();
-    private final java.util.Set<ChangeEvent> rejected = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    private long pendingUpserted;
-    private long pendingDeleted;
+    private TableOutput output;
     private long rowsRead;
-    private long upserted;
-    private long deleted;
-    private long failed;
     private boolean snapshot;
     private long estimate = -1;
     private long started;
@@ -95,9 +84,14 @@ public final class TableRunner {
             error = describe(e);
             LOG.error("{}: failed: {}", where, error, e);
             throw e;
+        } finally {
+            if (output != null) {
+                output.close();
+            }
         }
+        TableOutput.Counters c = output == null ? new TableOutput.Counters() : output.counters();
         TableReport report = new TableReport(spec.table(), table.target(), table.strategy(), snapshot, rowsRead,
-                upserted, deleted, failed, retrier.retries(), Duration.ofNanos(System.nanoTime() - started), error);
+                c.upserted, c.deleted, c.failed, c.skipped, retrier.retries(), Duration.ofNanos(System.nanoTime() - started), error);
         safeListener(() -> ctx.listener().onTableFinished(ctx.pipeline(), report));
         return report;
     }
@@ -118,11 +112,10 @@ public final class TableRunner {
     }
 
     /** Describes the source table and opens the target (both retried on transient errors). */
-    public TableSchema prepare() {
+    private void prepare() {
         schema = retrier.call("describe", () -> ctx.source().describe(spec));
         target = schema.withName(table.target());
-        retrier.run("open target '" + table.target() + "'", () -> ctx.sink().open(target));
-        return target;
+        output = new TableOutput(ctx, spec.table(), target, retrier);
     }
 
     /**
@@ -145,7 +138,7 @@ public final class TableRunner {
         if (ctx.stopRequested().get()) {
             return;
         }
-        Checkpoint cp = ctx.store().load(ctx.pipeline(), table.id()).orElse(null);
+        Checkpoint cp = ctx.checkpoints().load(table.id()).orElse(null);
         if (cp != null && cp.config() != null && !cp.config().equals(fingerprint)) {
             LOG.warn("{}: the table's configuration changed since its checkpoint (was {}, now {}); starting a fresh snapshot",
                     where, cp.config(), fingerprint);
@@ -168,10 +161,10 @@ public final class TableRunner {
     private Checkpoint startSnapshot(boolean follow) {
         Position changesFrom = follow ? retrier.call("find incremental start", () -> ctx.source().changesStart(spec, schema)) : null;
         if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
-            retrier.run("truncate target '" + target.name() + "'", () -> ctx.sink().truncate(target));
+            output.truncate();
         }
         Checkpoint cp = checkpoint(Phase.SNAPSHOT, null, changesFrom, 0);
-        ctx.store().save(ctx.pipeline(), table.id(), cp);
+        ctx.checkpoints().save(table.id(), cp);
         return cp;
     }
 
@@ -261,7 +254,7 @@ public final class TableRunner {
                     Chunk chunk = reader.next(maxRows);
                     rowsReadByReader(chunk.events().size());
                     maxRows = nextReadSize(chunk.events(), maxRows);
-                    for (List<ChangeEvent> b : split(chunk.events())) {
+                    for (List<ChangeEvent> b : TableOutput.split(chunk.events(), ctx.batchRows(), ctx.batchBytes())) {
                         queue.put(new Item(b, reader.checkpointAfter(b.get(b.size() - 1), b.size()), false, null));
                     }
                     if (chunk.last()) {
@@ -284,6 +277,7 @@ public final class TableRunner {
         readerThread.start();
         Checkpoint saved = null;
         Checkpoint pending = null;
+        long unflushedRows = 0;
         boolean finished = false;
         try {
             while (true) {
@@ -295,7 +289,7 @@ public final class TableRunner {
                     throw (Error) item.error();
                 }
                 if (!item.events().isEmpty()) {
-                    write(item.events(), item.checkpoint().encode());
+                    output.write(item.events(), ctx.checkpoints().update(table.id(), item.checkpoint()));
                 }
                 if (item.checkpoint() != null) {
                     pending = item.checkpoint();
@@ -303,12 +297,14 @@ public final class TableRunner {
                 // Flush and checkpoint every flushRows rows (default: every batch), at the end and before a stop;
                 // the checkpoint is saved only after the flush that covers it.
                 boolean stopping = ctx.stopRequested().get();
-                boolean due = item.end() || sinceFlush.size() >= ctx.flushRows() || stopping;
+                unflushedRows += item.events().size();
+                boolean due = item.end() || unflushedRows >= ctx.flushRows() || stopping;
                 if (due && pending != null) {
-                    if (!sinceFlush.isEmpty()) {
-                        flush();
+                    if (output.hasUnflushed()) {
+                        output.flush();
                     }
-                    ctx.store().save(ctx.pipeline(), table.id(), pending);
+                    unflushedRows = 0;
+                    ctx.checkpoints().save(table.id(), pending);
                     saved = pending;
                     pending = null;
                     progress();
@@ -371,113 +367,6 @@ public final class TableRunner {
         rowsRead += n;
     }
 
-    private List<List<ChangeEvent>> split(List<ChangeEvent> events) {
-        List<List<ChangeEvent>> out = new ArrayList<>();
-        int from = 0;
-        long bytes = 0;
-        for (int i = 0; i < events.size(); i++) {
-            bytes += events.get(i).estimatedSize();
-            boolean full = i - from + 1 >= ctx.batchRows() || bytes >= ctx.batchBytes();
-            if (full || i == events.size() - 1) {
-                out.add(events.subList(from, i + 1));
-                from = i + 1;
-                bytes = 0;
-            }
-        }
-        return out;
-    }
-
-    /**
-     * Writes a batch. A {@link DataException} means the sink refused something it was given since its last
-     * flush (a buffering sink discards all of that): those events are written again in halves, each flushed,
-     * until the bad records are isolated and handed to the dead-letter handler. Halves keep their order, so the
-     * last change of a key wins.
-     */
-    private void write(List<ChangeEvent> events, String checkpoint) {
-        WriteResult r;
-        try {
-            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(checkpoint == null ? new Batch(target, events)
-                    : new Batch(target, events, checkpoint, ctx.pipeline(), table.id())));
-        } catch (DataException e) {
-            List<ChangeEvent> again = retryable(events);
-            forgetUnflushed();
-            isolateRange(again);
-            return;
-        }
-        sinceFlush.addAll(events);
-        pendingUpserted += r.upserted();
-        pendingDeleted += r.deleted();
-        for (WriteResult.FailedEvent f : r.failed()) {
-            rejected.add(f.event());
-            deadLetter(f.event(), f.reason(), f.cause());
-        }
-    }
-
-    /** Flushes the sink; a {@link DataException} isolates the bad records among those written since the last flush. */
-    private void flush() {
-        try {
-            retrier.run("flush", () -> ctx.sink().flush(target));
-        } catch (DataException e) {
-            List<ChangeEvent> again = retryable(List.of());
-            forgetUnflushed();
-            isolateRange(again);
-            return;
-        }
-        upserted += pendingUpserted;
-        deleted += pendingDeleted;
-        forgetUnflushed();
-    }
-
-    /** Drops the bookkeeping of what was written since the last flush (the sink discarded or flushed it). */
-    private void forgetUnflushed() {
-        sinceFlush.clear();
-        rejected.clear();
-        pendingUpserted = 0;
-        pendingDeleted = 0;
-    }
-
-    /** What must be written again: everything since the last flush but rows already dead-lettered, then {@code more}. */
-    private List<ChangeEvent> retryable(List<ChangeEvent> more) {
-        List<ChangeEvent> todo = new ArrayList<>(sinceFlush.size() + more.size());
-        for (ChangeEvent e : sinceFlush) {
-            if (!rejected.contains(e)) {
-                todo.add(e);
-            }
-        }
-        todo.addAll(more);
-        return todo;
-    }
-
-    private void isolateRange(List<ChangeEvent> events) {
-        if (events.isEmpty()) {
-            return;
-        }
-        WriteResult r;
-        try {
-            r = retrier.call("write " + events.size() + " events", () -> ctx.sink().write(new Batch(target, events)));
-            retrier.run("flush", () -> ctx.sink().flush(target));
-        } catch (DataException e) {
-            if (events.size() == 1) {
-                deadLetter(events.get(0), e.getMessage(), e);
-                return;
-            }
-            int mid = events.size() / 2;
-            isolateRange(events.subList(0, mid));
-            isolateRange(events.subList(mid, events.size()));
-            return;
-        }
-        upserted += r.upserted();
-        deleted += r.deleted();
-        for (WriteResult.FailedEvent f : r.failed()) {
-            deadLetter(f.event(), f.reason(), f.cause());
-        }
-    }
-
-    private void deadLetter(ChangeEvent e, String reason, Throwable cause) {
-        failed++;
-        ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), spec.table(), e, reason, cause));
-    }
-
     private void progress() {
         long now = System.nanoTime();
         double secs = (now - started) / 1e9;
@@ -486,8 +375,11 @@ public final class TableRunner {
             read = rowsRead;
         }
         double rate = secs > 0 ? read / secs : 0;
+        TableOutput.Counters c = output.counters();
+        long written = c.upserted + c.deleted;
+        long failed = c.failed;
         SyncListener.Progress p = new SyncListener.Progress(ctx.pipeline(), spec.table(), snapshot, read,
-                upserted + deleted, failed, snapshot ? estimate : -1, rate);
+                written, failed, snapshot ? estimate : -1, rate);
         safeListener(() -> ctx.listener().onProgress(p));
         if (now - lastLog >= ctx.progressInterval().toNanos()) {
             lastLog = now;
@@ -498,7 +390,7 @@ public final class TableRunner {
                         where, pct, read, estimate, rate, eta));
             } else {
                 LOG.info(String.format(Locale.ROOT, "%s: %d rows read, %d written, %d failed, %.0f rows/s",
-                        where, read, upserted + deleted, failed, rate));
+                        where, read, written, failed, rate));
             }
         }
     }

@@ -2,44 +2,71 @@ package dev.dbsync.spi;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.dbsync.internal.ArrayView;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * A bounded list of changes to one target table, handed to {@link Sink#write}.
+ * A bounded list of changes to one target table, handed to {@link TableWriter#write}. Immutable.
  *
- * @param schema     the target table's schema (its name is the target name); never null
- * @param events     the changes in source order; never null or empty. Later events for the same key
- *                   supersede earlier ones.
- * @param checkpoint the checkpoint the engine saves once this batch is flushed, in the text form of
- *                   {@link Checkpoint#encode()}; a sink that keeps checkpoints in the target may write it
- *                   in the same transaction as the data. May be null (e.g. when isolating a bad record).
- * @param pipeline   the pipeline the checkpoint belongs to; null when {@code checkpoint} is null
- * @param table      the source table (the {@link CheckpointStore} key) the checkpoint belongs to; null when
- *                   {@code checkpoint} is null
+ * <ul>
+ *   <li>{@link #schema()}: the target table's schema (its name is the target name);</li>
+ *   <li>{@link #events()}: the changes in source order, never empty; later events for the same key supersede
+ *       earlier ones; never a {@link Operation#TRUNCATE} (the engine calls {@link TableWriter#truncate()});</li>
+ *   <li>{@link #checkpoint()}: the checkpoint the engine saves once this batch is flushed, for sinks that keep
+ *       checkpoints in the target; empty e.g. while bad records are being isolated.</li>
+ * </ul>
  */
-public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpoint, String pipeline, String table) {
+public final class Batch {
 
-    public Batch {
-        requireNonNull(schema, "schema is null");
-        events = List.copyOf(requireNonNull(events, "events is null"));
-        if (checkpoint != null && (pipeline == null || table == null)) {
-            throw new IllegalArgumentException("a batch with a checkpoint names its pipeline and table");
+    private final TableSchema schema;
+    private final List<ChangeEvent> events;
+    private final CheckpointUpdate checkpoint;
+
+    private Batch(TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
+        this.schema = requireNonNull(schema, "schema is null");
+        this.events = List.copyOf(requireNonNull(events, "events is null"));
+        this.checkpoint = checkpoint;
+        if (this.events.isEmpty()) {
+            throw new IllegalArgumentException("a batch for '" + schema.name() + "' has no events");
+        }
+        for (ChangeEvent e : this.events) {
+            if (e.operation() == Operation.TRUNCATE) {
+                throw new IllegalArgumentException("a batch for '" + schema.name() + "' holds a TRUNCATE; truncate the writer instead");
+            }
         }
     }
 
     /** A batch without a checkpoint to write along. */
-    public Batch(TableSchema schema, List<ChangeEvent> events) {
-        this(schema, events, null, null, null);
+    public static Batch of(TableSchema schema, List<ChangeEvent> events) {
+        return new Batch(schema, events, null);
+    }
+
+    /** A batch with the checkpoint that is saved once it is flushed ({@code checkpoint} may be null). */
+    public static Batch of(TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
+        return new Batch(schema, events, checkpoint);
+    }
+
+    /** The target table's schema; never null. */
+    public TableSchema schema() {
+        return schema;
+    }
+
+    /** The events, unmodifiable, never empty. */
+    public List<ChangeEvent> events() {
+        return events;
+    }
+
+    /** The checkpoint to write with the rows (sinks keeping checkpoints in the target); may be empty. */
+    public Optional<CheckpointUpdate> checkpoint() {
+        return Optional.ofNullable(checkpoint);
     }
 
     /**
      * The events with only the last change of each key kept, in the order of those last changes. Sinks
      * whose bulk statements cannot touch one row twice (e.g. {@code INSERT … ON CONFLICT}) write this.
-     * A TRUNCATE event keeps its place; changes before it are dropped.
      */
     public List<ChangeEvent> latestPerKey() {
         int n = events.size();
@@ -47,24 +74,18 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
         // are wrapped in a Position; the others are used as they are.
         Map<Object, Integer> last = new HashMap<>(n * 2);
         Object[] keys = new Object[n];
-        int truncateAt = -1;
         for (int i = 0; i < n; i++) {
             ChangeEvent e = events.get(i);
-            if (e.operation() == Operation.TRUNCATE) {
-                truncateAt = i;
-            } else {
-                keys[i] = bytesIn(e.key()) ? Position.of(e.key()) : e.key();
-                last.put(keys[i], i);
-            }
+            keys[i] = bytesIn(e.key()) ? Position.of(e.key()) : e.key();
+            last.put(keys[i], i);
         }
         if (last.size() == n) {
             return events;
         }
-        List<ChangeEvent> out = new ArrayList<>(last.size() + 1);
-        for (int i = Math.max(truncateAt, 0); i < n; i++) {
-            ChangeEvent e = events.get(i);
-            if (i == truncateAt || (e.operation() != Operation.TRUNCATE && last.get(keys[i]) == i)) {
-                out.add(e);
+        List<ChangeEvent> out = new ArrayList<>(last.size());
+        for (int i = 0; i < n; i++) {
+            if (last.get(keys[i]) == i) {
+                out.add(events.get(i));
             }
         }
         return out;
@@ -80,5 +101,10 @@ public record Batch(TableSchema schema, List<ChangeEvent> events, String checkpo
             }
         }
         return false;
+    }
+
+    @Override
+    public String toString() {
+        return "Batch[" + schema.name() + ", " + events.size() + " events" + (checkpoint == null ? "" : ", with checkpoint") + "]";
     }
 }

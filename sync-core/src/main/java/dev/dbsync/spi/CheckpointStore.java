@@ -3,21 +3,44 @@ package dev.dbsync.spi;
 import java.util.Optional;
 
 /**
- * Keeps one {@link Checkpoint} per pipeline and table. {@link #save} is atomic: after a crash at any moment
- * {@link #load} returns either the previous or the new checkpoint, never a mix or nothing.
+ * Keeps opaque checkpoint texts per pipeline and key (a table, or the pipeline's change feed), fenced by a
+ * {@link Lease}: only the current holder of a pipeline's lease can change its checkpoints. The engine defines
+ * what the texts mean; a store never interprets them.
+ *
+ * <p>Lifecycle: {@link #acquire} once per engine before the first save, {@link #load}/{@link #save}/
+ * {@link #clear} any number of times, {@link #release} when the engine closes, {@link #close} last.
+ *
+ * <p>Guarantees a store gives:
+ * <ul>
+ *   <li>{@link #save} is atomic and durable: after a crash at any moment {@link #load} returns the previous or
+ *       the new text, never a mix or nothing;</li>
+ *   <li>{@link #acquire} fails with a {@link LeaseException} naming the pipeline and the holder while another
+ *       live process holds the lease; a holder that died (process killed, connection gone) loses it;</li>
+ *   <li>{@link #save} and {@link #clear} under a lease that is no longer current fail with a
+ *       {@link LeaseException} and change nothing.</li>
+ * </ul>
  *
  * <p>Thread-safe: different tables are saved from different threads.
  */
 public interface CheckpointStore extends AutoCloseable {
 
-    /** The saved checkpoint, or empty when the table was never checkpointed in this pipeline. */
-    Optional<Checkpoint> load(String pipeline, String table);
+    /**
+     * Takes the lease of {@code pipeline} for {@code holder} (a description such as {@code host:pid}, for
+     * messages). Fails with a {@link LeaseException} naming both holders when another live process has it.
+     */
+    Lease acquire(String pipeline, String holder);
 
-    /** Replaces the checkpoint atomically and durably. */
-    void save(String pipeline, String table, Checkpoint checkpoint);
+    /** The saved text, or empty when the key was never saved (or was cleared) in this pipeline. */
+    Optional<String> load(String pipeline, String key);
 
-    /** Forgets the checkpoint (the next run starts the table from scratch). Missing is not an error. */
-    void clear(String pipeline, String table);
+    /** Replaces the text atomically and durably; refused when {@code lease} is no longer current. */
+    void save(Lease lease, String key, String text);
+
+    /** Forgets the text (the next run starts that key from scratch); missing is not an error. Fenced like save. */
+    void clear(Lease lease, String key);
+
+    /** Gives the lease up so another process may take the pipeline at once. Idempotent. */
+    void release(Lease lease);
 
     @Override
     default void close() {

@@ -2,8 +2,6 @@ package dev.dbsync.spi;
 
 import static java.util.Objects.requireNonNull;
 
-import dev.dbsync.internal.ArrayView;
-import dev.dbsync.internal.PositionCodec;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -4,71 +4,54 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * Writes changes into a target database, idempotently: writing the same batch twice leaves the same target
- * as writing it once, which together with at-least-once delivery gives exactly-once results.
+ * A target database. It hands out one {@link TableWriter} per target table; writers do the work. Writes are
+ * idempotent: writing the same batch twice leaves the same target as writing it once, which together with
+ * at-least-once delivery gives exactly-once results.
  *
  * <p>Lifecycle, in order:
  * <ol>
  *   <li>a {@link SinkFactory} creates the sink from a validated config;</li>
- *   <li>{@link #open(TableSchema)} once per target table, before any write to it: create the table if it
- *       is missing and {@link SinkCapability#AUTO_CREATE} is offered, otherwise check it is compatible;</li>
- *   <li>{@link #write(Batch)} any number of times, followed by {@link #flush(TableSchema)} (table runs) or
- *       {@link #flush()} (change feeds, which write several tables) before the engine saves the checkpoint
- *       that covers them;</li>
- *   <li>{@link #close()} once.</li>
+ *   <li>{@link #open(TableSchema)} once per target table and run: create the table if it is missing and
+ *       {@link SinkCapability#AUTO_CREATE} is offered, otherwise check it fits; returns the table's writer;</li>
+ *   <li>the writers are used and closed (see {@link TableWriter});</li>
+ *   <li>{@link #close()} once, after every writer it handed out was closed.</li>
  * </ol>
  *
- * <p>Threading: different tables may be written from different threads at once; one table is only ever
- * written by one thread.
+ * <p>Threading: {@link #open} may be called from several threads at once (one per table).
  *
- * <p>Errors: {@link RetriableException} = transient, the engine retries the same batch with backoff;
- * {@link DataException} = something in the records is bad: from {@link #write}, the batch was not applied;
- * from {@link #flush} (or a write that sent a buffer), a buffering sink has discarded everything written since
- * its last successful flush. Either way the engine writes those events again in halves, each flushed, until the
- * bad records are isolated, and hands those to the dead-letter handler. Any other exception stops the table.
+ * <p>Types: events only carry values of the types in {@link #supportedTypes()}. A column of a type the sink
+ * does not list reaches it as that type's {@link LogicalType#fallback() fallback} (e.g. {@link LogicalType#TIME}
+ * as its ISO-8601 text), converted by the engine, so adding a logical type never breaks an existing sink.
  */
 public interface Sink extends AutoCloseable {
 
-    /** What this sink can do; never null. */
+    /** What this sink can do; never null. The contract test suites test exactly these. */
     Set<SinkCapability> capabilities();
 
-    /** Prepares the target table for {@code schema} (create or validate). Idempotent. */
-    void open(TableSchema schema);
-
     /**
-     * Applies the batch: upserts by key, deletes by key (when {@link SinkCapability#DELETE} is offered),
-     * truncates on {@link Operation#TRUNCATE}. Events are applied in order, so the last change of a key wins.
-     * Returns the counts and the events rejected individually; never null.
+     * The logical types this sink writes natively; never null. The default is {@link LogicalType#CORE}, the
+     * types every sink handles; a sink that handles a newer type adds it.
      */
-    WriteResult write(Batch batch);
-
-    /** Makes everything written so far durable and visible. Called before each checkpoint is saved. */
-    void flush();
-
-    /**
-     * Makes everything written so far to this one table durable and visible; a table's run calls this before
-     * saving the table's checkpoint, possibly while other tables are written from other threads. Sinks that
-     * buffer per table override it so parallel tables do not flush (or fail) each other's buffers. The default
-     * flushes everything.
-     */
-    default void flush(TableSchema table) {
-        flush();
+    default Set<LogicalType> supportedTypes() {
+        return LogicalType.CORE;
     }
 
-    /** Removes every row of the target table. Only called when {@link SinkCapability#TRUNCATE} is offered. */
-    default void truncate(TableSchema schema) {
-        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot truncate " + schema.name());
-    }
+    /**
+     * Prepares the target table for {@code schema} (create or validate) and returns its writer; never null.
+     * Idempotent: opening a table again (a later run) gives a new writer over the same table.
+     */
+    TableWriter open(TableSchema schema);
 
     /**
      * A checkpoint store kept in the target, so positions live beside the data (offered with
-     * {@link SinkCapability#CHECKPOINT_STORE}); empty by default.
+     * {@link SinkCapability#CHECKPOINT_STORE}); empty by default. A sink that offers one writes the
+     * {@link Batch#checkpoint()} of a batch in the same transaction as its rows.
      */
     default Optional<CheckpointStore> checkpointStore() {
         return Optional.empty();
     }
 
-    /** Releases connections; called once. */
+    /** Releases connections; called once, after every writer was closed. */
     @Override
     void close();
 }

@@ -5,17 +5,30 @@ import static java.util.Objects.requireNonNull;
 import java.util.List;
 
 /**
- * What a {@link Sink#write} did.
- *
- * @param upserted number of upsert events applied
- * @param deleted  number of delete events applied
- * @param failed   events the sink rejected individually (e.g. a per-row error of a bulk request); the engine
- *                 hands them to the dead-letter handler and counts them. Never null.
+ * What a {@link TableWriter#write} did: how many events were applied, how many a versioned sink skipped as
+ * stale (an older replay of a row it already holds newer), and which were rejected individually. Immutable.
  */
-public record WriteResult(int upserted, int deleted, List<FailedEvent> failed) {
+public final class WriteResult {
 
-    public WriteResult {
-        failed = List.copyOf(requireNonNull(failed, "failed is null"));
+    private final int upserted;
+    private final int deleted;
+    private final int skipped;
+    private final List<FailedEvent> failed;
+
+    private WriteResult(int upserted, int deleted, int skipped, List<FailedEvent> failed) {
+        if (upserted < 0 || deleted < 0 || skipped < 0) {
+            throw new IllegalArgumentException("negative count in write result: upserted " + upserted + ", deleted "
+                    + deleted + ", skipped " + skipped);
+        }
+        this.upserted = upserted;
+        this.deleted = deleted;
+        this.skipped = skipped;
+        this.failed = List.copyOf(requireNonNull(failed, "failed is null"));
+    }
+
+    /** A result with these counts. */
+    public static WriteResult of(int upserted, int deleted, int skipped, List<FailedEvent> failed) {
+        return new WriteResult(upserted, deleted, skipped, failed);
     }
 
     /** All events of the batch applied. */
@@ -41,7 +54,33 @@ public record WriteResult(int upserted, int deleted, List<FailedEvent> failed) {
                 del--;
             }
         }
-        return new WriteResult(up, del, failed);
+        return new WriteResult(up, del, 0, failed);
+    }
+
+    /** Upsert events applied. */
+    public int upserted() {
+        return upserted;
+    }
+
+    /** Delete events applied. */
+    public int deleted() {
+        return deleted;
+    }
+
+    /** Events a versioned sink skipped because it holds a newer version of the row; not failures. */
+    public int skipped() {
+        return skipped;
+    }
+
+    /** Events rejected individually; the engine hands them to the dead-letter handler and counts them. Never null. */
+    public List<FailedEvent> failed() {
+        return failed;
+    }
+
+    @Override
+    public String toString() {
+        return "WriteResult[upserted=" + upserted + ", deleted=" + deleted + ", skipped=" + skipped + ", failed="
+                + failed.size() + "]";
     }
 
     /**

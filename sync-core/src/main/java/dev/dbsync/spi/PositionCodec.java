@@ -1,12 +1,10 @@
-package dev.dbsync.internal;
+package dev.dbsync.spi;
 
-import com.fasterxml.jackson.core.type.TypeReference;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.IOException;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -14,42 +12,55 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Text form of position values: a JSON array of strings, each a one-letter type tag, a colon and the
- * value's canonical text. Tagging keeps the Java type, so a decoded position equals the encoded one.
+ * Text form of position values: each value as a one-letter type tag, a colon and its canonical text, preceded
+ * by that element's length and {@code #}, e.g. {@code 4#L:42 7#S:a b,c} (elements separated by one space).
+ * Tagging keeps the Java type, so a decoded position equals the encoded one; the length prefix lets values
+ * contain any character without escaping.
  */
-public final class PositionCodec {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final TypeReference<List<String>> STRINGS = new TypeReference<>() { };
+final class PositionCodec {
 
     private PositionCodec() {
     }
 
-    public static String encode(List<Object> values) {
-        List<String> parts = new ArrayList<>(values.size());
+    static String encode(List<Object> values) {
+        StringBuilder sb = new StringBuilder(16 * values.size());
         for (Object v : values) {
-            parts.add(tag(v));
+            String t = tag(v);
+            if (sb.length() > 0) {
+                sb.append(' ');
+            }
+            sb.append(t.length()).append('#').append(t);
         }
-        try {
-            return JSON.writeValueAsString(parts);
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode position " + values, e);
-        }
+        return sb.toString();
     }
 
-    public static List<Object> decode(String text) {
-        List<String> parts;
-        try {
-            parts = JSON.readValue(text, STRINGS);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("malformed position '" + text + "': " + e.getMessage(), e);
-        }
-        if (parts == null) {
-            throw new IllegalArgumentException("malformed position '" + text + "'");
-        }
-        List<Object> values = new ArrayList<>(parts.size());
-        for (String p : parts) {
-            values.add(untag(p, text));
+    static List<Object> decode(String text) {
+        List<Object> values = new ArrayList<>();
+        int i = 0;
+        int n = text.length();
+        while (i < n) {
+            if (!values.isEmpty()) {
+                if (text.charAt(i) != ' ') {
+                    throw new IllegalArgumentException("malformed position '" + text + "': expected a space at " + i);
+                }
+                i++;
+            }
+            int hash = text.indexOf('#', i);
+            if (hash <= i) {
+                throw new IllegalArgumentException("malformed position '" + text + "': expected a length at " + i);
+            }
+            int len;
+            try {
+                len = Integer.parseInt(text.substring(i, hash));
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("malformed position '" + text + "': bad length at " + i, e);
+            }
+            int end = hash + 1 + len;
+            if (len < 1 || end > n) {
+                throw new IllegalArgumentException("malformed position '" + text + "': element at " + i + " runs past the end");
+            }
+            values.add(untag(text.substring(hash + 1, end), text));
+            i = end;
         }
         return values;
     }
@@ -81,6 +92,8 @@ public final class PositionCodec {
             return "T:" + v;
         } else if (v instanceof OffsetDateTime) {
             return "O:" + v;
+        } else if (v instanceof LocalTime) {
+            return "h:" + v;
         }
         throw new IllegalArgumentException("a position cannot hold a " + v.getClass().getName() + " value: " + v);
     }
@@ -110,6 +123,7 @@ public final class PositionCodec {
                 case 't': return LocalDateTime.parse(s);
                 case 'T': return Instant.parse(s);
                 case 'O': return OffsetDateTime.parse(s);
+                case 'h': return LocalTime.parse(s);
                 default: break;
             }
         } catch (RuntimeException e) {

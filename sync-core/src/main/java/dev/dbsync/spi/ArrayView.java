@@ -1,4 +1,4 @@
-package dev.dbsync.internal;
+package dev.dbsync.spi;
 
 import java.util.AbstractList;
 import java.util.Arrays;
@@ -8,11 +8,11 @@ import java.util.RandomAccess;
  * An unmodifiable list over an array the caller handed over: one small object per list instead of the two
  * of {@code Collections.unmodifiableList(Arrays.asList(a))}, which matters on the per-row path.
  */
-public final class ArrayView extends AbstractList<Object> implements RandomAccess {
+final class ArrayView extends AbstractList<Object> implements RandomAccess {
 
     private final Object[] values;
 
-    public ArrayView(Object[] values) {
+    ArrayView(Object[] values) {
         this.values = values;
     }
 
@@ -47,7 +47,7 @@ public final class ArrayView extends AbstractList<Object> implements RandomAcces
     }
 
     /** Whether any element is a {@code byte[]} (which equals and hashes by identity). */
-    public boolean holdsBytes() {
+    boolean holdsBytes() {
         for (Object v : values) {
             if (v instanceof byte[]) {
                 return true;

@@ -1,10 +1,11 @@
-package dev.dbsync.spi;
+package dev.dbsync.internal;
 
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dbsync.spi.Position;
 import java.io.IOException;
 
 /**

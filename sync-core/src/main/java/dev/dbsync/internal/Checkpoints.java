@@ -1,0 +1,89 @@
+package dev.dbsync.internal;
+
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.CheckpointUpdate;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.Lease;
+import dev.dbsync.spi.SyncException;
+import java.lang.management.ManagementFactory;
+import java.util.Optional;
+
+/**
+ * The engine's view of its checkpoint store: one pipeline, its lease, and the {@link Checkpoint} text form.
+ * The lease is taken before the first save and kept until {@link #release()}.
+ */
+public final class Checkpoints {
+
+    private final CheckpointStore store;
+    private final String pipeline;
+    private volatile Lease lease;
+
+    public Checkpoints(CheckpointStore store, String pipeline) {
+        this.store = store;
+        this.pipeline = pipeline;
+    }
+
+    /** The store. */
+    public CheckpointStore store() {
+        return store;
+    }
+
+    /** Takes the pipeline's lease unless held already; a {@link dev.dbsync.spi.LeaseException} names the holder. */
+    public synchronized void acquire() {
+        if (lease == null) {
+            lease = store.acquire(pipeline, holder());
+        }
+    }
+
+    /** Gives the lease back; idempotent. */
+    public synchronized void release() {
+        if (lease != null) {
+            Lease l = lease;
+            lease = null;
+            store.release(l);
+        }
+    }
+
+    /** This process, for lease messages: {@code host:pid}. */
+    static String holder() {
+        String name = ManagementFactory.getRuntimeMXBean().getName();
+        int at = name.indexOf('@');
+        String host = at >= 0 ? name.substring(at + 1) : "localhost";
+        return host + ":" + ProcessHandle.current().pid();
+    }
+
+    /** The current lease; fails when none is held. */
+    public Lease lease() {
+        Lease l = lease;
+        if (l == null) {
+            throw new SyncException(ErrorType.INTERNAL, "pipeline " + pipeline + ": no lease held");
+        }
+        return l;
+    }
+
+    public Optional<Checkpoint> load(String key) {
+        Optional<String> text = store.load(pipeline, key);
+        if (text.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(Checkpoint.decode(text.get()));
+        } catch (IllegalArgumentException e) {
+            throw new SyncException(ErrorType.EXTERNAL, "pipeline " + pipeline + ": the checkpoint of '" + key
+                    + "' is corrupt: " + e.getMessage(), e);
+        }
+    }
+
+    public void save(String key, Checkpoint checkpoint) {
+        store.save(lease(), key, checkpoint.encode());
+    }
+
+    public void clear(String key) {
+        store.clear(lease(), key);
+    }
+
+    /** The form a sink keeping checkpoints in the target writes with a batch. */
+    public CheckpointUpdate update(String key, Checkpoint checkpoint) {
+        return CheckpointUpdate.of(lease(), key, checkpoint.encode());
+    }
+}
