@@ -56,9 +56,9 @@ final class BulkResult {
         return mustWriteRow ? Retry.NOT_WRITTEN : Retry.APPLIED;
     }
 
-    /** Who is to blame for an SQL error, from its SQLSTATE. */
+    /** Who is to blame for an SQL error. */
     enum Blame {
-        /** The connection broke or the cluster is unavailable: retry the whole batch later. */
+        /** The connection broke or the cluster is unavailable or busy: retry the whole batch later. */
         TRANSIENT,
         /** The statement cannot work for any row (missing table or column, permissions): stop the table. */
         STATEMENT,
@@ -66,18 +66,46 @@ final class BulkResult {
         ROW
     }
 
-    static Blame blame(String sqlState) {
-        if (sqlState == null) {
-            return Blame.ROW;
+    /**
+     * Messages of CrateDB's generic SQLSTATE XX000 that name a problem of the row's values. CrateDB reports
+     * almost every error, the row's or the cluster's, as XX000, so only these are blamed on the row; any other
+     * XX000 is treated as transient and retried (a row that really is bad then stops the table after the
+     * retries instead of being dead-lettered — never a row skipped for a cluster hiccup).
+     */
+    private static final java.util.regex.Pattern ROW_MESSAGES = java.util.regex.Pattern.compile(
+            "exceeds allowed range|Cannot cast|cannot be cast|is too long for|Cannot add column|must not be null"
+                    + "|Failed to parse|failed to parse|Couldn't parse|mapper_parsing|Mixed dataTypes"
+                    + "|nested arrays are not supported|A document with the same primary key exists already");
+
+    /**
+     * Who is to blame for an SQL error, from its SQLSTATE and, for CrateDB's generic {@code XX000} and errors
+     * without a SQLSTATE, from its message.
+     */
+    static Blame blame(String sqlState, String message) {
+        if (sqlState == null || sqlState.isEmpty()) {
+            // pgjdbc raises I/O failures without a SQLSTATE or with 08xxx; CrateDB always sends one for its own
+            // errors, so a missing one means the exchange itself failed
+            return Blame.TRANSIENT;
         }
         if (sqlState.startsWith("08") || sqlState.startsWith("57") || sqlState.startsWith("53")
-                || sqlState.equals("40001") || sqlState.equals("55P03")) {
+                || sqlState.startsWith("40") || sqlState.equals("55P03") || sqlState.startsWith("58")) {
             return Blame.TRANSIENT;
         }
         if (sqlState.startsWith("42") || sqlState.startsWith("28") || sqlState.startsWith("3F")
-                || sqlState.startsWith("0A")) {
+                || sqlState.startsWith("0A") || sqlState.startsWith("25")) {
             return Blame.STATEMENT;
         }
-        return Blame.ROW;
+        if (sqlState.startsWith("22") || sqlState.startsWith("23")) {
+            return Blame.ROW;
+        }
+        if (message != null && ROW_MESSAGES.matcher(message).find()) {
+            return Blame.ROW;
+        }
+        return Blame.TRANSIENT;
+    }
+
+    /** {@link #blame(String, String)} of an exception. */
+    static Blame blame(java.sql.SQLException e) {
+        return blame(e.getSQLState(), e.getMessage());
     }
 }

@@ -30,6 +30,9 @@ final class CrateSettings {
     static final String DECIMAL_MAPPING = "decimal.mapping";
     static final String OBJECT_POLICY = "object.policy";
     static final String REFRESH_BEFORE_READ = "refresh.before.read";
+    static final String REFRESH_INTERVAL = "refresh.interval";
+    static final String INCREMENTAL_LAG = "incremental.lag";
+    static final String INCREMENTAL_ALLOW_UNSAFE_CURSOR = "incremental.allow.unsafe.cursor";
 
     private static final Pattern CRATE_URL = Pattern.compile("crate://([^/:?]+)(?::(\\d+))?(?:/([^?]*))?(\\?.*)?",
             Pattern.CASE_INSENSITIVE);
@@ -56,7 +59,11 @@ final class CrateSettings {
                     "PARTITIONED BY columns of created tables, as table=column entries (a column per entry; the "
                             + "columns must belong to the primary key)")
             .optional(REFRESH_AFTER_FLUSH, ConfigType.BOOLEAN, "true",
-                    "run REFRESH TABLE on flush so rows written are visible to queries right after a sync")
+                    "run REFRESH TABLE so rows written are visible to queries: on flush (at most once per "
+                            + "refresh.interval) and always when a table's run ends")
+            .optional(REFRESH_INTERVAL, ConfigType.DURATION, "1s",
+                    "least time between two refreshes of a table while a run writes it (0s = refresh on every flush); "
+                            + "written rows are durable either way, this only bounds how late they become visible")
             .optional(BATCH_SIZE, ConfigType.INT, "5000", Validator.range(1, 100_000),
                     "rows per bulk request (JDBC batch)")
             .optional(DECIMAL_MAPPING, ConfigType.STRING, "numeric", Validator.oneOf("numeric", "text", "double"),
@@ -70,6 +77,12 @@ final class CrateSettings {
             .include(CONNECTION)
             .optional(REFRESH_BEFORE_READ, ConfigType.BOOLEAN, "true",
                     "run REFRESH TABLE before reading so every acknowledged write is seen")
+            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "5s",
+                    "incremental reads only return rows whose time cursor lies this far before CrateDB's current time: "
+                            + "room for writes whose cursor was taken before they were acknowledged and refreshed")
+            .optional(INCREMENTAL_ALLOW_UNSAFE_CURSOR, ConfigType.BOOLEAN, "false",
+                    "allow incremental reads by a non-time cursor (a number): such a cursor has no safe bound, so a row "
+                            + "that becomes visible late with a smaller value can be skipped for good")
             .build();
 
     private final String jdbcUrl;
@@ -84,6 +97,9 @@ final class CrateSettings {
     private final DecimalMapping decimalMapping;
     private final String objectPolicy;
     private final boolean refreshBeforeRead;
+    private final long refreshIntervalNanos;
+    private final java.time.Duration incrementalLag;
+    private final boolean allowUnsafeCursor;
 
     private CrateSettings(Config c) {
         this.jdbcUrl = toJdbcUrl(c.getString(URL));
@@ -100,6 +116,9 @@ final class CrateSettings {
                 : DecimalMapping.NUMERIC;
         this.objectPolicy = sink ? c.getString(OBJECT_POLICY).toLowerCase(Locale.ROOT) : "dynamic";
         this.refreshBeforeRead = sink || c.getBoolean(REFRESH_BEFORE_READ);
+        this.refreshIntervalNanos = sink ? c.getDuration(REFRESH_INTERVAL).toNanos() : 0;
+        this.incrementalLag = sink ? java.time.Duration.ofSeconds(5) : c.getDuration(INCREMENTAL_LAG);
+        this.allowUnsafeCursor = !sink && c.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR);
         String problem = CrateSql.tableNameProblem(schema);
         if (problem != null) {
             throw new ConfigException(SCHEMA, "schema name '" + schema + "' " + problem);
@@ -223,5 +242,20 @@ final class CrateSettings {
 
     boolean refreshBeforeRead() {
         return refreshBeforeRead;
+    }
+
+    /** Least time between two refreshes of a table by its writer's flushes. */
+    long refreshIntervalNanos() {
+        return refreshIntervalNanos;
+    }
+
+    /** How far behind CrateDB's current time incremental reads by a time cursor stop. */
+    java.time.Duration incrementalLag() {
+        return incrementalLag;
+    }
+
+    /** Whether incremental reads by a non-time cursor are allowed. */
+    boolean allowUnsafeCursor() {
+        return allowUnsafeCursor;
     }
 }

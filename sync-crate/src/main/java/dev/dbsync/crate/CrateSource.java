@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ConfigException;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
@@ -35,8 +36,14 @@ import java.util.OptionalLong;
  * read first runs {@code REFRESH TABLE} (setting {@code refresh.before.read}).
  *
  * <p>Positions: a snapshot event's position is its key; an incremental event's position is its cursor value
- * followed by its key. {@link #changesStart} returns the largest cursor value alone, meaning "cursor at least
- * this": rows sharing that value are read again, which idempotent sinks absorb.
+ * followed by its key. {@link #changesStart} returns one cursor value alone, meaning "cursor at least this": for
+ * a time cursor the safe bound (see {@link #safeBound}), for a number cursor (only with
+ * {@code incremental.allow.unsafe.cursor}) the largest value; rows at or above it are read again, which
+ * idempotent sinks absorb.
+ *
+ * <p>Safe bound: incremental reads by a time cursor return only rows whose cursor lies more than
+ * {@code incremental.lag} before CrateDB's current time, since rows become visible out of order around
+ * refreshes.
  *
  * <p>Threading: every call uses its own connection, so tables can be read from several threads.
  */
@@ -248,14 +255,18 @@ final class CrateSource implements Source {
 
     @Override
     public Position changesStart(TableSpec spec, TableSchema schema) {
-        requireCursor(spec);
+        Column cursor = requireCursor(spec, schema);
         CrateTable table = table(spec);
         try (Connection c = connector.connect()) {
+            if (temporal(cursor)) {
+                // "cursor at least the safe bound": whatever becomes visible later lies at or above it
+                return Position.of(safeBound(c, cursor));
+            }
             refresh(c, table);
             try (Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery(CrateSql.maxCursor(table, spec.cursorColumns()))) {
                 rs.next();
-                Object max = CrateValues.read(rs, 1, cursorColumn(spec, schema));
+                Object max = CrateValues.read(rs, 1, cursor);
                 return max == null ? Position.of() : Position.of(max);
             }
         } catch (SQLException e) {
@@ -265,17 +276,19 @@ final class CrateSource implements Source {
 
     @Override
     public Chunk readChanges(TableSpec spec, TableSchema schema, Position after, int maxRows) {
-        requireCursor(spec);
+        Column cursor = requireCursor(spec, schema);
         CrateTable table = table(spec);
         CrateSql.ChangesFrom from = after == null || after.size() == 0 ? CrateSql.ChangesFrom.BEGINNING
                 : after.size() == 1 ? CrateSql.ChangesFrom.CURSOR_AT_LEAST : CrateSql.ChangesFrom.AFTER_ROW;
-        String sql = CrateSql.changesQuery(table, schema, spec.cursorColumns(), from);
-        Column cursor = cursorColumn(spec, schema);
+        boolean bounded = temporal(cursor);
+        String sql = CrateSql.changesQuery(table, schema, spec.cursorColumns(), from, bounded);
         List<Column> order = new ArrayList<>();
         order.add(cursor);
         order.addAll(keyColumns(schema));
         List<ChangeEvent> events = new ArrayList<>();
         try (Connection c = connector.connect()) {
+            // the bound is taken before the refresh: every write acknowledged by then is made visible by it
+            Object bound = bounded ? safeBound(c, cursor) : null;
             refresh(c, table);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int p = 1;
@@ -283,6 +296,9 @@ final class CrateSource implements Source {
                     CrateValues.bindKey(ps, p++, cursor, after.get(0), settings);
                 } else if (from == CrateSql.ChangesFrom.AFTER_ROW) {
                     p = bindKeyset(ps, p, order, after.values());
+                }
+                if (bounded) {
+                    CrateValues.bindKey(ps, p++, cursor, bound, settings);
                 }
                 ps.setInt(p, maxRows);
                 int n = schema.columns().size();
@@ -305,6 +321,37 @@ final class CrateSource implements Source {
         return new Chunk(events, next, events.size() < maxRows);
     }
 
+    /**
+     * The safe bound of incremental reads by a time cursor: CrateDB's current time less {@code incremental.lag}.
+     * CrateDB has no transactions to wait for, but a row's cursor is taken by its writer before CrateDB
+     * acknowledges it, and rows become searchable only at a refresh, shard by shard: a row whose cursor lies
+     * just below "now" may still be on its way. Rows are read only below the bound, so one arriving late with a
+     * cursor above it is read by a later sync; the lag is the room given to those writes (and to writers'
+     * clocks running behind CrateDB's). CrateDB keeps timestamps of both kinds as UTC, so TIMESTAMP cursors get
+     * the bound as UTC date-time.
+     */
+    private Object safeBound(Connection c, Column cursor) throws SQLException {
+        Instant now;
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CrateSql.currentTime())) {
+            rs.next();
+            now = CrateValues.readInstant(rs, 1);
+        }
+        Instant bound = now.minus(settings.incrementalLag());
+        switch (cursor.type()) {
+            case TIMESTAMP:
+                return LocalDateTime.ofInstant(bound, ZoneOffset.UTC);
+            case DATE:
+                return LocalDate.ofInstant(bound, ZoneOffset.UTC);
+            default:
+                return bound;
+        }
+    }
+
+    private static boolean temporal(Column cursor) {
+        return cursor.type() == LogicalType.TIMESTAMP_TZ || cursor.type() == LogicalType.TIMESTAMP
+                || cursor.type() == LogicalType.DATE;
+    }
+
     @Override
     public void close() {
         // connections are opened per call
@@ -324,11 +371,22 @@ final class CrateSource implements Source {
         }
     }
 
-    private static void requireCursor(TableSpec spec) {
+    /** The cursor column; refuses tables without one, and non-time cursors unless allowed. */
+    private Column requireCursor(TableSpec spec, TableSchema schema) {
         if (!spec.hasCursor()) {
             throw new SyncException(ErrorType.CONFIG, "table '" + spec.table() + "' has no cursor column; "
                     + "incremental reads need one");
         }
+        Column cursor = cursorColumn(spec, schema);
+        if (!temporal(cursor) && !settings.allowUnsafeCursor()) {
+            throw new ConfigException(CrateSettings.INCREMENTAL_ALLOW_UNSAFE_CURSOR, "table '" + spec.table()
+                    + "': cursor column '" + cursor.name() + "' (" + cursor.type() + ") is not a time, so incremental"
+                    + " reads have no safe bound: CrateDB makes rows visible at refreshes, shard by shard, so a row"
+                    + " with a smaller value can appear after a read passed it and be skipped for good. Use a"
+                    + " timestamp cursor set when the row is written, or set "
+                    + CrateSettings.INCREMENTAL_ALLOW_UNSAFE_CURSOR + "=true to accept the risk");
+        }
+        return cursor;
     }
 
     private static Column cursorColumn(TableSpec spec, TableSchema schema) {
@@ -419,7 +477,7 @@ final class CrateSource implements Source {
 
     private static SyncException error(String what, SQLException e) {
         String msg = what + " failed: " + e.getMessage() + " (SQLSTATE " + e.getSQLState() + ")";
-        if (BulkResult.blame(e.getSQLState()) == BulkResult.Blame.TRANSIENT) {
+        if (BulkResult.blame(e) == BulkResult.Blame.TRANSIENT) {
             return new RetriableException(msg, e);
         }
         return new SyncException(ErrorType.EXTERNAL, msg, e);

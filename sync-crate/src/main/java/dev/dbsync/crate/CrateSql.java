@@ -339,9 +339,11 @@ final class CrateSql {
     /**
      * An incremental chunk: the columns plus the cursor value as the last output column, ordered by (cursor, key)
      * so rows sharing a cursor value are never skipped at a chunk boundary; rows without a cursor value are never
-     * read incrementally.
+     * read incrementally. With {@code bounded}, only rows whose cursor lies below the safe bound (the parameter
+     * before {@code LIMIT}) are read.
      */
-    static String changesQuery(CrateTable table, TableSchema schema, List<String> cursorColumns, ChangesFrom from) {
+    static String changesQuery(CrateTable table, TableSchema schema, List<String> cursorColumns, ChangesFrom from,
+                               boolean bounded) {
         String cursor = cursorExpr(cursorColumns);
         List<String> order = new ArrayList<>();
         order.add(cursor);
@@ -358,8 +360,16 @@ final class CrateSql {
             default:
                 sql.append(cursor).append(" IS NOT NULL AND (").append(keysetAfter(order)).append(')');
         }
+        if (bounded) {
+            sql.append(" AND ").append(cursor).append(" < ?");
+        }
         sql.append(" ORDER BY ").append(String.join(", ", order)).append(" LIMIT ?");
         return sql.toString();
+    }
+
+    /** CrateDB's current time, from which the safe bound of incremental reads is taken. */
+    static String currentTime() {
+        return "SELECT CURRENT_TIMESTAMP";
     }
 
     /** The largest cursor value, the start of incremental reads. */

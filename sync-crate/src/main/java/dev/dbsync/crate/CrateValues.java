@@ -77,7 +77,7 @@ final class CrateValues {
                 ps.setInt(index, (Integer) value);
                 break;
             case INT64:
-                ps.setLong(index, (Long) value);
+                ps.setLong(index, checkBigint(c, (Long) value, null));
                 break;
             case FLOAT64:
                 ps.setDouble(index, (Double) value);
@@ -124,16 +124,46 @@ final class CrateValues {
         }
     }
 
+    /** The smallest value a CrateDB BIGINT holds: {@code -2^63 + 1}. */
+    static final long BIGINT_MIN = Long.MIN_VALUE + 1;
+    /** The largest value a CrateDB BIGINT holds: {@code 2^63 - 2}. */
+    static final long BIGINT_MAX = Long.MAX_VALUE - 1;
+
+    /**
+     * CrateDB's BIGINT holds −2^63+1 … 2^63−2: the two extremes of a Java long are refused (the server reserves
+     * them). Such a value is refused here, per row, with the reason, rather than stored in another form: a
+     * BIGINT column that silently held some rows as something else would break sums, joins and keys.
+     */
+    static long checkBigint(Column c, long v, Integer element) throws BadValueException {
+        if (v < BIGINT_MIN || v > BIGINT_MAX) {
+            throw new BadValueException("column '" + c.name() + "'" + (element == null ? "" : " element " + element)
+                    + ": value " + v + " is outside CrateDB's BIGINT range " + BIGINT_MIN + " … " + BIGINT_MAX
+                    + " (CrateDB reserves -2^63 and 2^63-1)");
+        }
+        return v;
+    }
+
     private static void bindDecimal(PreparedStatement ps, int index, Column c, BigDecimal v, CrateSettings s)
             throws SQLException {
-        String type = CrateSql.columnType(c, s);
-        if (type.startsWith("NUMERIC")) {
-            ps.setBigDecimal(index, v);
-        } else if (type.startsWith("DOUBLE")) {
-            ps.setDouble(index, v.doubleValue());
-        } else {
-            ps.setString(index, v.toPlainString());
+        switch (decimalStorage(c, s.decimalMapping())) {
+            case NUMERIC:
+                ps.setBigDecimal(index, v);
+                break;
+            case DOUBLE:
+                ps.setDouble(index, v.doubleValue());
+                break;
+            default:
+                ps.setString(index, v.toPlainString());
         }
+    }
+
+    /** How a DECIMAL column is stored: the mapping, with NUMERIC falling back to TEXT outside 1 ≤ p ≤ 38. */
+    static DecimalMapping decimalStorage(Column c, DecimalMapping mapping) {
+        if (mapping == DecimalMapping.NUMERIC
+                && !(c.precision() >= 1 && c.precision() <= 38 && c.scale() <= c.precision())) {
+            return DecimalMapping.TEXT;
+        }
+        return mapping;
     }
 
     static OffsetDateTime toOffset(Object value) {
@@ -166,8 +196,8 @@ final class CrateValues {
             case BOOLEAN:
                 return Types.BOOLEAN;
             case DECIMAL:
-                String t = CrateSql.columnType(c, s);
-                return t.startsWith("NUMERIC") ? Types.NUMERIC : t.startsWith("DOUBLE") ? Types.DOUBLE : Types.VARCHAR;
+                DecimalMapping m = decimalStorage(c, s.decimalMapping());
+                return m == DecimalMapping.NUMERIC ? Types.NUMERIC : m == DecimalMapping.DOUBLE ? Types.DOUBLE : Types.VARCHAR;
             case DATE:
             case TIMESTAMP:
                 return Types.TIMESTAMP;
@@ -192,6 +222,9 @@ final class CrateValues {
             if (v != null && !et.accepts(v)) {
                 throw new BadValueException("column '" + c.name() + "': array element " + i + " is a "
                         + v.getClass().getSimpleName() + ", not " + et);
+            }
+            if (v instanceof Long) {
+                checkBigint(c, (Long) v, i);
             }
             out[i] = v == null ? null : arrayElement(et, v);
         }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.sql.Statement;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class BulkResultTest {
@@ -38,14 +39,33 @@ class BulkResultTest {
 
     @Test
     void sqlStatesDecideWhoActs() {
-        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("08006"));
-        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("57P01"));
-        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("42P01"));
-        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("42703"));
-        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("28P01"));
-        assertEquals(BulkResult.Blame.ROW, BulkResult.blame("23505"));
-        assertEquals(BulkResult.Blame.ROW, BulkResult.blame("22P02"));
-        assertEquals(BulkResult.Blame.ROW, BulkResult.blame("XX000"));
-        assertEquals(BulkResult.Blame.ROW, BulkResult.blame(null));
+        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("08006", "An I/O error occurred"));
+        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("57P01", "terminating connection"));
+        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("42P01", "Relation 'x' unknown"));
+        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("42703", "Column y unknown"));
+        assertEquals(BulkResult.Blame.STATEMENT, BulkResult.blame("28P01", "password authentication failed"));
+        assertEquals(BulkResult.Blame.ROW, BulkResult.blame("23505", "A document with the same primary key exists already"));
+        assertEquals(BulkResult.Blame.ROW, BulkResult.blame("22P02", "invalid input syntax"));
+    }
+
+    /** CrateDB sends XX000 for nearly everything: only messages about the row's values blame the row. */
+    @Test
+    void genericErrorsAreTransientUnlessTheMessageBlamesTheValue() {
+        // messages measured on CrateDB 6.4.3
+        for (String m : List.of("Value 9223372036854775807 exceeds allowed range for column of type bigint",
+                "Cannot cast `'abc'` of type `text` to type `integer`", "'abcd' is too long for the text type of length: 3",
+                "Cannot add column `b` to strict object `o`", "\"n\" must not be null",
+                "Cannot cast object element `a` with value `zz` to type `integer`",
+                "Cannot cast value `{bad` to type `object`")) {
+            assertEquals(BulkResult.Blame.ROW, BulkResult.blame("XX000", m), m);
+        }
+        for (String m : List.of("no shard available for [doc.t]", "NodeDisconnectedException[[n1][127.0.0.1:4300]]",
+                "[parent] Data too large, data for [bulk] would be larger than limit",
+                "rejected execution of coordinating operation", "ShardNotFoundException")) {
+            assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("XX000", m), m);
+        }
+        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame(null, "An I/O error occurred while sending to the backend."));
+        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame(null, null));
+        assertEquals(BulkResult.Blame.TRANSIENT, BulkResult.blame("XX000", null));
     }
 }

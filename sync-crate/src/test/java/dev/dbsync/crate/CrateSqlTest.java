@@ -222,15 +222,18 @@ class CrateSqlTest {
         String order = " ORDER BY \"updated_at\", \"id\" LIMIT ?";
         List<String> cursor = List.of("updated_at");
         assertEquals(cols + "\"updated_at\" IS NOT NULL" + order,
-                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.BEGINNING));
+                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.BEGINNING, false));
         assertEquals(cols + "\"updated_at\" >= ?" + order,
-                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.CURSOR_AT_LEAST));
+                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.CURSOR_AT_LEAST, false));
         assertEquals(cols + "\"updated_at\" IS NOT NULL AND (\"updated_at\" > ? OR (\"updated_at\" = ? AND \"id\" > ?))" + order,
-                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.AFTER_ROW));
-        String coalesce = CrateSql.changesQuery(T, s, List.of("updated_at", "created_at"), CrateSql.ChangesFrom.AFTER_ROW);
+                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.AFTER_ROW, false));
+        assertEquals(cols + "\"updated_at\" >= ? AND \"updated_at\" < ?" + order,
+                CrateSql.changesQuery(T, s, cursor, CrateSql.ChangesFrom.CURSOR_AT_LEAST, true));
+        String coalesce = CrateSql.changesQuery(T, s, List.of("updated_at", "created_at"), CrateSql.ChangesFrom.AFTER_ROW, true);
         assertEquals("SELECT \"id\", \"updated_at\", \"created_at\", COALESCE(\"updated_at\", \"created_at\") FROM \"doc\".\"orders\""
                 + " WHERE COALESCE(\"updated_at\", \"created_at\") IS NOT NULL AND (COALESCE(\"updated_at\", \"created_at\") > ?"
                 + " OR (COALESCE(\"updated_at\", \"created_at\") = ? AND \"id\" > ?))"
+                + " AND COALESCE(\"updated_at\", \"created_at\") < ?"
                 + " ORDER BY COALESCE(\"updated_at\", \"created_at\"), \"id\" LIMIT ?", coalesce);
         assertEquals("SELECT MAX(COALESCE(\"updated_at\", \"created_at\")) FROM \"doc\".\"orders\"",
                 CrateSql.maxCursor(T, List.of("updated_at", "created_at")));

@@ -39,6 +39,23 @@ class CrateValuesTest {
         assertTrue(scalar.getMessage().contains("scalar"), scalar.getMessage());
     }
 
+    /** CrateDB's BIGINT refuses the two extremes of a Java long; they are refused per row with the range. */
+    @Test
+    void bigintExtremesAreRefusedWithTheRange() throws Exception {
+        Column c = Column.of("big", LogicalType.INT64);
+        assertEquals(Long.MAX_VALUE - 1, CrateValues.checkBigint(c, Long.MAX_VALUE - 1, null));
+        assertEquals(Long.MIN_VALUE + 1, CrateValues.checkBigint(c, Long.MIN_VALUE + 1, null));
+        for (long v : new long[] {Long.MAX_VALUE, Long.MIN_VALUE}) {
+            CrateValues.BadValueException e = assertThrows(CrateValues.BadValueException.class,
+                    () -> CrateValues.checkBigint(c, v, null));
+            assertTrue(e.getMessage().contains("'big'") && e.getMessage().contains(Long.toString(v))
+                    && e.getMessage().contains("BIGINT range"), e.getMessage());
+        }
+        CrateValues.BadValueException el = assertThrows(CrateValues.BadValueException.class,
+                () -> CrateValues.checkBigint(c, Long.MAX_VALUE, 3));
+        assertTrue(el.getMessage().contains("element 3"), el.getMessage());
+    }
+
     @Test
     void timestampsAreSentInUtcAtMillisecondPrecision() {
         OffsetDateTime o = CrateValues.toOffset(Instant.parse("2024-02-29T23:59:59.999999Z"));

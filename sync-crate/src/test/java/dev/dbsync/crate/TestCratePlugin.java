@@ -35,9 +35,10 @@ class TestCratePlugin {
     @Test
     void declaredKeys() {
         assertEquals(List.of("url", "user", "password", "schema", "shards", "replicas", "partition.by",
-                "refresh.after.flush", "batch.size", "decimal.mapping", "object.policy"), names(new CrateSinkFactory()
+                "refresh.after.flush", "refresh.interval", "batch.size", "decimal.mapping", "object.policy"), names(new CrateSinkFactory()
                 .configDef().keys()));
-        assertEquals(List.of("url", "user", "password", "schema", "refresh.before.read"),
+        assertEquals(List.of("url", "user", "password", "schema", "refresh.before.read", "incremental.lag",
+                "incremental.allow.unsafe.cursor"),
                 names(new CrateSourceFactory().configDef().keys()));
         assertTrue(new CrateSinkFactory().configDef().key("password").secret());
         assertTrue(new CrateSourceFactory().configDef().key("password").secret());
@@ -62,6 +63,7 @@ class TestCratePlugin {
         assertNull(s.replicas());
         assertTrue(s.partitionBy().isEmpty());
         assertTrue(s.refreshAfterFlush());
+        assertEquals(1_000_000_000L, s.refreshIntervalNanos());
         assertEquals(5000, s.batchSize());
         assertEquals(DecimalMapping.NUMERIC, s.decimalMapping());
         assertEquals("dynamic", s.objectPolicy());
@@ -70,6 +72,8 @@ class TestCratePlugin {
         CrateSettings src = CrateSettings.of(new CrateSourceFactory().configDef().parse(Map.of("url", "crate://h:6543")));
         assertEquals("jdbc:postgresql://h:6543/doc", src.jdbcUrl());
         assertTrue(src.refreshBeforeRead());
+        assertEquals(java.time.Duration.ofSeconds(5), src.incrementalLag());
+        assertFalse(src.allowUnsafeCursor());
     }
 
     @Test
@@ -83,6 +87,7 @@ class TestCratePlugin {
         raw.put("replicas", "0-1");
         raw.put("partition.by", "orders=day, order_items=day,orders=region");
         raw.put("refresh.after.flush", "false");
+        raw.put("refresh.interval", "250ms");
         raw.put("batch.size", "2000");
         raw.put("decimal.mapping", "TEXT");
         raw.put("object.policy", "ignored");
@@ -99,6 +104,7 @@ class TestCratePlugin {
         assertEquals(List.of("day"), s.partitionBy("order_items"));
         assertEquals(List.of(), s.partitionBy("customers"));
         assertFalse(s.refreshAfterFlush());
+        assertEquals(250_000_000L, s.refreshIntervalNanos());
         assertEquals(2000, s.batchSize());
         assertEquals(DecimalMapping.TEXT, s.decimalMapping());
         assertEquals("ignored", s.objectPolicy());
@@ -106,12 +112,14 @@ class TestCratePlugin {
         assertFalse(c.toString().contains("s3cret"));
 
         Map<String, Object> srcRaw = Map.of("url", "crate://h", "user", "reader", "password", "p", "schema", "s",
-                "refresh.before.read", "false");
+                "refresh.before.read", "false", "incremental.lag", "30s", "incremental.allow.unsafe.cursor", "true");
         CrateSettings src = CrateSettings.of(new CrateSourceFactory().configDef().parse(srcRaw));
         assertEquals("reader", src.user());
         assertEquals("p", src.password());
         assertEquals("s", src.schema());
         assertFalse(src.refreshBeforeRead());
+        assertEquals(java.time.Duration.ofSeconds(30), src.incrementalLag());
+        assertTrue(src.allowUnsafeCursor());
     }
 
     @Test
