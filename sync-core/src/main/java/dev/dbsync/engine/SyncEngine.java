@@ -39,14 +39,14 @@ import org.slf4j.LoggerFactory;
  *   <li>either call {@link #runOnce()} (e.g. from cron) as often as wanted, or {@link #start()} for continuous
  *       mode (polling every {@code pollInterval}, streaming for CDC tables) and {@link #stop()} for a graceful
  *       stop that finishes the current batch and saves its checkpoint;</li>
- *   <li>{@link #close()}: stops if running, gives the pipeline's lease back and closes the source, sink and
- *       store.</li>
+ *   <li>{@link #close()}: stops if running and closes the source, sink and store.</li>
  * </ol>
  *
- * <p>One process per pipeline: the first run takes the pipeline's {@link dev.dbsync.spi.Lease lease} from the
- * checkpoint store and keeps it until {@link #close()}; a second engine of the same pipeline on the same store
- * (in this process or another) fails with a {@link dev.dbsync.spi.LeaseException} naming the holder, and a
- * holder fenced out by a newer one can no longer save checkpoints.
+ * <p>One process per pipeline: a run ({@link #runOnce()}, or continuous mode from {@link #start()} to its end)
+ * holds the pipeline's {@link dev.dbsync.spi.Lease lease} from the checkpoint store; a run of the same
+ * pipeline on the same store meanwhile (in this process or another) fails with a
+ * {@link dev.dbsync.spi.LeaseException} naming the holder, and a holder fenced out by a newer one can no
+ * longer save checkpoints.
  */
 public final class SyncEngine implements AutoCloseable {
 
@@ -110,8 +110,12 @@ public final class SyncEngine implements AutoCloseable {
             ctx.checkpoints().acquire();
             return cycle(streamIdle, null);
         } finally {
-            closeStream();
-            runLock.unlock();
+            try {
+                closeStream();
+                ctx.checkpoints().release();
+            } finally {
+                runLock.unlock();
+            }
         }
     }
 
@@ -234,6 +238,9 @@ public final class SyncEngine implements AutoCloseable {
             runLock.lock();
             try {
                 closeStream();
+                ctx.checkpoints().release();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline {}: releasing the lease: {}", pipeline(), e.toString());
             } finally {
                 runLock.unlock();
             }

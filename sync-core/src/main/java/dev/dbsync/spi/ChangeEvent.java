@@ -151,6 +151,11 @@ public final class ChangeEvent {
         return new ChangeEvent(operation, kind, table, key, values, before, newVersion, position);
     }
 
+    /** A copy with another position (e.g. for a source that wraps another). */
+    public ChangeEvent withPosition(Position newPosition) {
+        return new ChangeEvent(operation, kind, table, key, values, before, version, newPosition);
+    }
+
     /** A copy belonging to another table name (e.g. after a rename by configuration). */
     public ChangeEvent withTable(String newTable) {
         return new ChangeEvent(operation, kind, newTable, key, values, before, version, position);

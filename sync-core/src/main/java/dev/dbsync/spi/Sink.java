@@ -37,6 +37,17 @@ public interface Sink extends AutoCloseable {
     }
 
     /**
+     * Declares the sink's value ranges: why it cannot store {@code value} in a column like {@code column}
+     * (e.g. a BIGINT range narrower than Java's {@code long}), or null when it can. A writer given such a value
+     * fails that row alone with this reason ({@link WriteResult#failed()}) rather than storing something else;
+     * the contract suites expect exactly that for the values declared here. The default: every value of the
+     * column's logical type fits.
+     */
+    default String refuses(Column column, Object value) {
+        return null;
+    }
+
+    /**
      * Prepares the target table for {@code schema} (create or validate) and returns its writer; never null.
      * Idempotent: opening a table again (a later run) gives a new writer over the same table.
      */

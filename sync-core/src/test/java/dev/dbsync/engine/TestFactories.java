@@ -14,6 +14,7 @@ import dev.dbsync.spi.Source;
 import dev.dbsync.spi.SourceFactory;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.util.List;
 import java.util.Set;
@@ -97,16 +98,21 @@ final class TestFactories {
                 }
 
                 @Override
-                public void open(TableSchema schema) {
-                }
+                public TableWriter open(TableSchema schema) {
+                    return new TableWriter() {
+                        @Override
+                        public WriteResult write(Batch batch) {
+                            return WriteResult.applied(batch);
+                        }
 
-                @Override
-                public WriteResult write(Batch batch) {
-                    return WriteResult.applied(batch);
-                }
+                        @Override
+                        public void flush() {
+                        }
 
-                @Override
-                public void flush() {
+                        @Override
+                        public void close() {
+                        }
+                    };
                 }
 
                 @Override

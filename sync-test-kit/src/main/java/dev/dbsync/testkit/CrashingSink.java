@@ -4,18 +4,21 @@ import static java.util.Objects.requireNonNull;
 
 import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.util.Optional;
 import java.util.Set;
 
 /**
- * Wraps a sink and throws a {@link SimulatedCrash} at the n-th write or flush, so tests can kill a run at
- * many points and check that a restart leaves the target equal to the source. After the crash every call
- * throws, like a dead process; the wrapped sink stays open for the test to inspect. {@link #close()} does not
- * close the wrapped sink.
+ * Wraps a sink and throws a {@link SimulatedCrash} at the n-th write or flush (counted over all its writers),
+ * so tests can kill a run at many points and check that a restart leaves the target equal to the source.
+ * After the crash every call throws, like a dead process, and closing a writer sends nothing (a dead process
+ * flushes nothing); the wrapped sink stays open for the test to inspect. {@link #close()} does not close the
+ * wrapped sink.
  */
 public final class CrashingSink implements Sink {
 
@@ -55,49 +58,60 @@ public final class CrashingSink implements Sink {
     }
 
     @Override
-    public synchronized void open(TableSchema schema) {
-        checkAlive();
-        delegate.open(schema);
+    public Set<LogicalType> supportedTypes() {
+        return delegate.supportedTypes();
     }
 
     @Override
-    public synchronized WriteResult write(Batch batch) {
+    public synchronized TableWriter open(TableSchema schema) {
         checkAlive();
-        writes++;
-        if (point == CrashPoint.BEFORE_WRITE && writes == n) {
-            throw crash("before write " + n);
-        }
-        WriteResult r = delegate.write(batch);
-        if (point == CrashPoint.AFTER_WRITE && writes == n) {
-            throw crash("after write " + n);
-        }
-        return r;
-    }
+        TableWriter w = delegate.open(schema);
+        return new TableWriter() {
+            @Override
+            public WriteResult write(Batch batch) {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    writes++;
+                    if (point == CrashPoint.BEFORE_WRITE && writes == n) {
+                        throw crash("before write " + n);
+                    }
+                    WriteResult r = w.write(batch);
+                    if (point == CrashPoint.AFTER_WRITE && writes == n) {
+                        throw crash("after write " + n);
+                    }
+                    return r;
+                }
+            }
 
-    @Override
-    public synchronized void flush() {
-        checkAlive();
-        flushes++;
-        delegate.flush();
-        if (point == CrashPoint.AFTER_FLUSH && flushes == n) {
-            throw crash("after flush " + n);
-        }
-    }
+            @Override
+            public void flush() {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    flushes++;
+                    w.flush();
+                    if (point == CrashPoint.AFTER_FLUSH && flushes == n) {
+                        throw crash("after flush " + n);
+                    }
+                }
+            }
 
-    @Override
-    public synchronized void flush(TableSchema table) {
-        checkAlive();
-        flushes++;
-        delegate.flush(table);
-        if (point == CrashPoint.AFTER_FLUSH && flushes == n) {
-            throw crash("after flush " + n);
-        }
-    }
+            @Override
+            public void truncate() {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    w.truncate();
+                }
+            }
 
-    @Override
-    public synchronized void truncate(TableSchema schema) {
-        checkAlive();
-        delegate.truncate(schema);
+            @Override
+            public void close() {
+                synchronized (CrashingSink.this) {
+                    if (!crashed) {
+                        w.close();
+                    }
+                }
+            }
+        };
     }
 
     @Override

@@ -22,6 +22,7 @@ import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.RetriableException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import dev.dbsync.testkit.memory.MemorySink;
 import dev.dbsync.testkit.memory.MemorySource;
@@ -101,11 +102,11 @@ class EngineBehaviourTest {
         AtomicInteger calls = new AtomicInteger();
         dev.dbsync.spi.Sink flaky = new ForwardingSink(real) {
             @Override
-            public WriteResult write(Batch batch) {
+            protected WriteResult write(TableWriter w, Batch batch) {
                 if (calls.incrementAndGet() % 3 != 0) {
                     throw new RetriableException("connection reset");
                 }
-                return super.write(batch);
+                return super.write(w, batch);
             }
         };
         SyncReport r = engine(source, flaky, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
@@ -119,7 +120,7 @@ class EngineBehaviourTest {
         MemorySource source = source(5);
         dev.dbsync.spi.Sink dead = new ForwardingSink(new MemorySink()) {
             @Override
-            public WriteResult write(Batch batch) {
+            protected WriteResult write(TableWriter w, Batch batch) {
                 throw new RetriableException("connection refused");
             }
         };
@@ -156,8 +157,9 @@ class EngineBehaviourTest {
     void aBufferingSinkThatRefusesAtFlushGetsItsBadRecordsIsolated() {
         MemorySource source = source(100);
         List<Long> dead = Collections.synchronizedList(new ArrayList<>());
-        MemorySink sink = new RefusingAtFlushSink(id -> id % 40 == 13);
-        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
+        MemorySink sink = new MemorySink();
+        RefusingAtFlushSink refusing = new RefusingAtFlushSink(sink, id -> id % 40 == 13);
+        SyncReport r = engine(source, refusing, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
                 .batchRows(7).flushRows(30)
                 .deadLetterHandler(letter -> dead.add(((Number) letter.event().key().get(0)).longValue())).build().runOnce();
         assertTrue(r.succeeded(), r::toText);
@@ -268,7 +270,8 @@ class EngineBehaviourTest {
         waitFor(() -> sink.rows("items").size() == 11);
         engine.stop(Duration.ofSeconds(10));
         assertFalse(engine.isRunning());
-        assertEquals(dev.dbsync.spi.Checkpoint.Phase.CHANGES, store.load("behaviour", "items").orElseThrow().phase());
+        assertEquals(dev.dbsync.internal.Checkpoint.Phase.CHANGES,
+                dev.dbsync.internal.Checkpoint.decode(store.load("behaviour", "items").orElseThrow()).phase());
         engine.close();
         assertThrows(IllegalStateException.class, engine::runOnce);
     }
@@ -289,18 +292,19 @@ class EngineBehaviourTest {
             source.upsert("items", id, wide, 1L, false);
         }
         List<Integer> batchSizes = Collections.synchronizedList(new ArrayList<>());
-        MemorySink sink = new MemorySink() {
+        MemorySink inner = new MemorySink();
+        dev.dbsync.spi.Sink sink = new ForwardingSink(inner) {
             @Override
-            public synchronized WriteResult write(Batch batch) {
+            protected WriteResult write(TableWriter w, Batch batch) {
                 batchSizes.add(batch.events().size());
-                return super.write(batch);
+                return super.write(w, batch);
             }
         };
         long batchBytes = 2L << 20;
         SyncReport r = SyncEngine.builder().source(source).sink(sink).checkpointStore(CheckpointStores.memory())
                 .table(TableSync.full(TableSpec.of("items"))).batchRows(10_000).batchBytes(batchBytes).build().runOnce();
         assertTrue(r.succeeded(), r::toText);
-        assertEquals(300, sink.rows("items").size());
+        assertEquals(300, inner.rows("items").size());
         long rowBytes = 2L * wide.length();
         int fit = (int) (batchBytes / rowBytes) + 1;
         assertTrue(asked.subList(1, asked.size()).stream().allMatch(n -> n <= fit), "reads after the first fit the byte bound: " + asked);
@@ -311,11 +315,11 @@ class EngineBehaviourTest {
     void aCdcSnapshotCarriesVersionZeroSoTheFeedAlwaysWins() {
         MemorySource source = source(20);
         List<Long> versions = Collections.synchronizedList(new ArrayList<>());
-        MemorySink sink = new MemorySink() {
+        dev.dbsync.spi.Sink sink = new ForwardingSink(new MemorySink()) {
             @Override
-            public synchronized WriteResult write(Batch batch) {
+            protected WriteResult write(TableWriter w, Batch batch) {
                 batch.events().forEach(e -> versions.add(e.version()));
-                return super.write(batch);
+                return super.write(w, batch);
             }
         };
         TableSync cdc = TableSync.cdc(TableSpec.of("items").withCursor("updated_at"));
@@ -351,16 +355,17 @@ class EngineBehaviourTest {
         MemorySource source = source(3);
         java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
-        MemorySink sink = new MemorySink() {
+        MemorySink inner = new MemorySink();
+        dev.dbsync.spi.Sink sink = new ForwardingSink(inner) {
             @Override
-            public synchronized WriteResult write(Batch batch) {
+            protected WriteResult write(TableWriter w, Batch batch) {
                 inWrite.countDown();
                 try {
                     release.await();
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
-                return super.write(batch);
+                return super.write(w, batch);
             }
         };
         SyncEngine engine = engine(source, sink, CheckpointStores.memory()).table(INCREMENTAL)
@@ -375,7 +380,7 @@ class EngineBehaviourTest {
         waitFor(() -> !engine.isRunning());
         long loops = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals("dbsync-behaviour")).count();
         assertEquals(0, loops);
-        assertEquals(3, sink.rows("items").size(), "the batch being written when stop came was completed");
+        assertEquals(3, inner.rows("items").size(), "the batch being written when stop came was completed");
         engine.close();
     }
 
@@ -391,11 +396,12 @@ class EngineBehaviourTest {
             tables.add(TableSync.full(TableSpec.of("t" + t)));
         }
         List<String> truncated = Collections.synchronizedList(new ArrayList<>());
-        MemorySink sink = new MemorySink() {
+        MemorySink inner = new MemorySink();
+        dev.dbsync.spi.Sink sink = new ForwardingSink(inner) {
             @Override
-            public synchronized void truncate(TableSchema schema) {
+            protected void truncate(TableWriter w, TableSchema schema) {
                 truncated.add(schema.name());
-                super.truncate(schema);
+                super.truncate(w, schema);
             }
         };
         CheckpointStore store = CheckpointStores.memory();
@@ -415,14 +421,14 @@ class EngineBehaviourTest {
         assertTrue(truncated.size() <= 2, "only tables already started were reloaded: " + truncated);
         for (int t = 0; t < 4; t++) {
             if (!truncated.contains("t" + t)) {
-                assertEquals(30, sink.rows("t" + t).size(), "t" + t + " was not started and keeps its rows");
+                assertEquals(30, inner.rows("t" + t).size(), "t" + t + " was not started and keeps its rows");
             }
         }
         // a reload cut short by the stop resumes where it stopped on the next run
         assertTrue(SyncEngine.builder().source(source).sink(sink).checkpointStore(store).tables(tables).build().runOnce()
                 .succeeded());
         for (int t = 0; t < 4; t++) {
-            assertEquals(30, sink.rows("t" + t).size());
+            assertEquals(30, inner.rows("t" + t).size());
         }
     }
 
@@ -496,30 +502,34 @@ class EngineBehaviourTest {
     }
 
     /** Like a sink that inserts its buffer at flush: a bad row fails the whole insert and the buffer is dropped. */
-    static class RefusingAtFlushSink extends MemorySink {
+    static class RefusingAtFlushSink extends ForwardingSink {
         private final java.util.function.LongPredicate bad;
-        private final List<Batch> buffered = new ArrayList<>();
+        private final MemorySink inner;
+        private final java.util.Map<TableWriter, List<Batch>> buffered = new java.util.HashMap<>();
 
-        RefusingAtFlushSink(java.util.function.LongPredicate bad) {
+        RefusingAtFlushSink(MemorySink inner, java.util.function.LongPredicate bad) {
+            super(inner);
+            this.inner = inner;
             this.bad = bad;
         }
 
         @Override
-        public synchronized WriteResult write(Batch batch) {
-            buffered.add(batch);
-            return super.write(batch);
+        protected synchronized WriteResult write(TableWriter w, Batch batch) {
+            buffered.computeIfAbsent(w, k -> new ArrayList<>()).add(batch);
+            return super.write(w, batch);
         }
 
         @Override
-        public synchronized void flush() {
-            boolean refused = buffered.stream().flatMap(b -> b.events().stream())
+        protected synchronized void flush(TableWriter w, TableSchema table) {
+            List<Batch> mine = buffered.getOrDefault(w, List.of());
+            boolean refused = mine.stream().flatMap(b -> b.events().stream())
                     .anyMatch(e -> bad.test(((Number) e.key().get(0)).longValue()));
-            buffered.clear();
+            buffered.remove(w);
             if (refused) {
-                loseUnflushed();
+                inner.loseUnflushed();
                 throw new dev.dbsync.spi.DataException("insert refused: a bad value");
             }
-            super.flush();
+            super.flush(w, table);
         }
     }
 
@@ -527,8 +537,9 @@ class EngineBehaviourTest {
     void theChangeFeedIsolatesRecordsASinkRefusesAtFlush() {
         MemorySource source = source(10);
         List<Long> dead = Collections.synchronizedList(new ArrayList<>());
-        MemorySink sink = new RefusingAtFlushSink(id -> id == 17);
-        SyncEngine.Builder b = engine(source, sink, CheckpointStores.memory()).table(TableSync.cdc(TableSpec.of("items")))
+        MemorySink sink = new MemorySink();
+        RefusingAtFlushSink refusing = new RefusingAtFlushSink(sink, id -> id == 17);
+        SyncEngine.Builder b = engine(source, refusing, CheckpointStores.memory()).table(TableSync.cdc(TableSpec.of("items")))
                 .streamIdle(Duration.ofMillis(100))
                 .deadLetterHandler(letter -> dead.add(((Number) letter.event().key().get(0)).longValue()));
         assertTrue(b.build().runOnce().succeeded());
@@ -542,7 +553,7 @@ class EngineBehaviourTest {
         assertEquals(29, sink.rows("items").size());
     }
 
-    /** Passes everything to another sink; tests override single methods. */
+    /** Passes everything to another sink and its writers; tests override single hooks. */
     static class ForwardingSink implements dev.dbsync.spi.Sink {
         private final dev.dbsync.spi.Sink delegate;
 
@@ -556,23 +567,41 @@ class EngineBehaviourTest {
         }
 
         @Override
-        public void open(TableSchema schema) {
-            delegate.open(schema);
+        public TableWriter open(TableSchema schema) {
+            TableWriter w = delegate.open(schema);
+            return new TableWriter() {
+                @Override
+                public WriteResult write(Batch batch) {
+                    return ForwardingSink.this.write(w, batch);
+                }
+
+                @Override
+                public void flush() {
+                    ForwardingSink.this.flush(w, schema);
+                }
+
+                @Override
+                public void truncate() {
+                    ForwardingSink.this.truncate(w, schema);
+                }
+
+                @Override
+                public void close() {
+                    w.close();
+                }
+            };
         }
 
-        @Override
-        public WriteResult write(Batch batch) {
-            return delegate.write(batch);
+        protected WriteResult write(TableWriter w, Batch batch) {
+            return w.write(batch);
         }
 
-        @Override
-        public void flush() {
-            delegate.flush();
+        protected void flush(TableWriter w, TableSchema table) {
+            w.flush();
         }
 
-        @Override
-        public void truncate(TableSchema schema) {
-            delegate.truncate(schema);
+        protected void truncate(TableWriter w, TableSchema table) {
+            w.truncate();
         }
 
         @Override

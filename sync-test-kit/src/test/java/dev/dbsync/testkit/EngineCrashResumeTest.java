@@ -9,7 +9,8 @@ import dev.dbsync.engine.RetryPolicy;
 import dev.dbsync.engine.SyncEngine;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableSync;
-import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.internal.Checkpoint;
+import dev.dbsync.spi.Lease;
 import dev.dbsync.spi.CheckpointStore;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.LogicalType;
@@ -139,12 +140,23 @@ class EngineCrashResumeTest {
         CheckpointStore inner = CheckpointStores.memory();
         CheckpointStore checking = new CheckpointStore() {
             @Override
-            public Optional<Checkpoint> load(String pipeline, String t) {
+            public Lease acquire(String pipeline, String holder) {
+                return inner.acquire(pipeline, holder);
+            }
+
+            @Override
+            public void release(Lease lease) {
+                inner.release(lease);
+            }
+
+            @Override
+            public Optional<String> load(String pipeline, String t) {
                 return inner.load(pipeline, t);
             }
 
             @Override
-            public void save(String pipeline, String t, Checkpoint cp) {
+            public void save(Lease lease, String t, String text) {
+                Checkpoint cp = Checkpoint.decode(text);
                 if (cp.phase() == Checkpoint.Phase.SNAPSHOT && cp.snapshotAfter() != null) {
                     long upTo = ((Number) cp.snapshotAfter().get(0)).longValue();
                     long flushed = sinkForCheck[0].rows("orders").stream().filter(r -> ((Number) r.get(0)).longValue() <= upTo).count();
@@ -152,12 +164,12 @@ class EngineCrashResumeTest {
                         violations.add("checkpoint after key " + upTo + " saved with only " + flushed + " rows flushed");
                     }
                 }
-                inner.save(pipeline, t, cp);
+                inner.save(lease, t, text);
             }
 
             @Override
-            public void clear(String pipeline, String t) {
-                inner.clear(pipeline, t);
+            public void clear(Lease lease, String t) {
+                inner.clear(lease, t);
             }
         };
         SyncReport r = engine(source, sink, checking, TableSync.full(TableSpec.of("orders"))).runOnce();
@@ -168,12 +180,14 @@ class EngineCrashResumeTest {
         MemorySink fewer = new MemorySink();
         flushRows = 50;
         sinkForCheck[0] = fewer;
-        inner.clear("crash", "orders");
+        Lease lease = inner.acquire("crash", "test");
+        inner.clear(lease, "orders");
+        inner.release(lease);
         assertTrue(engine(source, fewer, checking, TableSync.full(TableSpec.of("orders"))).runOnce().succeeded());
         assertEquals(200, fewer.rows("orders").size());
         assertEquals(4, fewer.flushes(), "flushRows 50 with batches of 7: flushes after 56, 112 and 168 rows, and one at the end");
         assertEquals(List.of(), violations);
-        assertEquals(Checkpoint.Phase.DONE, inner.load("crash", "orders").orElseThrow().phase());
+        assertEquals(Checkpoint.Phase.DONE, Checkpoint.decode(inner.load("crash", "orders").orElseThrow()).phase());
     }
 
     @Test

@@ -1,30 +1,60 @@
 package dev.dbsync.testkit;
 
-import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.internal.MemoryCheckpointStore;
 import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Lease;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 
-/** The built-in memory store passes the checkpoint-store contract (one instance stands for the storage). */
+/**
+ * The built-in memory store passes the checkpoint-store contract: one instance stands for the storage, each
+ * view for a process; a view's death expires the leases it took.
+ */
 class MemoryCheckpointStoreContractTest extends CheckpointStoreContractTest {
 
-    private final CheckpointStore store = CheckpointStores.memory();
+    private final MemoryCheckpointStore store = new MemoryCheckpointStore();
+
+    private final class View implements CheckpointStore {
+        final List<Lease> leases = new ArrayList<>();
+
+        @Override
+        public Lease acquire(String pipeline, String holder) {
+            Lease l = store.acquire(pipeline, holder);
+            leases.add(l);
+            return l;
+        }
+
+        @Override
+        public Optional<String> load(String pipeline, String key) {
+            return store.load(pipeline, key);
+        }
+
+        @Override
+        public void save(Lease lease, String key, String text) {
+            store.save(lease, key, text);
+        }
+
+        @Override
+        public void clear(Lease lease, String key) {
+            store.clear(lease, key);
+        }
+
+        @Override
+        public void release(Lease lease) {
+            store.release(lease);
+        }
+    }
 
     @Override
     protected CheckpointStore newStore() {
-        return new CheckpointStore() {
-            @Override
-            public java.util.Optional<dev.dbsync.spi.Checkpoint> load(String pipeline, String table) {
-                return store.load(pipeline, table);
-            }
+        return new View();
+    }
 
-            @Override
-            public void save(String pipeline, String table, dev.dbsync.spi.Checkpoint checkpoint) {
-                store.save(pipeline, table, checkpoint);
-            }
-
-            @Override
-            public void clear(String pipeline, String table) {
-                store.clear(pipeline, table);
-            }
-        };
+    @Override
+    protected void simulateDeath(CheckpointStore view) {
+        for (Lease l : ((View) view).leases) {
+            store.expire(l.pipeline());
+        }
     }
 }

@@ -1,16 +1,23 @@
 package dev.dbsync.testkit;
 
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.Position;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
 import dev.dbsync.testkit.memory.MemorySource;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
+import java.util.OptionalLong;
 
 /** The reference in-memory source passes the whole source contract. */
 class MemorySourceContractTest extends SourceContractTest {
 
-    private final MemorySource source = new MemorySource();
+    private final MemorySource source = createSource();
+
+    /** The source under test; subclasses test variants. */
+    protected MemorySource createSource() {
+        return new MemorySource();
+    }
 
     @Override
     protected Source newSource() {
@@ -22,29 +29,27 @@ class MemorySourceContractTest extends SourceContractTest {
             }
 
             @Override
-            public TableSchema describe(dev.dbsync.spi.TableSpec spec) {
+            public TableSchema describe(TableSpec spec) {
                 return source.describe(spec);
             }
 
             @Override
-            public java.util.OptionalLong estimateRows(dev.dbsync.spi.TableSpec spec) {
+            public OptionalLong estimateRows(TableSpec spec) {
                 return source.estimateRows(spec);
             }
 
             @Override
-            public dev.dbsync.spi.Chunk readSnapshot(dev.dbsync.spi.TableSpec spec, TableSchema schema,
-                                                      dev.dbsync.spi.Position after, int maxRows) {
+            public Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
                 return source.readSnapshot(spec, schema, after, maxRows);
             }
 
             @Override
-            public dev.dbsync.spi.Position changesStart(dev.dbsync.spi.TableSpec spec, TableSchema schema) {
+            public Position changesStart(TableSpec spec, TableSchema schema) {
                 return source.changesStart(spec, schema);
             }
 
             @Override
-            public dev.dbsync.spi.Chunk readChanges(dev.dbsync.spi.TableSpec spec, TableSchema schema,
-                                                     dev.dbsync.spi.Position after, int maxRows) {
+            public Chunk readChanges(TableSpec spec, TableSchema schema, Position after, int maxRows) {
                 return source.readChanges(spec, schema, after, maxRows);
             }
 
@@ -52,11 +57,6 @@ class MemorySourceContractTest extends SourceContractTest {
             public void close() {
             }
         };
-    }
-
-    @Override
-    protected Set<Capability> capabilities() {
-        return EnumSet.of(Capability.SNAPSHOT, Capability.INCREMENTAL, Capability.SOFT_DELETE);
     }
 
     @Override
@@ -73,5 +73,14 @@ class MemorySourceContractTest extends SourceContractTest {
     @Override
     protected void deleteRows(String table, TableSchema schema, List<List<Object>> keys) {
         keys.forEach(k -> source.delete(table, k.toArray()));
+    }
+
+    @Override
+    protected LateWrite beginLateWrite(String table, TableSchema schema, List<List<Object>> rows) {
+        int cursor = schema.indexOf("updated_at");
+        Object start = rows.stream().map(r -> r.get(cursor)).min((a, b) -> ((Comparable) a).compareTo(b)).orElseThrow();
+        MemorySource.Transaction tx = source.begin(start);
+        rows.forEach(r -> tx.upsert(table, r.toArray()));
+        return tx::commit;
     }
 }

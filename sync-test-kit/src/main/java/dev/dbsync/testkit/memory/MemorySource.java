@@ -30,7 +30,65 @@ public class MemorySource implements Source, StreamingSource {
     private final Map<String, TableSchema> schemas = new LinkedHashMap<>();
     private final Map<String, TreeMap<List<Object>, Object[]>> tables = new LinkedHashMap<>();
     private final List<ChangeEvent> log = new ArrayList<>();
+    private final List<Transaction> open = new ArrayList<>();
     private volatile boolean closed;
+
+    /**
+     * A writer whose rows become visible only at {@link #commit()}, as a database transaction's do; its rows'
+     * cursor values may be older than rows other writers commit meanwhile. While it is open, incremental reads
+     * stop below {@code startCursor} (the source's safe bound), so its rows are not skipped once it commits.
+     */
+    public final class Transaction {
+        private final Object startCursor;
+        private final List<Object[]> rows = new ArrayList<>();
+        private final List<String> tablesOfRows = new ArrayList<>();
+        private boolean done;
+
+        private Transaction(Object startCursor) {
+            this.startCursor = startCursor;
+        }
+
+        /** Buffers an upsert of a row until commit. */
+        public Transaction upsert(String table, Object... values) {
+            synchronized (MemorySource.this) {
+                rows.add(values.clone());
+                tablesOfRows.add(table);
+            }
+            return this;
+        }
+
+        /** Makes the rows visible, in order. */
+        public void commit() {
+            synchronized (MemorySource.this) {
+                if (done) {
+                    throw new IllegalStateException("transaction already ended");
+                }
+                done = true;
+                open.remove(this);
+                for (int i = 0; i < rows.size(); i++) {
+                    MemorySource.this.upsert(tablesOfRows.get(i), rows.get(i));
+                }
+            }
+        }
+    }
+
+    /**
+     * Begins a transaction whose rows will carry cursor values of at least {@code startCursor} (as a database's
+     * {@code now()} at transaction start).
+     */
+    public synchronized Transaction begin(Object startCursor) {
+        Transaction t = new Transaction(startCursor);
+        open.add(t);
+        return t;
+    }
+
+    /**
+     * Whether incremental reads stop below the start of the oldest open transaction. Only a deliberately broken
+     * source returns false; see the test kit's own tests.
+     */
+    protected boolean honoursOpenTransactions() {
+        return true;
+    }
 
     /** Creates (or replaces) a table. */
     public synchronized void createTable(TableSchema schema) {
@@ -46,9 +104,10 @@ public class MemorySource implements Source, StreamingSource {
         }
         Object[] copy = values.clone();
         List<Object> key = key(s, copy);
-        tables.get(table).put(key, copy);
+        Object[] before = tables.get(table).put(key, copy);
         long seq = log.size() + 1L;
-        log.add(ChangeEvent.upsert(table, key.toArray(), copy.clone(), seq, Position.of(seq)));
+        log.add(before == null ? ChangeEvent.insert(table, key.toArray(), copy.clone(), seq, Position.of(seq))
+                : ChangeEvent.update(table, key.toArray(), copy.clone(), before.clone(), seq, Position.of(seq)));
     }
 
     /** Removes a row for good (a hard delete: incremental reads cannot see it, the change feed can). */
@@ -129,18 +188,20 @@ public class MemorySource implements Source, StreamingSource {
             if (out.size() == maxRows) {
                 return new Chunk(out, out.get(out.size() - 1).position(), false);
             }
-            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(e.getKey())));
+            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(e.getKey()), true));
         }
         return new Chunk(out, out.isEmpty() ? after : out.get(out.size() - 1).position(), true);
     }
 
-    private ChangeEvent event(TableSpec spec, TableSchema schema, List<Object> key, Object[] row, Position pos) {
+    private ChangeEvent event(TableSpec spec, TableSchema schema, List<Object> key, Object[] row, Position pos,
+                              boolean snapshot) {
         Object cursor = cursorOf(spec, schema, row);
         long version = versionOf(cursor);
         if (isSoftDeleted(spec, schema, row)) {
             return ChangeEvent.delete(spec.table(), key.toArray(), row.clone(), version, pos);
         }
-        return ChangeEvent.upsert(spec.table(), key.toArray(), row.clone(), version, pos);
+        return snapshot ? ChangeEvent.read(spec.table(), key.toArray(), row.clone(), version, pos)
+                : ChangeEvent.upsert(spec.table(), key.toArray(), row.clone(), version, pos);
     }
 
     /** The cursor as a number that grows with it: numbers as they are, instants in epoch microseconds. */
@@ -210,9 +271,20 @@ public class MemorySource implements Source, StreamingSource {
             int c = Keys.compareValues(cursorOf(spec, schema, a.getValue()), cursorOf(spec, schema, b.getValue()));
             return c != 0 ? c : Keys.TUPLES.compare(a.getKey(), b.getKey());
         });
+        Object bound = null;
+        if (honoursOpenTransactions()) {
+            for (Transaction t : open) {
+                if (bound == null || Keys.compareValues(t.startCursor, bound) < 0) {
+                    bound = t.startCursor;
+                }
+            }
+        }
         List<ChangeEvent> out = new ArrayList<>();
         for (Map.Entry<List<Object>, Object[]> e : sorted) {
             Object cursor = cursorOf(spec, schema, e.getValue());
+            if (bound != null && Keys.compareValues(cursor, bound) >= 0) {
+                break;
+            }
             if (after != null) {
                 int c = Keys.compareValues(cursor, after.get(0));
                 if (c < 0) {
@@ -233,7 +305,7 @@ public class MemorySource implements Source, StreamingSource {
             List<Object> pos = new ArrayList<>();
             pos.add(cursor);
             pos.addAll(e.getKey());
-            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(pos)));
+            out.add(event(spec, schema, e.getKey(), e.getValue(), Position.of(pos), false));
         }
         return new Chunk(out, out.isEmpty() ? after : out.get(out.size() - 1).position(), true);
     }

@@ -13,6 +13,7 @@ import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import dev.dbsync.testkit.memory.MemorySource;
 import java.math.BigDecimal;
@@ -87,17 +88,22 @@ public final class EngineOverheadBenchmark {
             }
 
             @Override
-            public void open(TableSchema schema) {
-            }
+            public TableWriter open(TableSchema schema) {
+                return new TableWriter() {
+                    @Override
+                    public WriteResult write(Batch batch) {
+                        rows += batch.events().size();
+                        return WriteResult.applied(batch);
+                    }
 
-            @Override
-            public WriteResult write(Batch batch) {
-                rows += batch.events().size();
-                return WriteResult.applied(batch);
-            }
+                    @Override
+                    public void flush() {
+                    }
 
-            @Override
-            public void flush() {
+                    @Override
+                    public void close() {
+                    }
+                };
             }
 
             @Override
