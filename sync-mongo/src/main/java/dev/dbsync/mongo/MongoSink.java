@@ -1,0 +1,127 @@
+package dev.dbsync.mongo;
+
+import com.mongodb.MongoCommandException;
+import com.mongodb.MongoException;
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoCollection;
+import com.mongodb.client.MongoDatabase;
+import com.mongodb.client.model.IndexOptions;
+import dev.dbsync.config.Config;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.ForeignKey;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import org.bson.BsonDocument;
+import org.bson.Document;
+
+/**
+ * Writes tables into collections of one MongoDB database: one document per row, {@code _id} = the key (an
+ * embedded document in key order for composite keys), every column a field, plus the version field. See
+ * {@link MongoTableWriter} for how batches are written.
+ *
+ * <p>Thread-safe: the driver's client is shared by the writers of every table.
+ */
+final class MongoSink implements Sink {
+
+    private static final Set<SinkCapability> CAPABILITIES = EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE,
+            SinkCapability.AUTO_CREATE, SinkCapability.VERSIONED);
+
+    private final MongoClient client;
+    private final MongoDatabase db;
+    private final String versionField;
+    private final boolean createIndexes;
+
+    MongoSink(Config config) {
+        this.versionField = config.getString(MongoSettings.VERSION_FIELD);
+        this.createIndexes = config.getBoolean(MongoSettings.CREATE_INDEXES);
+        this.client = MongoConnections.open(config);
+        this.db = MongoConnections.database(client, config);
+        try {
+            db.runCommand(new Document("ping", 1));
+        } catch (MongoException e) {
+            client.close();
+            throw new SyncException(ErrorType.EXTERNAL, "cannot reach MongoDB at setting '" + MongoSettings.URL + "' (database '"
+                    + config.getString(MongoSettings.DATABASE) + "'): " + MongoConnections.describe(e), e);
+        }
+    }
+
+    @Override
+    public Set<SinkCapability> capabilities() {
+        return CAPABILITIES;
+    }
+
+    @Override
+    public TableWriter open(TableSchema schema) {
+        String name = schema.name();
+        if (name.startsWith("system.") || name.contains("$") || name.contains("\u0000")) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + name + "' cannot be a MongoDB collection name ('system.' prefix,"
+                    + " '$' or NUL)");
+        }
+        for (Column c : schema.columns()) {
+            if (c.name().startsWith("$") || c.name().contains(".") || c.name().equals(versionField)
+                    || (c.name().equals("_id") && schema.primaryKey().size() > 1)) {
+                throw new SyncException(ErrorType.CONFIG, "table '" + name + "': column '" + c.name() + "' cannot be a field name"
+                        + " here (leading '$', '.', the version field '" + versionField + "', or _id beside a composite key)");
+            }
+        }
+        try {
+            if (!exists(name)) {
+                try {
+                    db.createCollection(name);
+                } catch (MongoCommandException e) {
+                    if (e.getErrorCode() != 48) { // NamespaceExists: another writer created it first
+                        throw e;
+                    }
+                }
+            }
+            MongoCollection<BsonDocument> coll = db.getCollection(name, BsonDocument.class);
+            if (createIndexes) {
+                createIndexes(coll, schema);
+            }
+            return new MongoTableWriter(coll, schema, versionField);
+        } catch (MongoException e) {
+            throw MongoConnections.wrap("table '" + name + "': opening the collection", e);
+        }
+    }
+
+    private boolean exists(String name) {
+        for (String n : db.listCollectionNames().filter(new Document("name", name))) {
+            if (n.equals(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Composite keys' fields (queried as columns) and every foreign key's columns (joined by $lookup). */
+    private static void createIndexes(MongoCollection<BsonDocument> coll, TableSchema schema) {
+        Set<java.util.List<String>> wanted = new LinkedHashSet<>();
+        if (schema.primaryKey().size() > 1 || !schema.primaryKey().get(0).equals("_id")) {
+            wanted.add(schema.primaryKey());
+        }
+        for (ForeignKey fk : schema.foreignKeys()) {
+            wanted.add(fk.columns());
+        }
+        for (java.util.List<String> fields : wanted) {
+            Document keys = new Document();
+            fields.forEach(f -> keys.append(f, 1));
+            coll.createIndex(keys, new IndexOptions().background(false));
+        }
+    }
+
+    MongoDatabase database() {
+        return db;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
