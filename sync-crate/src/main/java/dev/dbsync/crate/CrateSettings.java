@@ -77,9 +77,10 @@ final class CrateSettings {
             .include(CONNECTION)
             .optional(REFRESH_BEFORE_READ, ConfigType.BOOLEAN, "true",
                     "run REFRESH TABLE before reading so every acknowledged write is seen")
-            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "5s",
-                    "incremental reads only return rows whose time cursor lies this far before CrateDB's current time: "
-                            + "room for writes whose cursor was taken before they were acknowledged and refreshed")
+            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "0s",
+                    "extra distance of the incremental safe bound from CrateDB's current time and the oldest running "
+                            + "write: room for writers whose cursor comes from their own clock (set it above the "
+                            + "tables' refresh_interval when refresh.before.read is false)")
             .optional(INCREMENTAL_ALLOW_UNSAFE_CURSOR, ConfigType.BOOLEAN, "false",
                     "allow incremental reads by a non-time cursor (a number): such a cursor has no safe bound, so a row "
                             + "that becomes visible late with a smaller value can be skipped for good")
@@ -117,7 +118,7 @@ final class CrateSettings {
         this.objectPolicy = sink ? c.getString(OBJECT_POLICY).toLowerCase(Locale.ROOT) : "dynamic";
         this.refreshBeforeRead = sink || c.getBoolean(REFRESH_BEFORE_READ);
         this.refreshIntervalNanos = sink ? c.getDuration(REFRESH_INTERVAL).toNanos() : 0;
-        this.incrementalLag = sink ? java.time.Duration.ofSeconds(5) : c.getDuration(INCREMENTAL_LAG);
+        this.incrementalLag = sink ? java.time.Duration.ZERO : c.getDuration(INCREMENTAL_LAG);
         this.allowUnsafeCursor = !sink && c.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR);
         String problem = CrateSql.tableNameProblem(schema);
         if (problem != null) {

@@ -2,7 +2,9 @@ package dev.dbsync.crate;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.spi.Column;
 import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
@@ -47,6 +49,31 @@ final class CrateSink implements Sink {
     @Override
     public Set<SinkCapability> capabilities() {
         return EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.AUTO_CREATE);
+    }
+
+    /**
+     * CrateDB's BIGINT holds −2^63+1 … 2^63−2: {@code Long.MIN_VALUE} and {@code Long.MAX_VALUE} (alone or as
+     * elements of a BIGINT array) are refused, and their rows fail alone with this reason.
+     */
+    @Override
+    public String refuses(Column column, Object value) {
+        try {
+            if (value instanceof Long && column.type() == LogicalType.INT64) {
+                CrateValues.checkBigint(column, (Long) value, null);
+            } else if (value instanceof java.util.List && column.type() == LogicalType.ARRAY
+                    && column.elementType() == LogicalType.INT64) {
+                int i = 0;
+                for (Object v : (java.util.List<?>) value) {
+                    if (v instanceof Long) {
+                        CrateValues.checkBigint(column, (Long) v, i);
+                    }
+                    i++;
+                }
+            }
+            return null;
+        } catch (CrateValues.BadValueException e) {
+            return e.getMessage();
+        }
     }
 
     @Override

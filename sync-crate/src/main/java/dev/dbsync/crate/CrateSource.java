@@ -322,12 +322,13 @@ final class CrateSource implements Source {
     }
 
     /**
-     * The safe bound of incremental reads by a time cursor: CrateDB's current time less {@code incremental.lag}.
-     * CrateDB has no transactions to wait for, but a row's cursor is taken by its writer before CrateDB
-     * acknowledges it, and rows become searchable only at a refresh, shard by shard: a row whose cursor lies
-     * just below "now" may still be on its way. Rows are read only below the bound, so one arriving late with a
-     * cursor above it is read by a later sync; the lag is the room given to those writes (and to writers'
-     * clocks running behind CrateDB's). CrateDB keeps timestamps of both kinds as UTC, so TIMESTAMP cursors get
+     * The safe bound of incremental reads by a time cursor: the earlier of CrateDB's current time and the start
+     * of the oldest write statement still running in the cluster ({@code sys.jobs}), less {@code incremental.lag}.
+     * CrateDB has no transactions to wait for, but a bulk write runs for a while with cursor values taken at its
+     * start ({@code CURRENT_TIMESTAMP} is the statement's start), and its rows become visible shard by shard; a
+     * row acknowledged but not yet refreshed is made visible by the read's own {@code REFRESH}. Rows are read only
+     * below the bound, so one arriving late with a cursor above it is read by a later sync; the lag is the room
+     * given to writers whose cursor comes from their own clock, taken before their statement reached CrateDB. CrateDB keeps timestamps of both kinds as UTC, so TIMESTAMP cursors get
      * the bound as UTC date-time.
      */
     private Object safeBound(Connection c, Column cursor) throws SQLException {
@@ -335,6 +336,14 @@ final class CrateSource implements Source {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CrateSql.currentTime())) {
             rs.next();
             now = CrateValues.readInstant(rs, 1);
+        }
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CrateSql.oldestRunningWrite())) {
+            if (rs.next()) {
+                Instant oldest = CrateValues.readInstant(rs, 1);
+                if (oldest != null && oldest.isBefore(now)) {
+                    now = oldest;
+                }
+            }
         }
         Instant bound = now.minus(settings.incrementalLag());
         switch (cursor.type()) {

@@ -372,6 +372,14 @@ final class CrateSql {
         return "SELECT CURRENT_TIMESTAMP";
     }
 
+    /**
+     * The start of the oldest write statement still running in the cluster (null when none): rows of a bulk
+     * write in progress carry cursor values from around its start and become visible shard by shard.
+     */
+    static String oldestRunningWrite() {
+        return "SELECT MIN(started) FROM sys.jobs WHERE stmt ~* '\\s*(insert|update|delete|copy)\\s[\\s\\S]*'";
+    }
+
     /** The largest cursor value, the start of incremental reads. */
     static String maxCursor(CrateTable table, List<String> cursorColumns) {
         return "SELECT MAX(" + cursorExpr(cursorColumns) + ") FROM " + qualified(table);

@@ -21,10 +21,8 @@ import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Calendar;
 import java.util.List;
 import java.util.Map;
-import java.util.TimeZone;
 import java.util.UUID;
 
 /**
@@ -340,12 +338,13 @@ final class CrateValues {
     }
 
     /**
-     * A timestamp column as an instant. CrateDB stores both timestamp kinds as UTC epoch milliseconds; reading
-     * through a UTC calendar keeps the JVM's time zone out of it.
+     * A timestamp column as an instant. CrateDB stores both timestamp kinds as UTC epoch milliseconds and sends
+     * them as text; the text is parsed in the ISO (proleptic Gregorian) calendar, as it was written, which
+     * {@link java.sql.Timestamp} would not do for dates before 1582 (0001-01-01 came back as 0000-12-30).
      */
     static Instant readInstant(ResultSet rs, int index) throws SQLException {
-        Timestamp t = rs.getTimestamp(index, Calendar.getInstance(TimeZone.getTimeZone("UTC")));
-        return t == null ? null : t.toInstant();
+        String t = rs.getString(index);
+        return t == null ? null : parseTimestampText(t);
     }
 
     static Object parseJson(String text) {

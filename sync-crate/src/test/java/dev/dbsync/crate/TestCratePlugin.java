@@ -72,7 +72,7 @@ class TestCratePlugin {
         CrateSettings src = CrateSettings.of(new CrateSourceFactory().configDef().parse(Map.of("url", "crate://h:6543")));
         assertEquals("jdbc:postgresql://h:6543/doc", src.jdbcUrl());
         assertTrue(src.refreshBeforeRead());
-        assertEquals(java.time.Duration.ofSeconds(5), src.incrementalLag());
+        assertEquals(java.time.Duration.ZERO, src.incrementalLag());
         assertFalse(src.allowUnsafeCursor());
     }
 
