@@ -45,6 +45,8 @@ final class RedisCheckpointStore implements CheckpointStore {
     private final boolean ownsConnection;
     private final long ttlMillis;
     private final Map<String, Lease> held = new ConcurrentHashMap<>();
+    /** Leases this store handed out and did not release, renewed or not: batches under them are fenced in Redis. */
+    private final Map<String, Lease> issued = new ConcurrentHashMap<>();
     private final ScheduledExecutorService renewer;
     private volatile byte[] checkpointSha;
     private volatile byte[] acquireSha;
@@ -134,12 +136,16 @@ final class RedisCheckpointStore implements CheckpointStore {
         }
         Lease lease = Lease.of(pipeline, holder, (Long) l.get(1));
         held.put(pipeline, lease);
+        issued.put(pipeline, lease);
         return lease;
     }
 
-    /** Whether this store handed out {@code lease} and still renews it. */
+    /**
+     * Whether this store handed out {@code lease} (and it was not released): a batch's checkpoint under it is
+     * written with the batch, fenced by the lease in Redis, so a lease lost meanwhile refuses rows and checkpoint.
+     */
     boolean holds(Lease lease) {
-        return lease.equals(held.get(lease.pipeline()));
+        return lease.equals(issued.get(lease.pipeline()));
     }
 
     private void renewAll() {
@@ -203,6 +209,7 @@ final class RedisCheckpointStore implements CheckpointStore {
 
     @Override
     public void release(Lease lease) {
+        issued.remove(lease.pipeline(), lease);
         if (held.remove(lease.pipeline(), lease)) {
             try {
                 eval("release the lease of pipeline " + lease.pipeline(), Scripts.RENEW, leaseKey(lease.pipeline()),

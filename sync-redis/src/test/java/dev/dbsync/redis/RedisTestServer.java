@@ -121,6 +121,11 @@ final class RedisTestServer {
         return m;
     }
 
+    /** The Redis key of a row, as the sink lays it out with the default separator. */
+    String rowKey(String prefix, String table, String keyText) {
+        return new KeyLayout(prefix, ":").tablePrefix(table) + keyText;
+    }
+
     Jedis jedis() {
         return new Jedis(java.net.URI.create(url));
     }
