@@ -59,15 +59,16 @@ final class MongoChangeStream implements ChangeStream {
     private Fragments pending;
     private SyncException deferred;
 
-    private MongoChangeStream(MongoSource source, List<DocumentLayout> tables, Position from) {
+    /** A stream over these tables; {@code source} may be null for converting events alone (unit tests). */
+    MongoChangeStream(MongoSource source, List<DocumentLayout> tables, Position from, boolean collectionScope, boolean split) {
         this.source = source;
         for (DocumentLayout l : tables) {
             layouts.put(l.collection, l);
             names.add(l.collection);
         }
-        this.collectionScope = source.collectionScope(names.size());
+        this.collectionScope = collectionScope;
         this.position = from;
-        this.splitSupported = source.splitLargeEvents();
+        this.splitSupported = split;
     }
 
     /** The position from which a stream opened later delivers every change committed after this call. */
@@ -115,7 +116,7 @@ final class MongoChangeStream implements ChangeStream {
     }
 
     static MongoChangeStream open(MongoSource source, List<DocumentLayout> tables, Position from) {
-        MongoChangeStream s = new MongoChangeStream(source, tables, from);
+        MongoChangeStream s = new MongoChangeStream(source, tables, from, source.collectionScope(tables.size()), source.splitLargeEvents());
         s.openCursor();
         return s;
     }
@@ -268,7 +269,7 @@ final class MongoChangeStream implements ChangeStream {
     }
 
     /** Converts one event (or fragment) into {@code out}; false when the stream ended (invalidated). */
-    private boolean handle(ChangeStreamDocument<BsonDocument> e, List<ChangeEvent> out) {
+    boolean handle(ChangeStreamDocument<BsonDocument> e, List<ChangeEvent> out) {
         if (e.getSplitEvent() != null) {
             if (pending == null) {
                 pending = new Fragments();

@@ -121,7 +121,9 @@ final class MongoSource implements Source, StreamingSource {
         try {
             Document info = null;
             for (Document d : db.listCollections().filter(new Document("name", coll))) {
-                info = d;
+                if (coll.equals(d.getString("name"))) {
+                    info = d;
+                }
             }
             if (info == null) {
                 throw new SyncException(ErrorType.CONFIG, "collection '" + coll + "' does not exist in database '" + database + "'");
