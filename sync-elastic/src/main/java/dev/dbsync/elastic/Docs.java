@@ -231,9 +231,7 @@ final class Docs {
                 break;
             case TIMESTAMP:
             case TIMESTAMP_TZ:
-                boolean nanos = s.timestampMapping.equals("date_nanos")
-                        || (s.timestampMapping.equals("auto") && (c.precision() == 0 || c.precision() > 3));
-                f.put("type", nanos ? "date_nanos" : "date");
+                f.put("type", nanos(c, s) ? "date_nanos" : "date");
                 f.put("format", "strict_date_optional_time_nanos||epoch_millis");
                 break;
             case JSON:
@@ -254,12 +252,65 @@ final class Docs {
         return f;
     }
 
+    private static final Instant NANOS_MIN = Instant.EPOCH;
+    private static final Instant NANOS_MAX = Instant.ofEpochSecond(0, Long.MAX_VALUE);
+
+    /** Whether a TIMESTAMP column is mapped as date_nanos (1970 to 2262) rather than date (milliseconds). */
+    static boolean nanos(Column c, ElasticSettings s) {
+        return s.timestampMapping.equals("date_nanos") || (s.timestampMapping.equals("auto") && c.precision() > 3);
+    }
+
+    /** Why the mapping cannot hold {@code v} (see {@code Sink.refuses}), or null when it can. */
+    static String refuses(Column c, LogicalType t, Object v, ElasticSettings s) {
+        if (v == null) {
+            return null;
+        }
+        switch (t) {
+            case FLOAT64: {
+                double d = ((Number) v).doubleValue();
+                return Double.isNaN(d) || Double.isInfinite(d) ? "column '" + c.name() + "': Elasticsearch stores finite numbers only, got " + d : null;
+            }
+            case DATE: {
+                int y = ((LocalDate) v).getYear();
+                return y < 0 || y > 9999 ? "column '" + c.name() + "': dates hold the years 0000 to 9999, got " + v : null;
+            }
+            case TIMESTAMP:
+            case TIMESTAMP_TZ: {
+                Instant i = v instanceof LocalDateTime ? ((LocalDateTime) v).toInstant(ZoneOffset.UTC)
+                        : v instanceof OffsetDateTime ? ((OffsetDateTime) v).toInstant() : (Instant) v;
+                if (nanos(c, s) && (i.isBefore(NANOS_MIN) || i.isAfter(NANOS_MAX))) {
+                    return "column '" + c.name() + "' is a date_nanos field (sub-millisecond precision), which holds 1970-01-01 to "
+                            + "2262-04-11 only, got " + v + "; set timestamp.mapping: date for other times";
+                }
+                int y = i.atOffset(ZoneOffset.UTC).getYear();
+                return y < 0 || y > 9999 ? "column '" + c.name() + "': timestamps hold the years 0000 to 9999, got " + v : null;
+            }
+            case ARRAY: {
+                for (Object e : (List<?>) v) {
+                    String r = refuses(c, c.elementType(), e, s);
+                    if (r != null) {
+                        return r;
+                    }
+                }
+                return null;
+            }
+            default:
+                return null;
+        }
+    }
+
     /** Writes one column value; {@code null} is written as JSON null (the field is absent from searches). */
     static void writeValue(JsonGenerator g, ObjectMapper json, Column c, LogicalType t, Object v, ElasticSettings s)
             throws IOException {
         if (v == null) {
             g.writeNull();
             return;
+        }
+        if (t == LogicalType.DATE || t == LogicalType.TIMESTAMP || t == LogicalType.TIMESTAMP_TZ || t == LogicalType.FLOAT64) {
+            String refused = refuses(c, t, v, s);
+            if (refused != null) {
+                throw new IllegalArgumentException(refused);
+            }
         }
         switch (t) {
             case STRING:
@@ -271,14 +322,9 @@ final class Docs {
             case INT64:
                 g.writeNumber(((Number) v).longValue());
                 return;
-            case FLOAT64: {
-                double d = ((Number) v).doubleValue();
-                if (Double.isNaN(d) || Double.isInfinite(d)) {
-                    throw new IllegalArgumentException("column '" + c.name() + "': " + d + " cannot be stored in Elasticsearch (finite numbers only)");
-                }
-                g.writeNumber(d);
+            case FLOAT64:
+                g.writeNumber(((Number) v).doubleValue());
                 return;
-            }
             case DECIMAL:
                 if (s.decimalMapping.equals("double")) {
                     g.writeNumber((BigDecimal) v);

@@ -89,7 +89,7 @@ final class ElasticCheckpointStore implements CheckpointStore {
             idx.put("number_of_shards", 1);
             idx.put("auto_expand_replicas", "0-1");
             // saves wait for a refresh: keep that wait short on this small index
-            idx.put("refresh_interval", "200ms");
+            idx.put("refresh_interval", "50ms");
             ObjectNode m = body.putObject("mappings");
             m.put("dynamic", false);
             ObjectNode p = m.putObject("properties");
@@ -99,7 +99,7 @@ final class ElasticCheckpointStore implements CheckpointStore {
             p.putObject("holder").put("type", "keyword");
             p.putObject("token").put("type", "long");
             p.putObject("expires").put("type", "long");
-            p.putObject("text").put("type", "keyword").put("index", false).put("doc_values", false);
+            // the checkpoint text itself is only kept in _source (dynamic: false), so any length fits
             Request r = new Request("PUT", "/" + index);
             r.setEntity(new NStringEntity(body.toString(), ContentType.APPLICATION_JSON));
             try {
@@ -361,6 +361,23 @@ final class ElasticCheckpointStore implements CheckpointStore {
                         "&if_seq_no=" + h.seqNo + "&if_primary_term=" + h.primaryTerm);
                 h.lost = true;
             }
+        }
+    }
+
+    /**
+     * Stops as a killed process would: no more renewals, no release, the connection dropped. The leases it held
+     * become free after {@code lease.ttl}. For tests of what a crash leaves behind.
+     */
+    void halt() {
+        synchronized (held) {
+            if (renewer != null) {
+                renewer.shutdownNow();
+                renewer = null;
+            }
+            held.clear();
+        }
+        if (ownsConnection) {
+            conn.close();
         }
     }
 

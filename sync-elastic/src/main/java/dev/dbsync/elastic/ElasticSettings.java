@@ -51,7 +51,7 @@ public final class ElasticSettings {
             .optional("json.mapping", ConfigType.STRING, "flattened", Validator.oneOf("flattened", "object", "disabled"),
                     "JSON columns: flattened (one field, keys searchable as keywords), object (dynamic sub-fields) or disabled (stored, not indexed)")
             .optional("timestamp.mapping", ConfigType.STRING, "auto", Validator.oneOf("auto", "date", "date_nanos"),
-                    "TIMESTAMP columns: auto = date (milliseconds) when the column has at most 3 fractional digits, else date_nanos (1970-2262 only)")
+                    "TIMESTAMP columns: auto = date_nanos (1970-2262 only) when the column declares more than 3 fractional digits, else date (milliseconds; _source keeps every digit)")
             .optional("refresh.on.flush", ConfigType.BOOLEAN, "true", "refresh the index on flush, so a search right after a sync sees every row")
             .optional("bulk.max.bytes", ConfigType.SIZE, "8MB", Validator.range(1024, 1L << 30), "most bytes of one bulk request")
             .optional("bulk.max.actions", ConfigType.INT, "5000", Validator.range(1, 1_000_000), "most actions of one bulk request")
@@ -67,8 +67,8 @@ public final class ElasticSettings {
     public static final ConfigDef SOURCE = ConfigDef.builder()
             .include(CONNECTION)
             .optional("index.prefix", ConfigType.STRING, "", "prefix added to table names to find the index")
-            .optional("incremental.lag", ConfigType.DURATION, "5s", positive(),
-                    "incremental reads stop at now minus this on the server clock; keep it above the refresh interval and writers' clock skew")
+            .optional("incremental.lag", ConfigType.DURATION, "2s", positive(),
+                    "incremental reads refresh the index, then stop at the reader's clock minus this: covers writers' clock skew and requests still on their way")
             .optional("incremental.allow.unsafe.cursor", ConfigType.BOOLEAN, "false",
                     "allow incremental reads by a cursor that is not a date (no safe bound can be applied then)")
             .optional("pit.keep.alive", ConfigType.DURATION, "2m", positive(), "keep-alive of the point in time a full read holds between chunks")
@@ -134,7 +134,7 @@ public final class ElasticSettings {
         retryInitialBackoff = has(c, "retry.initial.backoff") ? c.getDuration("retry.initial.backoff") : Duration.ofMillis(100);
         retryMaxBackoff = has(c, "retry.max.backoff") ? c.getDuration("retry.max.backoff") : Duration.ofSeconds(5);
         gcDeletes = has(c, "gc.deletes") ? c.getDuration("gc.deletes") : Duration.ofMinutes(10);
-        incrementalLag = has(c, "incremental.lag") ? c.getDuration("incremental.lag") : Duration.ofSeconds(5);
+        incrementalLag = has(c, "incremental.lag") ? c.getDuration("incremental.lag") : Duration.ofSeconds(2);
         allowUnsafeCursor = has(c, "incremental.allow.unsafe.cursor") && c.getBoolean("incremental.allow.unsafe.cursor");
         pitKeepAlive = has(c, "pit.keep.alive") ? c.getDuration("pit.keep.alive") : Duration.ofMinutes(2);
     }

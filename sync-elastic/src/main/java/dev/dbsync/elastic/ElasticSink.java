@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Column;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
@@ -43,6 +44,11 @@ final class ElasticSink implements Sink {
     public Set<SinkCapability> capabilities() {
         return EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.AUTO_CREATE,
                 SinkCapability.VERSIONED, SinkCapability.CHECKPOINT_STORE);
+    }
+
+    @Override
+    public String refuses(Column column, Object value) {
+        return Docs.refuses(column, column.type(), value, settings);
     }
 
     @Override

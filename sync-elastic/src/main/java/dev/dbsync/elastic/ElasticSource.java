@@ -256,6 +256,8 @@ final class ElasticSource implements Source {
     }
 
     private String openPit(TableSpec spec, String index) {
+        // what was indexed before the full read starts is in it, even if the index was not refreshed since
+        refresh(spec, index);
         JsonNode n = conn.call("table '" + spec.table() + "': opening a point in time on '" + index + "'",
                 new Request("POST", "/" + index + "/_pit?keep_alive=" + settings.pitKeepAlive.toMillis() + "ms"));
         return n.path("id").asText();
@@ -330,10 +332,9 @@ final class ElasticSource implements Source {
         Column cursor = cursor(spec, schema);
         Object[] pos = new Object[1 + schema.primaryKey().size()];
         if (isDate(cursor)) {
-            // everything indexed after this call is searchable at a cursor above the server's now minus the lag
-            Instant start = serverNow().minus(settings.incrementalLag);
-            pos[0] = cursor.type() == LogicalType.TIMESTAMP ? java.time.LocalDateTime.ofInstant(start, java.time.ZoneOffset.UTC)
-                    : cursor.type() == LogicalType.DATE ? start.atOffset(java.time.ZoneOffset.UTC).toLocalDate() : start;
+            // a document indexed after this call carries a cursor at or above now, less writers' clock skew and
+            // the time a request spends on its way, which incremental.lag covers
+            pos[0] = fromInstant(cursor, Instant.now().minus(settings.incrementalLag));
         } else {
             ObjectNode body = conn.json.createObjectNode();
             body.put("size", 0);
@@ -346,11 +347,19 @@ final class ElasticSource implements Source {
         return Position.ofOwned(pos);
     }
 
-    /** The server's clock, from node statistics (minimal distributions do not serve {@code GET /}). */
-    private Instant serverNow() {
-        JsonNode n = conn.call("reading the server clock", new Request("GET", "/_nodes/_local/stats/jvm?filter_path=nodes.*.timestamp"));
-        Iterator<JsonNode> it = n.path("nodes").elements();
-        return it.hasNext() ? Instant.ofEpochMilli(it.next().path("timestamp").asLong()) : Instant.now();
+    private static Object fromInstant(Column c, Instant i) {
+        switch (c.type()) {
+            case TIMESTAMP:
+                return java.time.LocalDateTime.ofInstant(i, java.time.ZoneOffset.UTC);
+            case DATE:
+                return i.atOffset(java.time.ZoneOffset.UTC).toLocalDate();
+            default:
+                return i;
+        }
+    }
+
+    private void refresh(TableSpec spec, String index) {
+        conn.call("table '" + spec.table() + "': refreshing index '" + index + "'", new Request("POST", "/" + index + "/_refresh"));
     }
 
     private Column cursor(TableSpec spec, TableSchema schema) {
@@ -381,8 +390,14 @@ final class ElasticSource implements Source {
         ObjectNode range = body.putObject("query").putObject("bool").putArray("filter").addObject().putObject("range")
                 .putObject(cursor.name());
         if (isDate(cursor)) {
-            range.put("lt", "now-" + settings.incrementalLag.toMillis() + "ms");
+            // Safe bound: taken before the refresh that makes every document indexed so far searchable, less
+            // incremental.lag for documents whose cursor was taken before but which reach the server after it.
+            Instant bound = Instant.now().minus(settings.incrementalLag);
+            refresh(spec, index);
+            range.put("lt", String.valueOf(Docs.sortValue(cursor, fromInstant(cursor, bound))));
             range.put("format", DATE_FORMAT);
+        } else {
+            refresh(spec, index);
         }
         boolean fullPosition = after != null && after.size() == 1 + schema.primaryKey().size();
         for (int i = 1; fullPosition && i < after.size(); i++) {
