@@ -38,6 +38,8 @@ public final class ClickHouseSettings {
     public static final String JSON_TYPE = "json.type";
     public static final String CHECKPOINT_TABLE = "checkpoint.table";
     public static final String CREATE_VIEW = "create.view";
+    public static final String LEASE_TTL = "lease.ttl";
+    public static final String INCREMENTAL_LAG = "incremental.lag";
     public static final String FINAL = "final";
 
     /** Connection settings shared by every ClickHouse connector. */
@@ -56,6 +58,9 @@ public final class ClickHouseSettings {
             .include(CONNECTION)
             .optional(CHECKPOINT_TABLE, ConfigType.STRING, "sync_control", Validator.nonBlank(),
                     "table that keeps the pipelines' checkpoints (created when missing)")
+            .optional(LEASE_TTL, ConfigType.DURATION, "15s",
+                    "how long a pipeline's lease outlives its last renewal: a killed holder on another host blocks the "
+                            + "pipeline this long at most (one on this host is detected at once); renewed every third of it")
             .build();
 
     static final ConfigDef SINK = ConfigDef.builder()
@@ -84,6 +89,9 @@ public final class ClickHouseSettings {
             .include(CONNECTION)
             .optional(FINAL, ConfigType.BOOLEAN, "true",
                     "read ReplacingMergeTree tables with FINAL, so only the latest version of each row is returned")
+            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "2s",
+                    "incremental reads of a date/time cursor stop this far behind the server's clock: rows of asynchronous "
+                            + "inserts and of writers whose clocks lag become visible late, and are read on a later run")
             .build();
 
     final String url;
@@ -93,6 +101,7 @@ public final class ClickHouseSettings {
     final boolean compress;
     final Duration socketTimeout;
     final String checkpointTable;
+    final Duration leaseTtl;
     final int batchRows;
     final String engine;
     final String onCluster;
@@ -102,6 +111,7 @@ public final class ClickHouseSettings {
     final boolean jsonType;
     final boolean createView;
     final boolean useFinal;
+    final Duration incrementalLag;
 
     private ClickHouseSettings(Config c) {
         url = c.getString(URL);
@@ -111,6 +121,7 @@ public final class ClickHouseSettings {
         compress = "lz4".equalsIgnoreCase(c.getString(COMPRESSION));
         socketTimeout = c.getDuration(SOCKET_TIMEOUT);
         checkpointTable = c.def().key(CHECKPOINT_TABLE) != null ? c.getString(CHECKPOINT_TABLE) : "sync_control";
+        leaseTtl = c.def().key(LEASE_TTL) != null ? c.getDuration(LEASE_TTL) : Duration.ofSeconds(15);
         boolean sink = c.def().key(BATCH_ROWS) != null;
         batchRows = sink ? c.getInt(BATCH_ROWS) : 100_000;
         engine = sink ? c.getString(ENGINE) : null;
@@ -121,6 +132,7 @@ public final class ClickHouseSettings {
         jsonType = sink && "JSON".equalsIgnoreCase(c.getString(JSON_TYPE));
         createView = sink && c.getBoolean(CREATE_VIEW);
         useFinal = c.def().key(FINAL) == null || c.getBoolean(FINAL);
+        incrementalLag = c.def().key(INCREMENTAL_LAG) != null ? c.getDuration(INCREMENTAL_LAG) : Duration.ofSeconds(2);
         if (engine != null && !engine.contains("ReplacingMergeTree")) {
             throw new ConfigException(ENGINE, "must be a ReplacingMergeTree variant (deletes and versions rely on it), got '" + engine + "'");
         }

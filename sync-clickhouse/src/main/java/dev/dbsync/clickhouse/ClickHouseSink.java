@@ -12,6 +12,7 @@ import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.math.BigDecimal;
 import java.time.Instant;
@@ -27,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,14 +54,16 @@ import org.slf4j.LoggerFactory;
  * of each key is written ({@link Batch#latestPerKey()}).
  *
  * <h2>Batches</h2>
- * {@link #write} serialises rows into RowBinary in memory; a value ClickHouse would reject or store wrongly
- * is returned as a failed event naming the column (a value outside the range of a narrower column of an
- * existing table, e.g. Int8, UInt32 or Date; a JSON array or scalar for a column of the JSON type). An INSERT
- * is sent when {@code batch.rows} rows are buffered and on {@link #flush}, which the engine calls before
- * saving a checkpoint, so a checkpoint never covers rows that are not in ClickHouse. When ClickHouse rejects
- * an INSERT as bad data ({@link DataException}, from {@code flush} or from a {@code write} that sent one), the
- * table's buffer has been discarded: everything written to the table since its last successful flush is
- * gone, and the engine rewrites those events in smaller batches to isolate the bad ones.
+ * Each {@link #open} gives a writer with its own buffer. {@code write} serialises rows into RowBinary in
+ * memory; a value ClickHouse would reject or store wrongly is returned as a failed event naming the column (a
+ * value outside the range of the column's type, e.g. a date outside Date32's 1900–2299, or of a narrower
+ * column of an existing table, e.g. Int8, UInt32 or Date; a JSON array or scalar for a column of the JSON
+ * type; {@link #refuses} declares the same for the types this sink creates). An INSERT is sent when
+ * {@code batch.rows} rows are buffered and on the writer's {@code flush}, which the engine calls before saving
+ * a checkpoint, so a checkpoint never covers rows that are not in ClickHouse; closing the writer sends what is
+ * left. When ClickHouse rejects an INSERT as bad data ({@link DataException}, from {@code flush} or from a
+ * {@code write} that sent one), the writer's buffer has been discarded: everything written since its last
+ * successful flush is gone, and the engine rewrites those events in smaller batches to isolate the bad ones.
  *
  * <h2>Types</h2>
  * STRING → String (LowCardinality(String) for {@code low.cardinality} columns), INT32 → Int32, INT64 → Int64,
@@ -73,7 +75,8 @@ import org.slf4j.LoggerFactory;
  * Nullable(T), except arrays: ClickHouse has no Nullable(Array), so a NULL array is stored empty.
  * A table that already exists is written with its own column types.
  *
- * <p>Thread-safe: each table's buffer is guarded by its own lock.
+ * <p>Threading: writers of different tables are used from different threads at once; each writer's buffer
+ * is its own, so tables never flush or fail each other's rows.
  */
 final class ClickHouseSink implements Sink {
 
@@ -81,7 +84,6 @@ final class ClickHouseSink implements Sink {
 
     private final ChConnection conn;
     private final ClickHouseSettings settings;
-    private final Map<String, Target> targets = new ConcurrentHashMap<>();
     private volatile ClickHouseCheckpointStore store;
 
     ClickHouseSink(ClickHouseSettings settings) {
@@ -89,8 +91,8 @@ final class ClickHouseSink implements Sink {
         this.conn = new ChConnection(settings);
     }
 
-    /** One open target table: its layout, the writers of its actual columns and the pending rows. */
-    private static final class Target {
+    /** The writer of one target table: its layout, the encoders of its actual columns and its pending rows. */
+    private final class Writer implements TableWriter {
         final TableLayout layout;
         final RowBinary.Writer[] writers;
         final ChType[] types;
@@ -99,12 +101,9 @@ final class ClickHouseSink implements Sink {
         final long versionOffset;
         final RowBinary.Buffer buffer = new RowBinary.Buffer();
         int rows;
-        /** The thread that wrote the buffered rows: the one whose flush must learn that they were rejected. */
-        Thread writer;
-        /** A data error met while another thread flushed; reported to {@link #writer} on its next call. */
-        DataException undelivered;
+        boolean closed;
 
-        Target(TableLayout layout, ChType[] types, RowBinary.Writer[] writers) {
+        Writer(TableLayout layout, ChType[] types, RowBinary.Writer[] writers) {
             this.layout = layout;
             this.types = types;
             this.writers = writers;
@@ -117,13 +116,27 @@ final class ClickHouseSink implements Sink {
             rows = 0;
         }
 
-        /** Throws the data error another thread's flush met for rows this thread wrote (their buffer is gone). */
-        void deliverPending() {
-            DataException e = undelivered;
-            if (e != null && writer == Thread.currentThread()) {
-                undelivered = null;
-                discard();
-                throw e;
+        @Override
+        public synchronized WriteResult write(Batch batch) {
+            return ClickHouseSink.this.write(this, batch);
+        }
+
+        @Override
+        public synchronized void flush() {
+            insert(this);
+        }
+
+        @Override
+        public synchronized void truncate() {
+            discard();
+            conn.execute(layout.truncate(), "table '" + layout.schema.name() + "'");
+        }
+
+        @Override
+        public synchronized void close() {
+            if (!closed) {
+                closed = true;
+                insert(this);
             }
         }
     }
@@ -134,8 +147,26 @@ final class ClickHouseSink implements Sink {
                 SinkCapability.VERSIONED, SinkCapability.CHECKPOINT_STORE);
     }
 
+    /**
+     * The values the ClickHouse types this sink creates cannot hold (dates and times outside 1900–2299); a
+     * writer fails such rows alone, naming the column.
+     */
     @Override
-    public void open(TableSchema schema) {
+    public String refuses(Column column, Object value) {
+        if (value == null || column.type() == LogicalType.ARRAY) {
+            return null;
+        }
+        try {
+            ChType t = ChType.forColumn(column, false, settings.jsonType);
+            RowBinary.writer(t, column.type(), column.elementType()).write(new RowBinary.Buffer(), value);
+            return null;
+        } catch (RuntimeException e) {
+            return String.valueOf(e.getMessage());
+        }
+    }
+
+    @Override
+    public TableWriter open(TableSchema schema) {
         String name = schema.name();
         TableLayout layout = new TableLayout(schema, settings);
         String what = "table '" + name + "'";
@@ -171,12 +202,7 @@ final class ClickHouseSink implements Sink {
         types[cols.size() + 1] = actual.get(TableLayout.IS_DELETED);
         writers[cols.size()] = RowBinary.writer(types[cols.size()], LogicalType.INT64, null);
         writers[cols.size() + 1] = RowBinary.writer(types[cols.size() + 1], LogicalType.INT32, null);
-        Target previous = targets.put(name, new Target(layout, types, writers));
-        if (previous != null && previous.rows > 0) {
-            synchronized (previous) {
-                insert(previous);
-            }
-        }
+        return new Writer(layout, types, writers);
     }
 
     /** The columns of a ClickHouse table and their types, in order. */
@@ -214,33 +240,15 @@ final class ClickHouseSink implements Sink {
         return n;
     }
 
-    private Target target(TableSchema schema) {
-        Target t = targets.get(schema.name());
-        if (t == null) {
-            open(schema);
-            t = targets.get(schema.name());
-        }
-        return t;
-    }
-
-    @Override
-    public WriteResult write(Batch batch) {
-        Target t = target(batch.schema());
+    private WriteResult write(Writer t, Batch batch) {
         List<ChangeEvent> events = batch.latestPerKey();
         int upserted = 0;
         int deleted = 0;
         List<WriteResult.FailedEvent> failed = new ArrayList<>();
-        synchronized (t) {
-            t.deliverPending();
-            t.writer = Thread.currentThread();
+        {
             String name = batch.schema().name();
             List<ChangeEvent> keyOnlyDeletes = new ArrayList<>();
             for (ChangeEvent e : events) {
-                if (e.operation() == Operation.TRUNCATE) {
-                    t.discard();
-                    truncate(batch.schema());
-                    continue;
-                }
                 boolean delete = e.operation() == Operation.DELETE;
                 if (delete && e.values().isEmpty()) {
                     if (t.layout.needsRowForDelete) {
@@ -280,11 +288,11 @@ final class ClickHouseSink implements Sink {
                 insert(t);
             }
         }
-        return new WriteResult(upserted, deleted, failed);
+        return WriteResult.of(upserted, deleted, 0, failed);
     }
 
     /** Serialises one row; on a bad value takes the partial row back and returns what was wrong. */
-    private static String append(Target t, ChangeEvent e, List<Object> values, boolean delete) {
+    private static String append(Writer t, ChangeEvent e, List<Object> values, boolean delete) {
         RowBinary.Buffer b = t.buffer;
         long mark = b.mark();
         int n = t.layout.schema.columns().size();
@@ -308,7 +316,7 @@ final class ClickHouseSink implements Sink {
     }
 
     /** The values a deleting row carries: the last known row, or the key with defaults elsewhere. */
-    private static List<Object> rowForDelete(Target t, ChangeEvent e) {
+    private static List<Object> rowForDelete(Writer t, ChangeEvent e) {
         if (!e.values().isEmpty()) {
             return e.values();
         }
@@ -344,7 +352,7 @@ final class ClickHouseSink implements Sink {
     }
 
     /** Keys compare after a round trip through ClickHouse: numbers as their decimal text. */
-    private static List<Object> normalizedKey(Target t, List<Object> key) {
+    private static List<Object> normalizedKey(Writer t, List<Object> key) {
         List<Object> out = new ArrayList<>(key.size());
         for (Object v : key) {
             out.add(v instanceof Number ? new BigDecimal(v.toString()).stripTrailingZeros().toPlainString()
@@ -354,7 +362,7 @@ final class ClickHouseSink implements Sink {
     }
 
     /** The stored live rows of the given keys, read with FINAL. */
-    private Map<List<Object>, List<Object>> storedRows(Target t, List<ChangeEvent> deletes) {
+    private Map<List<Object>, List<Object>> storedRows(Writer t, List<ChangeEvent> deletes) {
         TableSchema s = t.layout.schema;
         int[] k = s.keyIndexes();
         StringBuilder in = new StringBuilder();
@@ -396,7 +404,7 @@ final class ClickHouseSink implements Sink {
      * engine rewrites the events since the last successful flush in smaller batches to isolate the bad rows,
      * and must not meet them again in the buffer. Other failures keep the buffer for the retry.
      */
-    private void insert(Target t) {
+    private void insert(Writer t) {
         if (t.rows == 0) {
             return;
         }
@@ -415,7 +423,7 @@ final class ClickHouseSink implements Sink {
         }
     }
 
-    private void send(Target t, String name) {
+    private void send(Writer t, String name) {
         conn.insert(t.layout.qualifiedName(), t.insertColumns, new com.clickhouse.client.api.DataStreamWriter() {
             @Override
             public void onOutput(java.io.OutputStream out) throws java.io.IOException {
@@ -428,71 +436,6 @@ final class ClickHouseSink implements Sink {
                 // the buffer is written again as it is
             }
         }, "table '" + name + "'");
-    }
-
-    /**
-     * Inserts the buffered rows of every table, each on its own, so one table's failure leaves the others
-     * flushed. Errors of tables written by the calling thread are thrown (the first, after all tables were
-     * tried); a table written by another thread that ClickHouse rejects has its buffer discarded and the
-     * error kept for that thread's next write or flush, since its engine loop is the one that must rewrite
-     * the discarded events. Other threads' transient failures keep their buffer for their own flush.
-     */
-    @Override
-    public void flush() {
-        Thread me = Thread.currentThread();
-        RuntimeException first = null;
-        for (Target t : targets.values()) {
-            synchronized (t) {
-                boolean mine = t.writer == null || t.writer == me;
-                try {
-                    if (mine) {
-                        t.deliverPending();
-                    }
-                    insert(t);
-                } catch (RuntimeException e) {
-                    if (mine) {
-                        if (first == null) {
-                            first = e;
-                        } else if (first != e) {
-                            first.addSuppressed(e);
-                        }
-                    } else if (e instanceof DataException) {
-                        t.undelivered = (DataException) e;
-                    } else {
-                        LOG.debug("table '{}': flush for another thread failed, its own flush retries: {}",
-                                t.layout.schema.name(), e.toString());
-                    }
-                }
-            }
-        }
-        if (first != null) {
-            throw first;
-        }
-    }
-
-    /** Inserts the buffered rows of this table only: parallel tables never flush or fail each other. */
-    @Override
-    public void flush(TableSchema table) {
-        Target t = targets.get(table.name());
-        if (t == null) {
-            return;
-        }
-        synchronized (t) {
-            t.deliverPending();
-            insert(t);
-        }
-    }
-
-    @Override
-    public void truncate(TableSchema schema) {
-        TableLayout layout = new TableLayout(schema, settings);
-        Target t = targets.get(schema.name());
-        if (t != null) {
-            synchronized (t) {
-                t.discard();
-            }
-        }
-        conn.execute(layout.truncate(), "table '" + schema.name() + "'");
     }
 
     @Override
@@ -511,6 +454,10 @@ final class ClickHouseSink implements Sink {
 
     @Override
     public void close() {
+        ClickHouseCheckpointStore s = store;
+        if (s != null) {
+            s.close();
+        }
         conn.close();
     }
 }

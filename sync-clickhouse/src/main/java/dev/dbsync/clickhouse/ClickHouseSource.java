@@ -33,8 +33,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * FINAL, so a deleting row is seen and becomes a DELETE event; older versions read in the same pass are
  * followed by the newer ones in cursor order. Events carry the version the sink stored in {@code _version}
  * (decoded back to the signed event version) on such tables,
- * otherwise the cursor in microseconds (or its number). ClickHouse has no transactions that could commit
- * late, so reads go up to the newest row.
+ * otherwise the cursor in microseconds (or its number). ClickHouse has no transactions, but rows of
+ * asynchronous inserts (and of writers whose clocks lag) become visible after rows with later cursor values:
+ * incremental reads of a date/time cursor stop {@code incremental.lag} behind the server's clock, the safe
+ * bound. A numeric cursor has no such bound; its writers must insert synchronously in cursor order.
  *
  * <p>The key is the spec's override, else the key the sink recorded in the table comment, else the table's
  * sorting key. Thread-safe: the client is.
@@ -286,6 +288,10 @@ final class ClickHouseSource implements Source {
             sql.append(" FINAL");
         }
         sql.append(" WHERE ").append(cursor).append(" IS NOT NULL");
+        if (isTime(ct)) {
+            sql.append(" AND ").append(cursor).append(" < now64(6) - toIntervalMillisecond(")
+                    .append(settings.incrementalLag.toMillis()).append(')');
+        }
         if (after != null && after.size() == 1) {
             sql.append(" AND ").append(cursor).append(" >= ").append(Sql.value(ct, after.get(0)));
         } else if (after != null) {
@@ -352,6 +358,11 @@ final class ClickHouseSource implements Source {
             }
             return out;
         });
+    }
+
+    private static boolean isTime(ChType t) {
+        ChType.Kind k = t.kind;
+        return k == ChType.Kind.DATE || k == ChType.Kind.DATE32 || k == ChType.Kind.DATETIME || k == ChType.Kind.DATETIME64;
     }
 
     /** The cursor as a version: microseconds for time values, the number itself for numbers. */

@@ -12,6 +12,7 @@ import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.WriteResult;
 import java.time.LocalDate;
@@ -78,24 +79,24 @@ class ClickHouseSinkIT {
                 + " CONSTRAINT non_negative CHECK ifNull(v, 0) >= 0) ENGINE = ReplacingMergeTree(_version, _is_deleted) ORDER BY id", bad);
         TableSchema b = idValue(bad, LogicalType.INT64);
         TableSchema g = idValue(good, LogicalType.INT64);
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink()) {
-            sink.open(b);
-            sink.open(g);
-            sink.write(new Batch(b, List.of(upsert(bad, 1, 10L, 1), upsert(bad, 2, -5L, 1))));
-            sink.write(new Batch(g, List.of(upsert(good, 1, 1L, 1), upsert(good, 2, 2L, 1))));
-            DataException e = assertThrows(DataException.class, sink::flush);
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(); TableWriter wb = sink.open(b); TableWriter wg = sink.open(g)) {
+            wb.write(Batch.of(b, List.of(upsert(bad, 1, 10L, 1), upsert(bad, 2, -5L, 1))));
+            wg.write(Batch.of(g, List.of(upsert(good, 1, 1L, 1), upsert(good, 2, 2L, 1))));
+            DataException e = assertThrows(DataException.class, wb::flush);
             assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+            assertEquals(Map.of(), values(g), "the other table's writer keeps its rows until its own flush");
+            wg.flush();
             assertEquals(Map.of(1L, 1L, 2L, 2L), values(g), "the other table is flushed although one failed");
             assertEquals(Map.of(), values(b));
 
             // the rejected rows are gone from the buffer: the engine rewrites the events in halves
-            sink.flush();
-            sink.write(new Batch(b, List.of(upsert(bad, 1, 10L, 1))));
-            sink.flush();
-            sink.write(new Batch(b, List.of(upsert(bad, 2, -5L, 1))));
-            assertThrows(DataException.class, sink::flush);
-            sink.write(new Batch(b, List.of(upsert(bad, 3, 30L, 1))));
-            sink.flush();
+            wb.flush();
+            wb.write(Batch.of(b, List.of(upsert(bad, 1, 10L, 1))));
+            wb.flush();
+            wb.write(Batch.of(b, List.of(upsert(bad, 2, -5L, 1))));
+            assertThrows(DataException.class, wb::flush);
+            wb.write(Batch.of(b, List.of(upsert(bad, 3, 30L, 1))));
+            wb.flush();
             assertEquals(Map.of(1L, 10L, 3L, 30L), values(b));
         }
     }
@@ -106,11 +107,10 @@ class ClickHouseSinkIT {
         ch.execute("CREATE TABLE " + q(bad) + " (id Int64, v Nullable(Int64), _version UInt64, _is_deleted UInt8,"
                 + " CONSTRAINT non_negative CHECK ifNull(v, 0) >= 0) ENGINE = ReplacingMergeTree(_version, _is_deleted) ORDER BY id", bad);
         TableSchema b = idValue(bad, LogicalType.INT64);
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink(ClickHouseSettings.BATCH_ROWS, 2)) {
-            sink.open(b);
-            assertThrows(DataException.class, () -> sink.write(new Batch(b, List.of(upsert(bad, 1, 1L, 1), upsert(bad, 2, -1L, 1)))));
-            assertEquals(0, sink.write(new Batch(b, List.of(upsert(bad, 3, 3L, 1)))).failed().size());
-            sink.flush();
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(ClickHouseSettings.BATCH_ROWS, 2); TableWriter w = sink.open(b)) {
+            assertThrows(DataException.class, () -> w.write(Batch.of(b, List.of(upsert(bad, 1, 1L, 1), upsert(bad, 2, -1L, 1)))));
+            assertEquals(0, w.write(Batch.of(b, List.of(upsert(bad, 3, 3L, 1)))).failed().size());
+            w.flush();
             assertEquals(Map.of(3L, 3L), values(b));
         }
     }
@@ -119,15 +119,14 @@ class ClickHouseSinkIT {
     void aNegativeVersionLosesToALaterPositiveOne() throws Exception {
         String t = name("signed_versions");
         TableSchema s = idValue(t, LogicalType.STRING);
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink()) {
-            sink.open(s);
-            sink.write(new Batch(s, List.of(upsert(t, 1, "before 1970", -1), upsert(t, 2, "oldest", Long.MIN_VALUE))));
-            sink.flush();
-            sink.write(new Batch(s, List.of(upsert(t, 1, "after", 5), upsert(t, 2, "zero", 0))));
-            sink.flush();
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(); TableWriter w = sink.open(s)) {
+            w.write(Batch.of(s, List.of(upsert(t, 1, "before 1970", -1), upsert(t, 2, "oldest", Long.MIN_VALUE))));
+            w.flush();
+            w.write(Batch.of(s, List.of(upsert(t, 1, "after", 5), upsert(t, 2, "zero", 0))));
+            w.flush();
             // a replay of the old change must not win either
-            sink.write(new Batch(s, List.of(upsert(t, 1, "before 1970", -1))));
-            sink.flush();
+            w.write(Batch.of(s, List.of(upsert(t, 1, "before 1970", -1))));
+            w.flush();
             assertEquals(Map.of(1L, "after", 2L, "zero"), values(s));
         }
         try (ClickHouseSource source = new ClickHouseSource(ClickHouseSettings.of(ClickHouseSettings.SOURCE.parse(ClickHouseTestSupport.config())))) {
@@ -148,11 +147,10 @@ class ClickHouseSinkIT {
     void aJsonStringIsStoredAsAJsonStringEvenWhenItLooksLikeADocument() {
         String t = name("json_strings");
         TableSchema s = idValue(t, LogicalType.JSON);
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink()) {
-            sink.open(s);
-            sink.write(new Batch(s, List.of(upsert(t, 1, "{\"a\": 1}", 0), upsert(t, 2, Map.of("a", 1), 0),
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(); TableWriter w = sink.open(s)) {
+            w.write(Batch.of(s, List.of(upsert(t, 1, "{\"a\": 1}", 0), upsert(t, 2, Map.of("a", 1), 0),
                     upsert(t, 3, "[1, 2]", 0), upsert(t, 4, List.of(1, 2), 0))));
-            sink.flush();
+            w.flush();
         }
         assertEquals("\"{\\\"a\\\": 1}\"", ClickHouseTestSupport.text(ch, "SELECT v FROM " + q(t) + " FINAL WHERE id = 1"));
         Map<Long, Object> v = values(s);
@@ -166,16 +164,15 @@ class ClickHouseSinkIT {
     void theJsonTypeRejectsArraysAndScalarsPerRowAndStoresNullAsAnEmptyObject() {
         String t = name("json_type");
         TableSchema s = idValue(t, LogicalType.JSON);
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink(ClickHouseSettings.JSON_TYPE, "JSON")) {
-            sink.open(s);
-            WriteResult r = sink.write(new Batch(s, List.of(upsert(t, 1, Map.of("a", 1), 0), upsert(t, 2, List.of(1), 0),
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(ClickHouseSettings.JSON_TYPE, "JSON"); TableWriter w = sink.open(s)) {
+            WriteResult r = w.write(Batch.of(s, List.of(upsert(t, 1, Map.of("a", 1), 0), upsert(t, 2, List.of(1), 0),
                     upsert(t, 3, "text", 0), upsert(t, 4, 42, 0), upsert(t, 5, null, 0))));
             List<Object> failedKeys = new ArrayList<>();
             r.failed().forEach(f -> failedKeys.add(f.event().key().get(0)));
             assertEquals(List.of(2L, 3L, 4L), failedKeys);
             assertTrue(r.failed().get(0).reason().contains("column 'v'") && r.failed().get(0).reason().contains("json.type"),
                     r.failed().get(0).reason());
-            sink.flush();
+            w.flush();
         }
         Map<Long, Object> v;
         try (ChConnection jsonReader = new ChConnection(ClickHouseTestSupport.sinkSettings(ClickHouseSettings.JSON_TYPE, "JSON"))) {
@@ -204,16 +201,15 @@ class ClickHouseSinkIT {
                 row(t, 6, 0, 0, 0L, 0L, -1L, ok),
                 row(t, 7, 0, 0, 0L, 0L, 0L, LocalDate.of(1969, 12, 31)),
                 row(t, 8, 0, 0, 0L, 0L, 0L, LocalDate.of(2200, 1, 1)));
-        try (ClickHouseSink sink = ClickHouseTestSupport.sink()) {
-            sink.open(s);
-            WriteResult r = sink.write(new Batch(s, rows));
+        try (ClickHouseSink sink = ClickHouseTestSupport.sink(); TableWriter w = sink.open(s)) {
+            WriteResult r = w.write(Batch.of(s, rows));
             List<Object> failedKeys = new ArrayList<>();
             r.failed().forEach(f -> failedKeys.add(f.event().key().get(0)));
             assertEquals(List.of(2L, 3L, 4L, 5L, 6L, 7L, 8L), failedKeys);
             assertTrue(r.failed().get(0).reason().contains("column 'i8'") && r.failed().get(0).reason().contains("Int8"),
                     r.failed().get(0).reason());
             assertTrue(r.failed().get(6).reason().contains("column 'd'"), r.failed().get(6).reason());
-            sink.flush();
+            w.flush();
         }
         List<Map<String, Object>> live = ClickHouseTestSupport.liveRows(ch, s, null);
         assertEquals(1, live.size());

@@ -18,6 +18,7 @@ import dev.dbsync.spi.Position;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.testkit.CrashPoint;
 import dev.dbsync.testkit.CrashingSink;
@@ -205,25 +206,24 @@ class PostgresToClickHouseIT {
         TableSchema s = new TableSchema(target, List.of(Column.required("id", LogicalType.INT64),
                 Column.required("created_at", LogicalType.TIMESTAMP_TZ), Column.of("name", LogicalType.STRING)), List.of("id"));
         Instant t0 = Instant.parse("2024-03-31T23:00:00Z");
-        try (ClickHouseSink sink = new ClickHouseSink(settings)) {
-            sink.open(s);
+        try (ClickHouseSink sink = new ClickHouseSink(settings); TableWriter w = sink.open(s)) {
             List<ChangeEvent> ups = new ArrayList<>();
             for (long id = 1; id <= 10; id++) {
                 ups.add(ChangeEvent.upsert(target, new Object[] {id}, new Object[] {id, t0.plusSeconds(id * 600), "n" + id}, 100 + id, Position.of(id)));
             }
-            sink.write(new Batch(s, ups));
-            sink.flush();
+            w.write(Batch.of(s, ups));
+            w.flush();
             // a CDC-style delete with the key only (the sink finds created_at, part of the sorting key and partition)
             // and a soft delete carrying the row; an older replayed upsert of a deleted key must not bring it back
             List<ChangeEvent> dels = List.of(
                     ChangeEvent.delete(target, new Object[] {2L}, null, 500, Position.of(2L)),
                     ChangeEvent.delete(target, new Object[] {7L}, new Object[] {7L, t0.plusSeconds(4200), "n7"}, 500, Position.of(7L)),
                     ChangeEvent.delete(target, new Object[] {404L}, null, 500, Position.of(404L)));
-            assertEquals(3, sink.write(new Batch(s, dels)).deleted());
-            sink.flush();
-            sink.write(new Batch(s, List.of(ChangeEvent.upsert(target, new Object[] {2L}, new Object[] {2L, t0.plusSeconds(1200), "stale"}, 102,
+            assertEquals(3, w.write(Batch.of(s, dels)).deleted());
+            w.flush();
+            w.write(Batch.of(s, List.of(ChangeEvent.upsert(target, new Object[] {2L}, new Object[] {2L, t0.plusSeconds(1200), "stale"}, 102,
                     Position.of(2L)))));
-            sink.flush();
+            w.flush();
         }
         String q = Sql.table(ch.settings().database, target);
         assertEquals(8, ClickHouseTestSupport.scalar(ch, "SELECT count() FROM " + q + " FINAL"));

@@ -5,7 +5,8 @@ import java.util.Optional;
 /**
  * Keeps opaque checkpoint texts per pipeline and key (a table, or the pipeline's change feed), fenced by a
  * {@link Lease}: only the current holder of a pipeline's lease can change its checkpoints. The engine defines
- * what the texts mean; a store never interprets them.
+ * what the texts mean; a store never interprets them. Texts may be long (hundreds of kilobytes) and hold any
+ * character except U+0000 (the engine writes JSON, which escapes control characters).
  *
  * <p>Lifecycle: {@link #acquire} once per engine before the first save, {@link #load}/{@link #save}/
  * {@link #clear} any number of times, {@link #release} when the engine closes, {@link #close} last.

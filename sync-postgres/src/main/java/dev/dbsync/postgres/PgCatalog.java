@@ -1,6 +1,7 @@
 package dev.dbsync.postgres;
 
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.ForeignKey;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
@@ -10,7 +11,9 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 
 /**
@@ -37,6 +40,15 @@ final class PgCatalog {
             + " CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)"
             + " JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
             + " WHERE i.indrelid = ? AND i.indisprimary ORDER BY k.ord";
+
+    private static final String FOREIGN_KEYS = "SELECT con.conname, a.attname, rn.nspname, rc.relname, ra.attname"
+            + " FROM pg_constraint con"
+            + " CROSS JOIN LATERAL unnest(con.conkey, con.confkey) WITH ORDINALITY AS k(att, ratt, ord)"
+            + " JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.att"
+            + " JOIN pg_class rc ON rc.oid = con.confrelid"
+            + " JOIN pg_namespace rn ON rn.oid = rc.relnamespace"
+            + " JOIN pg_attribute ra ON ra.attrelid = con.confrelid AND ra.attnum = k.ratt"
+            + " WHERE con.conrelid = ? AND con.contype = 'f' ORDER BY con.conname, k.ord";
 
     private static final String LIST = "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
             + " WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition"
@@ -109,7 +121,32 @@ final class PgCatalog {
             // key columns are never null in a keyset read, whatever the catalog says (views, configured keys)
             finalColumns.add(key.contains(col.name()) && col.nullable() ? col.withNullable(false) : col);
         }
-        return new TableSchema(spec.table(), finalColumns, key);
+        return new TableSchema(spec.table(), finalColumns, key, foreignKeys(c, oid));
+    }
+
+    /** The table's foreign keys; referenced tables named as {@link #listTables} names them. */
+    private static List<ForeignKey> foreignKeys(Connection c, long oid) throws SQLException {
+        Map<String, List<String[]>> parts = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(FOREIGN_KEYS)) {
+            ps.setLong(1, oid);
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    parts.computeIfAbsent(rs.getString(1), k -> new ArrayList<>()).add(new String[] {
+                            rs.getString(2), display(rs.getString(3)) + "." + display(rs.getString(4)), rs.getString(5)});
+                }
+            }
+        }
+        List<ForeignKey> out = new ArrayList<>();
+        for (Map.Entry<String, List<String[]>> e : parts.entrySet()) {
+            List<String> cols = new ArrayList<>();
+            List<String> refs = new ArrayList<>();
+            for (String[] p : e.getValue()) {
+                cols.add(p[0]);
+                refs.add(p[2]);
+            }
+            out.add(new ForeignKey(e.getKey(), cols, e.getValue().get(0)[1], refs));
+        }
+        return out;
     }
 
     private static void requireColumns(TableSpec spec, List<String> names, List<String> wanted, String what) {

@@ -15,6 +15,7 @@ import dev.dbsync.postgres.PgoutputDecoder.Truncate;
 import dev.dbsync.postgres.PgoutputDecoder.Tuple;
 import dev.dbsync.postgres.PgoutputDecoder.Update;
 import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.ChangeKind;
 import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.ErrorType;
@@ -318,7 +319,9 @@ final class PgChangeStream implements ChangeStream {
             RelationState rs = dataMessage(ins.relationOid());
             if (rs != null) {
                 Row row = rs.row(ins.newTuple());
-                emit(out, rs, upsertOrSoftDelete(rs, row), 1, lsn);
+                Out o = upsertOrSoftDelete(rs, row);
+                o.kind = ChangeKind.INSERT;
+                emit(out, rs, o, 1, lsn);
             }
         } else if (m instanceof Update u) {
             RelationState rs = dataMessage(u.relationOid());
@@ -388,20 +391,29 @@ final class PgChangeStream implements ChangeStream {
         Row row = rs.row(u.newTuple());
         Object[] key = rs.key(row, "UPDATE");
         int event = 1;
+        ChangeKind kind = ChangeKind.UPDATE;
+        Object[] before = null;
         if (u.oldTuple() != null) {
             Row old = rs.row(u.oldTuple());
             Object[] oldKey = rs.key(old, "UPDATE");
+            boolean full = u.oldKind() == 'O' && old.missing == null;
             if (!Arrays.deepEquals(oldKey, key)) {
-                boolean full = u.oldKind() == 'O' && old.missing == null;
+                // a changed key: the old row goes, and the row under the new key is new there
                 emit(out, rs, new Out(Operation.DELETE, rs.table, oldKey, full ? old.values : null, null), event, lsn);
                 event++;
+                kind = ChangeKind.INSERT;
+            } else if (full) {
+                before = old.values.clone();
             }
             if (u.oldKind() == 'O' && row.missing != null) {
                 // REPLICA IDENTITY FULL: the old row carries unchanged large values in line
                 row.fillFrom(old);
             }
         }
-        emit(out, rs, upsertOrSoftDelete(rs, row), event, lsn);
+        Out o = upsertOrSoftDelete(rs, row);
+        o.kind = kind;
+        o.before = before;
+        emit(out, rs, o, event, lsn);
     }
 
     private Out upsertOrSoftDelete(RelationState rs, Row row) {
@@ -864,6 +876,10 @@ final class PgChangeStream implements ChangeStream {
         long version;
         long[] pos;
         boolean dropped;
+        /** For an UPSERT: whether the feed saw an insert or an update. */
+        ChangeKind kind = ChangeKind.UNKNOWN;
+        /** The old row of an update, when the server sent it whole (REPLICA IDENTITY FULL). */
+        Object[] before;
 
         Out(Operation op, SyncedTable table, Object[] key, Object[] values, int[] missing) {
             this.op = op;
@@ -878,6 +894,11 @@ final class PgChangeStream implements ChangeStream {
             String name = table.spec.table();
             switch (op) {
                 case UPSERT:
+                    if (kind == ChangeKind.INSERT) {
+                        return ChangeEvent.insert(name, key, values, version, p);
+                    } else if (kind == ChangeKind.UPDATE) {
+                        return ChangeEvent.update(name, key, values, before, version, p);
+                    }
                     return ChangeEvent.upsert(name, key, values, version, p);
                 case DELETE:
                     return ChangeEvent.delete(name, key, values, version, p);

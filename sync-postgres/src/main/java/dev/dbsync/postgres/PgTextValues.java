@@ -100,6 +100,11 @@ final class PgTextValues {
                 return parseTimestamp(text);
             case TIMESTAMP_TZ:
                 return parseTimestampTz(text);
+            case TIME:
+                if (text.startsWith("24:00")) {
+                    return PgTypes.time(86_400_000_000L);
+                }
+                return java.time.LocalTime.parse(text);
             case JSON:
                 try {
                     return PgTypes.JSON.readValue(text, Object.class);

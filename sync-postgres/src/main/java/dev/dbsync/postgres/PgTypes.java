@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.LogicalType;
 import java.io.IOException;
 import java.lang.invoke.MethodHandles;
@@ -16,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -70,6 +72,7 @@ final class PgTypes {
     static final int BPCHAR = 1042;
     static final int VARCHAR = 1043;
     static final int DATE = 1082;
+    static final int TIME = 1083;
     static final int TIMESTAMP = 1114;
     static final int TIMESTAMPTZ = 1184;
     static final int NUMERIC = 1700;
@@ -117,6 +120,8 @@ final class PgTypes {
                 return LogicalType.DATE;
             case "timestamp":
                 return LogicalType.TIMESTAMP;
+            case "time":
+                return LogicalType.TIME;
             case "timestamptz":
                 return LogicalType.TIMESTAMP_TZ;
             case "json":
@@ -157,12 +162,13 @@ final class PgTypes {
                     break;
                 case "timestamp":
                 case "timestamptz":
+                case "time":
                     precision = typmod;
                     break;
                 default:
                     break;
             }
-        } else if (t == LogicalType.TIMESTAMP || t == LogicalType.TIMESTAMP_TZ) {
+        } else if (t == LogicalType.TIMESTAMP || t == LogicalType.TIMESTAMP_TZ || t == LogicalType.TIME) {
             precision = 6;
         }
         return new Column(name, t, !notNull, Math.max(precision, 0), Math.max(scale, 0), null, formatted);
@@ -183,6 +189,7 @@ final class PgTypes {
             case DATE: return "date";
             case TIMESTAMP: return "timestamp";
             case TIMESTAMP_TZ: return "timestamptz";
+            case TIME: return "time";
             case JSON: return "jsonb";
             case STRING: return "text";
             default: throw new IllegalArgumentException("no scalar cast for " + type);
@@ -233,6 +240,8 @@ final class PgTypes {
                 return timestamp((long) LONG.get(b, off));
             case TIMESTAMP_TZ:
                 return instant((long) LONG.get(b, off));
+            case TIME:
+                return time((long) LONG.get(b, off));
             case DECIMAL:
                 return numeric(b, off);
             case JSON:
@@ -267,6 +276,8 @@ final class PgTypes {
                 return decodeBinary(LogicalType.TIMESTAMP, b, off, len);
             case TIMESTAMPTZ:
                 return decodeBinary(LogicalType.TIMESTAMP_TZ, b, off, len);
+            case TIME:
+                return decodeBinary(LogicalType.TIME, b, off, len);
             case NUMERIC:
                 return numeric(b, off);
             case JSONB:
@@ -278,6 +289,18 @@ final class PgTypes {
                 // text, varchar, bpchar, name and anything cast to text
                 return new String(b, off, len, StandardCharsets.UTF_8);
         }
+    }
+
+    /**
+     * A time of day from microseconds after midnight. PostgreSQL also accepts {@code 24:00:00}, which no
+     * {@link LocalTime} holds: such a value is refused with an error rather than changed.
+     */
+    static LocalTime time(long micros) {
+        if (micros == 86_400_000_000L) {
+            throw new DataException("time value 24:00:00 has no java.time.LocalTime form; store it as 00:00:00 of the next day"
+                    + " or read the column as text (a view casting it to text)");
+        }
+        return LocalTime.ofNanoOfDay(micros * 1000);
     }
 
     private static LocalDate date(int days) {
@@ -532,6 +555,7 @@ final class PgTypes {
             Map.entry(LogicalType.DATE, Pattern.compile("date")),
             Map.entry(LogicalType.TIMESTAMP, Pattern.compile("timestamp(\\([0-6]\\))? without time zone")),
             Map.entry(LogicalType.TIMESTAMP_TZ, Pattern.compile("timestamp(\\([0-6]\\))? with time zone")),
+            Map.entry(LogicalType.TIME, Pattern.compile("time(\\([0-6]\\))? without time zone")),
             Map.entry(LogicalType.JSON, Pattern.compile("jsonb?")));
 
     /**
@@ -570,6 +594,7 @@ final class PgTypes {
             case DATE: return "date";
             case TIMESTAMP: return "timestamp";
             case TIMESTAMP_TZ: return "timestamptz";
+            case TIME: return "time";
             case JSON: return "jsonb";
             default: throw new IllegalArgumentException("no scalar DDL type for " + t);
         }

@@ -14,6 +14,7 @@ import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -30,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.postgresql.PGConnection;
@@ -41,12 +41,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Writes batches into PostgreSQL tables.
  *
- * <p>Per batch, in one transaction on the table's own connection: the batch's last change per key is
- * copied with {@code COPY … FROM STDIN} into a temporary staging table ({@code ON COMMIT DELETE ROWS}),
- * then {@code DELETE … WHERE (key) IN (staged deletes)} and
- * {@code INSERT … SELECT staged upserts ON CONFLICT (key) DO UPDATE}; with a checkpoint table configured,
- * the batch's checkpoint is written in the same transaction. A {@code TRUNCATE} event truncates the table
- * inside the transaction first. Writing a batch again gives the same table, so replays are harmless.
+ * <p>Each {@link #open} gives a writer with its own connection and staging table. Per batch, in one
+ * transaction on that connection: the batch's last change per key is copied with {@code COPY … FROM STDIN}
+ * into a temporary staging table ({@code ON COMMIT DELETE ROWS}), then
+ * {@code DELETE … WHERE (key) IN (staged deletes)} and {@code INSERT … SELECT staged upserts ON CONFLICT (key)
+ * DO UPDATE}; with a checkpoint table configured, the batch's checkpoint is written in the same transaction
+ * after its lease's fencing token is checked. Writing a batch again gives the same table, so replays are
+ * harmless. Every write commits, so a writer buffers nothing and its flush has nothing to do.
  * Batches of only upserts are first copied straight into the target under a savepoint (the common case
  * of a snapshot into an empty table runs at raw COPY speed); a conflicting key falls back to the staged
  * upsert (see {@code tryDirect}).
@@ -55,8 +56,8 @@ import org.slf4j.LoggerFactory;
  * from the schema's key), adds missing columns to an existing one, and checks that an existing table has a
  * primary key or unique index on exactly the key columns (which {@code ON CONFLICT} needs).
  *
- * <p>Threading: each target table has its own connection and staging table, so different tables may be
- * written from different threads at once. Identifiers are always quoted.
+ * <p>Threading: each writer has its own connection and staging table, so different tables may be written
+ * from different threads at once. Identifiers are always quoted.
  */
 final class PostgresSink implements Sink {
 
@@ -74,7 +75,7 @@ final class PostgresSink implements Sink {
     private final String schemaName;
     private final boolean autoCreate;
     private final PgCheckpointStore checkpoints;
-    private final Map<String, TableWriter> writers = new ConcurrentHashMap<>();
+    private final Set<Writer> writers = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param schemaName      schema of target tables whose names have no schema part
@@ -108,40 +109,17 @@ final class PostgresSink implements Sink {
     }
 
     @Override
-    public void open(TableSchema schema) {
-        TableWriter w = writers.computeIfAbsent(schema.name(), n -> new TableWriter(target(n)));
-        synchronized (w) {
-            w.open(schema);
-        }
+    public Set<dev.dbsync.spi.LogicalType> supportedTypes() {
+        EnumSet<LogicalType> types = EnumSet.copyOf(LogicalType.CORE);
+        types.add(LogicalType.TIME);
+        return types;
     }
 
     @Override
-    public WriteResult write(Batch batch) {
-        TableWriter w = writer(batch.schema());
-        synchronized (w) {
-            return w.write(batch);
-        }
-    }
-
-    /** Each write commits its own transaction, so everything written is already durable. */
-    @Override
-    public void flush() {
-    }
-
-    @Override
-    public void truncate(TableSchema schema) {
-        TableWriter w = writer(schema);
-        synchronized (w) {
-            w.truncate();
-        }
-    }
-
-    private TableWriter writer(TableSchema schema) {
-        TableWriter w = writers.get(schema.name());
-        if (w == null || w.schema == null || !w.schema.equals(schema)) {
-            open(schema);
-            w = writers.get(schema.name());
-        }
+    public TableWriter open(TableSchema schema) {
+        Writer w = new Writer(target(schema.name()));
+        w.open(schema);
+        writers.add(w);
         return w;
     }
 
@@ -155,10 +133,8 @@ final class PostgresSink implements Sink {
 
     @Override
     public void close() {
-        for (TableWriter w : writers.values()) {
-            synchronized (w) {
-                w.closeConnection();
-            }
+        for (Writer w : writers) {
+            w.closeConnection();
         }
         writers.clear();
         if (checkpoints != null) {
@@ -171,8 +147,8 @@ final class PostgresSink implements Sink {
         return "PostgresSink[" + factory.url() + ", schema " + schemaName + "]";
     }
 
-    /** The state of one target table: its connection, staging table and statements. */
-    private final class TableWriter {
+    /** The writer of one target table: its connection, staging table and statements. */
+    private final class Writer implements TableWriter {
         private final PgName target;
         private TableSchema schema;
         private Connection conn;
@@ -188,7 +164,7 @@ final class PostgresSink implements Sink {
         private final StringBuilder buf = new StringBuilder(1 << 16);
         private final StringBuilder direct = new StringBuilder(1 << 16);
 
-        TableWriter(PgName target) {
+        Writer(PgName target) {
             this.target = target;
         }
 
@@ -353,17 +329,13 @@ final class PostgresSink implements Sink {
             }
         }
 
-        WriteResult write(Batch batch) {
+        @Override
+        public synchronized WriteResult write(Batch batch) {
+            if (schema == null) {
+                open(batch.schema());
+            }
             List<ChangeEvent> events = batch.latestPerKey();
             int start = 0;
-            boolean truncate = false;
-            for (int i = events.size() - 1; i >= 0; i--) {
-                if (events.get(i).operation() == Operation.TRUNCATE) {
-                    truncate = true;
-                    start = i + 1;
-                    break;
-                }
-            }
             buf.setLength(0);
             int upserts = 0;
             int deletes = 0;
@@ -399,11 +371,6 @@ final class PostgresSink implements Sink {
             }
             try {
                 connect();
-                if (truncate) {
-                    try (Statement st = conn.createStatement()) {
-                        st.execute("TRUNCATE " + target.sql());
-                    }
-                }
                 if (upserts + deletes > 0 && !(deletes == 0 && upserts >= DIRECT_MIN_ROWS && tryDirect())) {
                     copy(copySql, buf);
                     try (Statement st = conn.createStatement()) {
@@ -415,8 +382,8 @@ final class PostgresSink implements Sink {
                         }
                     }
                 }
-                if (checkpoints != null && batch.checkpoint() != null) {
-                    checkpoints.writeInTransaction(conn, batch.pipeline(), batch.table(), batch.checkpoint());
+                if (checkpoints != null && batch.checkpoint().isPresent()) {
+                    checkpoints.writeInTransaction(conn, batch.checkpoint().get());
                 }
                 conn.commit();
             } catch (SQLException e) {
@@ -542,7 +509,13 @@ final class PostgresSink implements Sink {
             }
         }
 
-        void truncate() {
+        /** Every write commits: nothing is buffered. */
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public synchronized void truncate() {
             try {
                 connect();
                 try (Statement st = conn.createStatement()) {
@@ -565,11 +538,17 @@ final class PostgresSink implements Sink {
             }
         }
 
-        void closeConnection() {
+        synchronized void closeConnection() {
             if (conn != null) {
                 PgConnections.closeQuietly(conn);
                 conn = null;
             }
+        }
+
+        @Override
+        public void close() {
+            closeConnection();
+            writers.remove(this);
         }
     }
 

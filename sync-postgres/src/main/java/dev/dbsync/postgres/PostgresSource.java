@@ -417,8 +417,11 @@ final class PostgresSource implements Source, StreamingSource {
             }
             boolean del = deleted;
             deleted = false;
-            return del ? ChangeEvent.delete(plan.spec.table(), key, v, version, pos)
-                    : ChangeEvent.upsert(plan.spec.table(), key, v, version, pos);
+            if (del) {
+                return ChangeEvent.delete(plan.spec.table(), key, v, version, pos);
+            }
+            return changes ? ChangeEvent.upsert(plan.spec.table(), key, v, version, pos)
+                    : ChangeEvent.read(plan.spec.table(), key, v, version, pos);
         }
 
         private Object cursorValue(Object[] v) {

@@ -98,6 +98,7 @@ final class PgTestDb {
             case UUID: return rs.getObject(n, UUID.class);
             case DATE: return rs.getObject(n, LocalDate.class);
             case TIMESTAMP: return rs.getObject(n, LocalDateTime.class);
+            case TIME: return rs.getObject(n, java.time.LocalTime.class);
             case TIMESTAMP_TZ: return rs.getObject(n, OffsetDateTime.class).toInstant();
             case JSON:
                 try {

@@ -6,12 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.ChangeEvent;
-import dev.dbsync.spi.Checkpoint;
+import dev.dbsync.spi.CheckpointUpdate;
+import dev.dbsync.spi.Lease;
+import dev.dbsync.spi.LeaseException;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.RetriableException;
 import dev.dbsync.testkit.PostgresServer;
 import java.lang.reflect.InvocationTargetException;
@@ -44,12 +47,11 @@ class PostgresSinkIT {
     @Test
     void largeInsertBatchesReplayedOrUpdatedFallBackToTheUpsert() {
         TableSchema s = schema("bulk");
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
-            sink.open(s);
-            sink.write(new Batch(s, rows("bulk", 5000, "a")));
-            sink.write(new Batch(s, rows("bulk", 5000, "a")));
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null); TableWriter w = sink.open(s)) {
+            w.write(Batch.of(s, rows("bulk", 5000, "a")));
+            w.write(Batch.of(s, rows("bulk", 5000, "a")));
             assertEquals(5000, DB.count("SELECT count(*) FROM bulk"));
-            sink.write(new Batch(s, rows("bulk", 6000, "b")));
+            w.write(Batch.of(s, rows("bulk", 6000, "b")));
             assertEquals(6000, DB.count("SELECT count(*) FROM bulk WHERE v LIKE 'b%'"));
             List<Map<String, Object>> r = DB.rows(s, "public.bulk");
             assertEquals("b4321", r.get(4320).get("v"));
@@ -62,12 +64,11 @@ class PostgresSinkIT {
         DB.exec("CREATE TABLE IF NOT EXISTS victim (id int)");
         TableSchema s = new TableSchema(table, List.of(Column.required("id\"); --", LogicalType.INT64),
                 Column.of("Größe \"q\"", LogicalType.STRING)), List.of("id\"); --"));
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
-            sink.open(s);
-            sink.write(new Batch(s, List.of(
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null); TableWriter w = sink.open(s)) {
+            w.write(Batch.of(s, List.of(
                     ChangeEvent.upsert(table, new Object[] {1L}, new Object[] {1L, "tab\there\nnew line \\ back"}, 0, Position.of(1L)),
                     ChangeEvent.upsert(table, new Object[] {2L}, new Object[] {2L, "two"}, 0, Position.of(2L)))));
-            sink.write(new Batch(s, List.of(ChangeEvent.delete(table, new Object[] {2L}, null, 0, Position.of(2L)))));
+            w.write(Batch.of(s, List.of(ChangeEvent.delete(table, new Object[] {2L}, null, 0, Position.of(2L)))));
             List<Map<String, Object>> rows = DB.rows(s, new PgName("public", table).sql());
             assertEquals(1, rows.size());
             assertEquals("tab\there\nnew line \\ back", rows.get(0).get("Größe \"q\""));
@@ -79,9 +80,8 @@ class PostgresSinkIT {
     void badValuesAreDataErrorsNamingTableAndKey() {
         TableSchema s = new TableSchema("typed", List.of(Column.required("id", LogicalType.INT64),
                 Column.of("n", LogicalType.INT32)), List.of("id"));
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
-            sink.open(s);
-            DataException e = assertThrows(DataException.class, () -> sink.write(new Batch(s, List.of(
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null); TableWriter w = sink.open(s)) {
+            DataException e = assertThrows(DataException.class, () -> w.write(Batch.of(s, List.of(
                     ChangeEvent.upsert("typed", new Object[] {1L}, new Object[] {1L, 5}, 0, Position.of(1L)),
                     ChangeEvent.upsert("typed", new Object[] {7L}, new Object[] {7L, "not a number"}, 0, Position.of(7L))))));
             assertTrue(e.getMessage().contains("public.typed") && e.getMessage().contains("[7]"), e.getMessage());
@@ -92,25 +92,28 @@ class PostgresSinkIT {
     @Test
     void checkpointsAreWrittenInTheBatchTransaction() {
         TableSchema s = schema("withcp");
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint")) {
+        Lease lease;
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint"); TableWriter w = sink.open(s)) {
             var store = sink.checkpointStore().orElseThrow();
-            sink.open(s);
-            Checkpoint c1 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(1L), null, 1);
-            sink.write(new Batch(s, rows("withcp", 1, "a"), c1.encode(), "p", "public.src"));
-            assertEquals(c1, store.load("p", "public.src").orElseThrow(), "written with the data, before the engine saves");
+            lease = store.acquire("p", "test:1");
+            w.write(Batch.of(s, rows("withcp", 1, "a"), CheckpointUpdate.of(lease, "public.src", "c1")));
+            assertEquals("c1", store.load("p", "public.src").orElseThrow(), "written with the data, before the engine saves");
             // the engine has not saved c2 yet (a crash right after the commit): the store already has it
-            Checkpoint c2 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(2L), null, 2);
-            sink.write(new Batch(s, rows("withcp", 2, "a"), c2.encode(), "p", "public.src"));
-            assertEquals(c2, store.load("p", "public.src").orElseThrow());
+            w.write(Batch.of(s, rows("withcp", 2, "a"), CheckpointUpdate.of(lease, "public.src", "c2")));
+            assertEquals("c2", store.load("p", "public.src").orElseThrow());
         }
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint")) {
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, "dbsync_checkpoint"); TableWriter w = sink.open(s)) {
             var store = sink.checkpointStore().orElseThrow();
-            Checkpoint c2 = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(2L), null, 2);
-            assertEquals(c2, store.load("p", "public.src").orElseThrow(), "a new sink loads what the transaction wrote");
-            sink.open(s);
-            Checkpoint c3 = new Checkpoint(Checkpoint.Phase.CHANGES, null, Position.of(3L), 0);
-            sink.write(new Batch(s, rows("withcp", 3, "b"), c3.encode(), "p", "public.src"));
-            assertEquals(c3, store.load("p", "public.src").orElseThrow(), "written with the data after a restart");
+            assertEquals("c2", store.load("p", "public.src").orElseThrow(), "a new sink loads what the transaction wrote");
+            Lease next = store.acquire("p", "test:2");
+            w.write(Batch.of(s, rows("withcp", 3, "b"), CheckpointUpdate.of(next, "public.src", "c3")));
+            assertEquals("c3", store.load("p", "public.src").orElseThrow(), "written with the data after a restart");
+            // the first process's lease is fenced out: its batch and checkpoint are both refused
+            assertThrows(LeaseException.class, () -> w.write(Batch.of(s, rows("withcp", 4, "old"),
+                    CheckpointUpdate.of(lease, "public.src", "stale"))));
+            assertEquals("c3", store.load("p", "public.src").orElseThrow());
+            assertEquals(0, DB.count("SELECT count(*) FROM withcp WHERE v LIKE 'old%'"), "the fenced batch left no row");
+            store.release(next);
         }
     }
 
@@ -137,18 +140,17 @@ class PostgresSinkIT {
                         });
             }
         };
-        try (PostgresSink sink = new PostgresSink(faulty, "public", true, "dbsync_checkpoint")) {
-            sink.open(s);
+        try (PostgresSink sink = new PostgresSink(faulty, "public", true, "dbsync_checkpoint"); TableWriter w = sink.open(s)) {
             assertEquals(1, DB.count("SELECT count(*) FROM pg_tables WHERE tablename = 'dbsync_checkpoint'"),
                     "the checkpoint table is created when the target is opened");
-            String cp = new Checkpoint(Checkpoint.Phase.SNAPSHOT, Position.of(3L), null, 3).encode();
-            Batch batch = new Batch(s, rows("fails_mid_batch", 3, "a"), cp, "p", "fails_mid_batch");
+            Lease lease = sink.checkpointStore().orElseThrow().acquire("p_mid", "test:1");
+            Batch batch = Batch.of(s, rows("fails_mid_batch", 3, "a"), CheckpointUpdate.of(lease, "fails_mid_batch", "cp3"));
             failCheckpoint.set(true);
-            assertThrows(RetriableException.class, () -> sink.write(batch));
+            assertThrows(RetriableException.class, () -> w.write(batch));
             assertEquals(0, DB.count("SELECT count(*) FROM fails_mid_batch"));
             failCheckpoint.set(false);
             // the engine retries the same batch: the staged rows of the failed attempt must be gone
-            sink.write(batch);
+            w.write(batch);
             assertEquals(3, DB.count("SELECT count(*) FROM fails_mid_batch"));
             assertEquals(0, DB.count("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                     + " AND state = 'idle in transaction'"), "no transaction is left open");

@@ -5,12 +5,10 @@ import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSchema;
-import dev.dbsync.testkit.Capability;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.testkit.SourceContractTest;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * The shared source contract against a real PostgreSQL. Rows are written through the sink (its COPY and
@@ -23,11 +21,6 @@ class PostgresSourceContractIT extends SourceContractTest {
     @Override
     protected Source newSource() {
         return new PostgresSource(DB.factory());
-    }
-
-    @Override
-    protected Set<Capability> capabilities() {
-        return EnumSet.allOf(Capability.class);
     }
 
     @Override
@@ -48,9 +41,37 @@ class PostgresSourceContractIT extends SourceContractTest {
             }
             events.add(ChangeEvent.upsert(table, key, r.toArray(), 0, Position.of(key)));
         }
-        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", false, null)) {
-            sink.open(target);
-            sink.write(new Batch(target, events));
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", false, null);
+             TableWriter w = sink.open(target)) {
+            w.write(Batch.of(target, events));
+        }
+    }
+
+    /** An open transaction inserting the rows, committed later. */
+    @Override
+    protected LateWrite beginLateWrite(String table, TableSchema schema, List<List<Object>> rows) {
+        try {
+            java.sql.Connection c = DB.factory().open();
+            c.setAutoCommit(false);
+            PgName name = PgName.parse(table, "public");
+            for (List<Object> r : rows) {
+                StringBuilder values = new StringBuilder();
+                for (int i = 0; i < r.size(); i++) {
+                    values.append(i == 0 ? "" : ", ").append(PgTypes.literal(schema.columns().get(i), r.get(i)));
+                }
+                try (java.sql.Statement st = c.createStatement()) {
+                    st.execute("INSERT INTO " + name.sql() + " VALUES (" + values + ")");
+                }
+            }
+            return () -> {
+                try (c) {
+                    c.commit();
+                } catch (java.sql.SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            };
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -66,9 +66,9 @@ public abstract class CheckpointStoreContractTest {
         return s;
     }
 
-    /** Checkpoint texts are opaque: any characters, any length. */
+    /** Checkpoint texts are opaque: any characters but U+0000, any length. */
     private static String sample(long n) {
-        return "{\"phase\":\"SNAPSHOT\",\"n\":" + n + ",\"odd\":\"ünï ✓ 'q' \\\"dq\\\" \\\\ \\n\ttab\nline\u0000nul\"}";
+        return "{\"phase\":\"SNAPSHOT\",\"n\":" + n + ",\"odd\":\"ünï ✓ 'q' \\\"dq\\\" \\\\ \\n\ttab\nline\u0001ctl\"}";
     }
 
     @Test
