@@ -210,6 +210,15 @@ final class Neo4jCheckpointStore implements CheckpointStore {
         }
     }
 
+    /** Stops renewing and drops the connection without releasing anything, as the death of the process would. */
+    void kill() {
+        renewer.shutdownNow();
+        held.clear();
+        if (ownsConnection) {
+            connection.close();
+        }
+    }
+
     @Override
     public void close() {
         renewer.shutdownNow();

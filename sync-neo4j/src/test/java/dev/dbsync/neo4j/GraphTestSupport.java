@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
-import org.neo4j.driver.Driver;
 import org.neo4j.driver.Record;
 import org.neo4j.driver.Session;
 
@@ -53,7 +52,7 @@ abstract class GraphTestSupport {
         for (int i = 0; i < params.length; i += 2) {
             p.put((String) params[i], params[i + 1]);
         }
-        try (Driver d = server.driver(); Session s = d.session()) {
+        try (Session s = server.driver().session()) {
             return s.run(cypher, p).list();
         }
     }

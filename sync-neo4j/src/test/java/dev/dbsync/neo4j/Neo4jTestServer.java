@@ -78,8 +78,15 @@ final class Neo4jTestServer {
         return m;
     }
 
-    Driver driver() {
-        return GraphDatabase.driver(url, password == null ? AuthTokens.none() : AuthTokens.basic(user == null ? "neo4j" : user, password));
+    private Driver driver;
+
+    /** One driver for the tests' own queries, shared and never closed (the JVM ends with the tests). */
+    synchronized Driver driver() {
+        if (driver == null) {
+            driver = GraphDatabase.driver(url, password == null ? AuthTokens.none()
+                    : AuthTokens.basic(user == null ? "neo4j" : user, password));
+        }
+        return driver;
     }
 
     private static Neo4jTestServer resolve() {
