@@ -159,15 +159,17 @@ final class MongoTableWriter implements TableWriter {
         return m.contains("_id_") || !m.contains("index:");
     }
 
+    /**
+     * {@code {_id: k}}, or for a versioned write {@code {_id: k, _v: {$not: {$gte: v}}}} (a delete: {@code $gt}),
+     * which matches a stored version below v or none: one top-level equality on {@code _id}, so the server finds
+     * the document through the {@code _id} index.
+     */
     private Bson filter(BsonValue id, long version, boolean delete) {
         BsonDocument f = new BsonDocument("_id", id);
-        if (version == 0) {
-            return f;
+        if (version != 0) {
+            f.put(versionField, new BsonDocument("$not", new BsonDocument(delete ? "$gt" : "$gte", new BsonInt64(version))));
         }
-        BsonInt64 v = new BsonInt64(version);
-        List<Bson> or = List.of(new BsonDocument(versionField, new BsonDocument(delete ? "$lte" : "$lt", v)),
-                new BsonDocument(versionField, new BsonDocument("$exists", org.bson.BsonBoolean.FALSE)));
-        return Filters.and(f, Filters.or(or));
+        return f;
     }
 
     private BsonDocument document(BsonValue id, ChangeEvent e) {
