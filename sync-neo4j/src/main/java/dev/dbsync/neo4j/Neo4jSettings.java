@@ -75,8 +75,9 @@ public final class Neo4jSettings {
     /** Settings of the source ({@code neo4j}). */
     public static final ConfigDef SOURCE = ConfigDef.builder()
             .include(CONNECTION)
-            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "2s", "incremental reads stop this long before the server's "
-                    + "clock and before the start of its oldest open transaction, so a late commit is not skipped")
+            .optional(INCREMENTAL_LAG, ConfigType.DURATION, "0s", "extra distance incremental reads keep below their safe "
+                    + "bound (the earlier of the server's clock and the start of its oldest open transaction); give room "
+                    + "here for writers that stamp rows with their own clocks")
             .optional(ALLOW_UNSAFE_CURSOR, ConfigType.BOOLEAN, "false", "allow incremental reads by a cursor that is not "
                     + "a date-time (a number cannot be protected against late commits)")
             .optional(SAMPLE_SIZE, ConfigType.INT, "1000", Validator.range(1, 1_000_000),

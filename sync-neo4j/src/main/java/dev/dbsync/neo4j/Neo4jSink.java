@@ -93,6 +93,22 @@ final class Neo4jSink implements Sink {
         }
     }
 
+    private volatile boolean describing;
+
+    /** Records the table's columns and key beside its nodes (see {@link TableDescriptions}). */
+    void describe(String label, TableSchema schema) {
+        if (!describing) {
+            schemaStatement("create the constraint of table descriptions", TableDescriptions.constraint());
+            describing = true;
+        }
+        try (Session s = connection.session()) {
+            s.executeWrite(tx -> tx.run(TableDescriptions.upsert(), java.util.Map.of("label", label, "table", schema.name(),
+                    "schema", TableDescriptions.toJson(schema))).consume());
+        } catch (RuntimeException e) {
+            throw Neo4jConnection.map("describe table '" + schema.name() + "' in (:DbsyncTable)", e);
+        }
+    }
+
     Neo4jConnection connection() {
         return connection;
     }

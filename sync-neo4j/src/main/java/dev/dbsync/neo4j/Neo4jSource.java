@@ -70,7 +70,8 @@ final class Neo4jSource implements Source {
             List<String> out = new ArrayList<>();
             for (Record r : s.run("CALL db.labels() YIELD label RETURN label ORDER BY label").list()) {
                 String l = r.get(0).asString();
-                if (!l.equals(Neo4jCheckpointStore.LEASE_LABEL) && !l.equals(Neo4jCheckpointStore.CHECKPOINT_LABEL)) {
+                if (!l.equals(Neo4jCheckpointStore.LEASE_LABEL) && !l.equals(Neo4jCheckpointStore.CHECKPOINT_LABEL)
+                        && !l.equals(TableDescriptions.LABEL)) {
                     out.add(l);
                 }
             }
@@ -82,6 +83,36 @@ final class Neo4jSource implements Source {
 
     @Override
     public TableSchema describe(TableSpec spec) {
+        TableSchema described = described(spec.table());
+        if (described != null) {
+            if (!spec.keyColumns().isEmpty()) {
+                for (String k : spec.keyColumns()) {
+                    requireColumn(spec.table(), described.columns(), k, "key");
+                }
+                described = new TableSchema(described.name(), described.columns(), spec.keyColumns());
+            }
+            for (String c : spec.cursorColumns()) {
+                requireColumn(spec.table(), described.columns(), c, "cursor");
+            }
+            if (spec.softDeleteColumn() != null) {
+                requireColumn(spec.table(), described.columns(), spec.softDeleteColumn(), "soft-delete");
+            }
+            return described;
+        }
+        return sampled(spec);
+    }
+
+    /** The columns and key the sink recorded for the label, or null. */
+    private TableSchema described(String label) {
+        try (Session s = connection.session()) {
+            List<Record> r = s.run("MATCH (t:" + TableDescriptions.LABEL + " {label: $l}) RETURN t.schema", Map.of("l", label)).list();
+            return r.isEmpty() ? null : TableDescriptions.fromJson(label, r.get(0).get(0).asString());
+        } catch (RuntimeException e) {
+            throw Neo4jConnection.map("read the description of label " + label, e);
+        }
+    }
+
+    private TableSchema sampled(TableSpec spec) {
         String label = spec.table();
         List<String> key = spec.keyColumns().isEmpty() ? constraintKey(label) : spec.keyColumns();
         Map<String, LogicalType[]> found = new TreeMap<>();
@@ -126,7 +157,7 @@ final class Neo4jSource implements Source {
     private static void requireColumn(String label, List<Column> columns, String name, String role) {
         if (columns.stream().noneMatch(c -> c.name().equals(name))) {
             throw new SyncException(ErrorType.CONFIG, "table '" + label + "': the " + role + " property '" + name
-                    + "' is on none of the sampled nodes");
+                    + "' is not a column of label " + label);
         }
     }
 
@@ -308,7 +339,8 @@ final class Neo4jSource implements Source {
             Record now = s.run("RETURN datetime.realtime() AS z, localdatetime.realtime() AS l").single();
             ZonedDateTime z = now.get("z").asZonedDateTime();
             LocalDateTime l = now.get("l").asLocalDateTime();
-            Duration back = lag;
+            // 10 ms below the clock: a row stamped in this very millisecond may still be on its way to commit
+            Duration back = lag.plusMillis(10);
             Instant oldest = oldestTransactionStart(s);
             if (oldest != null && oldest.isBefore(z.toInstant())) {
                 back = back.plus(Duration.between(oldest, z.toInstant()));

@@ -44,6 +44,7 @@ final class NodeWriter extends GraphWriter {
         this.keys = schema.primaryKey();
         sink.schemaStatement("create the key constraint of label " + label + " for '" + schema.name() + "'",
                 uniqueness(label, keys));
+        sink.describe(label, schema);
         if (sink.relationships()) {
             Map<String, String> seen = new HashMap<>();
             for (ForeignKey fk : schema.foreignKeys()) {
