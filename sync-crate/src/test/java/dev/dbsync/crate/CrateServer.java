@@ -18,8 +18,8 @@ import org.testcontainers.containers.wait.strategy.Wait;
  *       {@value #USER_ENV}, default {@code crate}; password from {@value #PASSWORD_ENV});</li>
  *   <li>a Testcontainers CrateDB (image {@value #IMAGE_ENV}, default {@value #DEFAULT_IMAGE}) when a Docker
  *       engine answers;</li>
- *   <li>otherwise {@link #get()} fails with a message saying what is needed. There is no stand-in: PostgreSQL
- *       differs from CrateDB exactly where the connector's logic lives.</li>
+ *   <li>otherwise {@link #get()} fails with a message saying what is needed, and so do the tests: there is no
+ *       stand-in, since PostgreSQL differs from CrateDB exactly where the connector's logic lives.</li>
  * </ol>
  */
 public final class CrateServer {
@@ -77,8 +77,8 @@ public final class CrateServer {
         }
         if (!docker) {
             throw new IllegalStateException("No CrateDB for the integration tests: set " + URL_ENV
-                    + "=jdbc:postgresql://host:5432/doc (a running CrateDB) or provide a Docker engine for Testcontainers. "
-                    + "No CrateDB can run on this machine otherwise.");
+                    + "=jdbc:postgresql://host:5432/doc (a running CrateDB) or provide a Docker engine for Testcontainers."
+                    + " No registry publishes a CrateDB server the tests could start themselves (see sync-crate/README.md).");
         }
         String image = System.getenv().getOrDefault(IMAGE_ENV, DEFAULT_IMAGE);
         @SuppressWarnings("resource") // stopped by Testcontainers' reaper when the JVM ends

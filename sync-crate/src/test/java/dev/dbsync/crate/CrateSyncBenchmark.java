@@ -14,7 +14,9 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -23,7 +25,7 @@ import java.util.Map;
  * the same rows read from the same PostgreSQL into the same CrateDB with plain JDBC batches, printed as a ratio.
  * Needs a CrateDB ({@code DBSYNC_IT_CRATE_URL} or Docker, see {@link CrateServer}); prints what is missing
  * otherwise. Run: {@code mvn -pl sync-crate exec:java -Dexec.classpathScope=test
- * -Dexec.mainClass=dev.dbsync.crate.CrateSyncBenchmark [-Dexec.args=1000000]}.
+ * -Dexec.mainClass=dev.dbsync.crate.CrateSyncBenchmark [-Dexec.args="1000000 2"]} (rows, rounds).
  */
 public final class CrateSyncBenchmark {
 
@@ -48,11 +50,41 @@ public final class CrateSyncBenchmark {
                     + "now() - (g || ' seconds')::interval, false FROM generate_series(1, " + rows + ") g");
             st.execute("ANALYZE items");
         }
-        String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
-        System.out.printf(Locale.ROOT, "PostgreSQL: %s%nCrateDB: %s%nrows: %d%n", pg.kind(), crate.kind(), rows);
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+        System.out.printf(Locale.ROOT, "PostgreSQL: %s%nCrateDB: %s%nrows: %d, rounds: %d (raw first in odd rounds, "
+                + "dbsync first in even ones; each round's tables dropped after it)%n", pg.kind(), crate.kind(), rows, rounds);
+        List<Double> ratios = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+            String rawTable = "bench_raw_" + run;
+            String syncTable = "bench_sync_" + run;
+            double rawSecs;
+            double syncSecs;
+            if (round % 2 == 1) {
+                rawSecs = raw(pg, pgUrl, crate, rawTable);
+                syncSecs = sync(pg, pgUrl, crate, syncTable);
+            } else {
+                syncSecs = sync(pg, pgUrl, crate, syncTable);
+                rawSecs = raw(pg, pgUrl, crate, rawTable);
+            }
+            if (syncSecs < 0) {
+                return;
+            }
+            long synced = count(crate, syncTable);
+            long raw = count(crate, rawTable);
+            double ratio = (synced / syncSecs) / (raw / rawSecs);
+            ratios.add(ratio);
+            System.out.printf(Locale.ROOT, "round %d: raw bulk insert %,d rows in %.1f s = %,.0f rows/s | dbsync full sync %,d rows"
+                    + " in %.1f s = %,.0f rows/s | ratio sync/raw %.2f%n", round, raw, rawSecs, raw / rawSecs, synced, syncSecs,
+                    synced / syncSecs, ratio);
+            drop(crate, rawTable);
+            drop(crate, syncTable);
+        }
+        System.out.printf(Locale.ROOT, "ratios sync/raw: %s%n", ratios);
+    }
 
-        // 1. raw bulk insert of the same rows: read from PostgreSQL, plain INSERT batches of 5,000
-        String rawTable = "bench_raw_" + run;
+    /** Raw bulk insert of the same rows: read from PostgreSQL, plain INSERT batches of 5,000, one refresh. */
+    private static double raw(PostgresServer pg, String pgUrl, CrateServer crate, String rawTable) throws Exception {
         long t0 = System.nanoTime();
         try (Connection src = connect(pg, pgUrl); Connection dst = crate.connect()) {
             try (Statement st = dst.createStatement()) {
@@ -85,9 +117,11 @@ public final class CrateSyncBenchmark {
                 st.execute("REFRESH TABLE doc." + rawTable);
             }
         }
-        double rawSecs = (System.nanoTime() - t0) / 1e9;
+        return (System.nanoTime() - t0) / 1e9;
+    }
 
-        // 2. the engine: full sync PostgreSQL → CrateDB
+    /** The engine: full sync PostgreSQL → CrateDB with the sink's defaults; -1 when it failed. */
+    private static double sync(PostgresServer pg, String pgUrl, CrateServer crate, String syncTable) {
         Map<String, Object> pgConfig = new LinkedHashMap<>();
         pgConfig.put("url", pgUrl);
         if (pg.username() != null) {
@@ -97,26 +131,26 @@ public final class CrateSyncBenchmark {
             pgConfig.put("password", pg.password());
         }
         Connectors connectors = Connectors.load();
-        double syncSecs;
-        SyncReport report;
         try (Source source = connectors.createSource("postgres", pgConfig);
              Sink sink = connectors.createSink("crate", crate.config("replicas", "0"))) {
             long t1 = System.nanoTime();
-            report = SyncEngine.builder().pipeline("bench").source(source).sink(sink)
+            SyncReport report = SyncEngine.builder().pipeline("bench").source(source).sink(sink)
                     .checkpointStore(CheckpointStores.memory()).batchRows(5000)
-                    .table(TableSync.full(TableSpec.of("public.items")).withTarget("bench_sync_" + run))
+                    .table(TableSync.full(TableSpec.of("public.items")).withTarget(syncTable))
                     .build().runOnce();
-            syncSecs = (System.nanoTime() - t1) / 1e9;
+            double secs = (System.nanoTime() - t1) / 1e9;
+            if (!report.succeeded()) {
+                System.out.println("sync failed: " + report.toText());
+                return -1;
+            }
+            return secs;
         }
-        if (!report.succeeded()) {
-            System.out.println("sync failed: " + report.toText());
-            return;
+    }
+
+    private static void drop(CrateServer crate, String table) throws Exception {
+        try (Connection c = crate.connect(); Statement st = c.createStatement()) {
+            st.execute("DROP TABLE IF EXISTS doc." + table);
         }
-        long synced = count(crate, "bench_sync_" + run);
-        long raw = count(crate, rawTable);
-        System.out.printf(Locale.ROOT, "raw bulk insert : %,d rows in %.1f s = %,.0f rows/s%n", raw, rawSecs, raw / rawSecs);
-        System.out.printf(Locale.ROOT, "dbsync full sync: %,d rows in %.1f s = %,.0f rows/s%n", synced, syncSecs, synced / syncSecs);
-        System.out.printf(Locale.ROOT, "ratio sync/raw  : %.2f%n", (synced / syncSecs) / (raw / rawSecs));
     }
 
     private static long count(CrateServer crate, String table) throws Exception {
