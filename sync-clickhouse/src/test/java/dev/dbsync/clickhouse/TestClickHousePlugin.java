@@ -100,9 +100,9 @@ class TestClickHousePlugin {
             ConfigException e = assertThrows(ConfigException.class, () -> new ClickHouseSinkFactory().configDef().parse(bad));
             assertTrue(e.key() != null && bad.containsKey(e.key()), e.getMessage());
         }
-        assertEquals(List.of("url", "user", "password", "database", "compression", "socket.timeout", "final"),
+        assertEquals(List.of("url", "user", "password", "database", "compression", "socket.timeout", "final", "incremental.lag"),
                 new ClickHouseSourceFactory().configDef().keys().stream().map(ConfigKey::name).toList());
-        assertEquals(List.of("url", "user", "password", "database", "compression", "socket.timeout", "checkpoint.table"),
+        assertEquals(List.of("url", "user", "password", "database", "compression", "socket.timeout", "checkpoint.table", "lease.ttl"),
                 new ClickHouseCheckpointStoreFactory().configDef().keys().stream().map(ConfigKey::name).toList());
     }
 }

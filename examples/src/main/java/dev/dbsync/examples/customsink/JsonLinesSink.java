@@ -18,6 +18,7 @@ import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.io.BufferedWriter;
 import java.io.IOException;
@@ -34,7 +35,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An example sink: every target table is a file {@code <dir>/<table>.jsonl} holding one JSON object per live
@@ -42,15 +42,16 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <p>How it meets the {@link Sink} contract:
  * <ul>
+ *   <li><b>a writer per table</b>: {@link #open} loads the table's file into a {@link TableWriter} that owns
+ *       that table's rows, so tables written from different threads share nothing;</li>
  *   <li><b>idempotent upserts by key</b>: a table is kept in memory as a map from key to row, so writing the
  *       same event twice leaves one row;</li>
- *   <li><b>durable on {@link #flush()}</b>: changed tables are written to a temporary file that then replaces the
- *       table's file by an atomic rename, so a crash leaves the previous or the new file, never half of one; the
- *       engine saves its checkpoint only after flush returned;</li>
- *   <li><b>one thread per table</b>: the engine writes a table from one thread at a time, but flush may run while
- *       another table is written, so each table is guarded by its own lock.</li>
+ *   <li><b>durable on flush</b>: a changed table is written to a temporary file that then replaces the table's
+ *       file by an atomic rename, so a crash leaves the previous or the new file, never half of one; the engine
+ *       saves its checkpoint only after the writer's flush returned; closing the writer flushes too.</li>
  * </ul>
- * Holding every row in memory is fine for an example and small tables, not for millions of rows.
+ * Holding every row in memory is fine for an example and small tables, not for millions of rows; and a table
+ * must not be open in two writers at once (each would overwrite the other's file), which the engine never does.
  */
 public final class JsonLinesSink implements Sink {
 
@@ -59,20 +60,6 @@ public final class JsonLinesSink implements Sink {
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS).build();
 
     private final Path dir;
-    private final Map<String, Table> tables = new ConcurrentHashMap<>();
-
-    /** One target table: its rows by key (the key rendered as a JSON array) and whether it changed. */
-    private static final class Table {
-        final TableSchema schema;
-        final Path file;
-        final Map<String, ObjectNode> rows = new LinkedHashMap<>();
-        boolean dirty;
-
-        Table(TableSchema schema, Path file) {
-            this.schema = schema;
-            this.file = file;
-        }
-    }
 
     /** A sink writing into {@code dir}, which is created when missing. */
     public JsonLinesSink(Path dir) {
@@ -86,76 +73,75 @@ public final class JsonLinesSink implements Sink {
 
     /** Loads the table's file when it exists (a restart continues from what was flushed), else creates it. */
     @Override
-    public void open(TableSchema schema) {
-        tables.computeIfAbsent(schema.name(), name -> {
-            Table t = new Table(schema, dir.resolve(URLEncoder.encode(name, StandardCharsets.UTF_8) + ".jsonl"));
-            try {
-                Files.createDirectories(dir);
-                if (Files.exists(t.file)) {
-                    for (String line : Files.readAllLines(t.file, StandardCharsets.UTF_8)) {
-                        ObjectNode row = (ObjectNode) JSON.readTree(line);
-                        t.rows.put(keyOf(schema, row), row);
-                    }
-                } else {
-                    t.dirty = true;
-                    persist(t);
+    public TableWriter open(TableSchema schema) {
+        Table t = new Table(schema, dir.resolve(URLEncoder.encode(schema.name(), StandardCharsets.UTF_8) + ".jsonl"));
+        try {
+            Files.createDirectories(dir);
+            if (Files.exists(t.file)) {
+                for (String line : Files.readAllLines(t.file, StandardCharsets.UTF_8)) {
+                    ObjectNode row = (ObjectNode) JSON.readTree(line);
+                    t.rows.put(keyOf(schema, row), row);
                 }
-            } catch (IOException e) {
-                throw new SyncException(ErrorType.EXTERNAL, "jsonl-files: cannot open table '" + name + "' at "
-                        + t.file + " (setting 'dir'): " + e.getMessage(), e);
-            }
-            return t;
-        });
-    }
-
-    @Override
-    public WriteResult write(Batch batch) {
-        Table t = table(batch.schema());
-        synchronized (t) {
-            for (ChangeEvent e : batch.events()) {
-                switch (e.operation()) {
-                    case UPSERT -> {
-                        ObjectNode row = toJson(t.schema, e.values());
-                        t.rows.put(keyOf(t.schema, row), row);
-                    }
-                    case DELETE -> t.rows.remove(keyText(t.schema, e.key()));
-                    case TRUNCATE -> t.rows.clear();
-                }
-            }
-            t.dirty = true;
-        }
-        return WriteResult.applied(batch);
-    }
-
-    @Override
-    public void flush() {
-        for (Table t : tables.values()) {
-            synchronized (t) {
+            } else {
+                t.dirty = true;
                 persist(t);
             }
+        } catch (IOException e) {
+            throw new SyncException(ErrorType.EXTERNAL, "jsonl-files: cannot open table '" + schema.name() + "' at "
+                    + t.file + " (setting 'dir'): " + e.getMessage(), e);
         }
-    }
-
-    @Override
-    public void truncate(TableSchema schema) {
-        Table t = table(schema);
-        synchronized (t) {
-            t.rows.clear();
-            t.dirty = true;
-        }
+        return t;
     }
 
     @Override
     public void close() {
-        // nothing is held open; rows not flushed are dropped, as the contract allows
+        // nothing is held open: each writer flushed what it held when it was closed
     }
 
-    private Table table(TableSchema schema) {
-        Table t = tables.get(schema.name());
-        if (t == null) {
-            throw new IllegalStateException("jsonl-files: table '" + schema.name() + "' was written before open()");
+    /** The writer of one target table: its rows by key (the key rendered as a JSON array) and whether they changed. */
+    private static final class Table implements TableWriter {
+        final TableSchema schema;
+        final Path file;
+        final Map<String, ObjectNode> rows = new LinkedHashMap<>();
+        boolean dirty;
+
+        Table(TableSchema schema, Path file) {
+            this.schema = schema;
+            this.file = file;
         }
-        return t;
+
+        @Override
+        public WriteResult write(Batch batch) {
+            for (ChangeEvent e : batch.events()) {
+                switch (e.operation()) {
+                    case UPSERT -> {
+                        ObjectNode row = toJson(schema, e.values());
+                        rows.put(keyOf(schema, row), row);
+                    }
+                    case DELETE -> rows.remove(keyText(schema, e.key()));
+                    default -> throw new IllegalArgumentException("unexpected " + e.operation() + " in a batch");
+                }
+            }
+            dirty = true;
+            return WriteResult.applied(batch);
+        }
+
+        @Override
+        public void flush() {
+            persist(this);
+        }
+
+        @Override
+        public void truncate() {
+            rows.clear();
+            dirty = true;
+            persist(this);
+        }
+
+        @Override
+        public void close() {
+            persist(this);
+        }
     }
 
     /** Writes a temporary file beside the table's file, then renames it over the old one atomically. */

@@ -8,7 +8,6 @@ import dev.dbsync.spi.Column;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.TableSchema;
-import dev.dbsync.testkit.Capability;
 import dev.dbsync.testkit.SinkContractTest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,11 +20,9 @@ import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -41,13 +38,6 @@ class JsonLinesSinkContractTest extends SinkContractTest {
     @Override
     protected Sink newSink() {
         return new JsonLinesSink(dir);
-    }
-
-    @Override
-    protected Set<Capability> capabilities() {
-        return EnumSet.of(Capability.DELETE, Capability.TRUNCATE, Capability.AUTO_CREATE, Capability.COMPOSITE_KEY,
-                Capability.ODD_IDENTIFIERS, Capability.BINARY, Capability.UUID, Capability.JSON, Capability.ARRAY,
-                Capability.TIMESTAMP_NO_TZ);
     }
 
     @Override
