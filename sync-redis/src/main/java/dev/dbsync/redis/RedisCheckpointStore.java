@@ -16,8 +16,8 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.AbstractTransaction;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.PipeliningBase;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -190,8 +190,8 @@ final class RedisCheckpointStore implements CheckpointStore {
         return List.of(leaseKey(lease.pipeline()), Long.toString(lease.token()), hashKey(lease.pipeline()), key, text, op);
     }
 
-    /** Queues the fenced save of {@code update} in a transaction (the sink's batch); the reply says if it was refused. */
-    Response<Object> queueSave(Jedis j, AbstractTransaction tx, CheckpointUpdate update, String guard, int parts) {
+    /** Queues the fenced save of {@code update} inside the sink's open MULTI; the EXEC reply says if it was refused. */
+    Response<Object> queueSave(Jedis j, PipeliningBase tx, CheckpointUpdate update, String guard, int parts) {
         List<String> a = new java.util.ArrayList<>(checkpointArgs(update.lease(), update.key(), update.text(), "s"));
         a.add(guard);
         a.add(Integer.toString(parts));

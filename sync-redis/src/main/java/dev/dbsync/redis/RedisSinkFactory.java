@@ -36,7 +36,7 @@ public final class RedisSinkFactory implements SinkFactory {
                     "set indexes, entries <table>=<column>: a set <prefix>:<table>:~idx:<column>:<value> of the keys having that value")
             .optional(INDEX_SORTED, ConfigType.LIST, null,
                     "sorted indexes, entries <table>=<column> (number, date or time): a sorted set <prefix>:<table>:~by:<column> scored by it")
-            .optional(ROWS_PER_SCRIPT, ConfigType.INT, "200", Validator.range(1, 10_000),
+            .optional(ROWS_PER_SCRIPT, ConfigType.INT, "200", Validator.range(1, 2_000),
                     "rows per Lua script call inside a batch's transaction")
             .optional(LEASE_TTL, ConfigType.DURATION, "5s",
                     "lease time to live of the in-target checkpoint store: how long a killed holder blocks a restart")

@@ -20,6 +20,9 @@ import java.util.List;
 import java.util.UUID;
 import redis.clients.jedis.AbstractTransaction;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.commands.ProtocolCommand;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -54,6 +57,9 @@ final class RedisTableWriter implements TableWriter {
     private final byte[][] fieldNames;
     private final String[] setPrefixes;
     private final byte[][] sortedKeys;
+    private final long ttlMillis;
+    private final byte[] stagePrefix;
+    private final ProtocolCommand stagingCommand;
     private byte[] writeSha;
 
     private static final byte[] U = {'u'};
@@ -63,6 +69,10 @@ final class RedisTableWriter implements TableWriter {
     private static final byte[] ZERO = {'0'};
     private static final byte[] ONE = {'1'};
     private static final byte[] EMPTY = {};
+    private static final byte[] DOLLAR = {'$'};
+    private static final byte[][] NO_ARGS = {};
+    private static final ProtocolCommand JSON_SET = () -> "JSON.SET".getBytes(UTF_8);
+    private static final byte[] PX = {'P', 'X'};
     private static final byte[][] SMALL = new byte[256][];
 
     static {
@@ -81,6 +91,12 @@ final class RedisTableWriter implements TableWriter {
         this.tpBytes = tp.getBytes(UTF_8);
         this.format = format;
         this.ttl = Long.toString(ttlMillis).getBytes(UTF_8);
+        this.ttlMillis = ttlMillis;
+        // staging keys of this writer; a transaction always consumes its own, so they never pile up
+        this.stagePrefix = (tp + "~stage" + conn.layout.sep + UUID.randomUUID().toString().substring(0, 8) + conn.layout.sep)
+                .getBytes(UTF_8);
+        this.stagingCommand = format == RedisSink.Format.HASH ? Protocol.Command.HSET
+                : format == RedisSink.Format.JSON_STRING ? Protocol.Command.SET : JSON_SET;
         this.setIdx = sets.stream().mapToInt(Integer::intValue).toArray();
         this.sortedIdx = sorted.stream().mapToInt(Integer::intValue).toArray();
         this.useIx = setIdx.length + sortedIdx.length > 0;
@@ -115,26 +131,38 @@ final class RedisTableWriter implements TableWriter {
         return n < SMALL.length ? SMALL[n] : Integer.toString(n).getBytes(UTF_8);
     }
 
-    /** Appends one row's script arguments; throws IllegalArgumentException/ClassCastException for a bad value. */
-    private void encode(ChangeEvent e, List<byte[]> out) {
+    /** One row encoded: the staging write (null for a delete) and its part of the script's arguments. */
+    private void encode(ChangeEvent e, List<byte[][]> staging, List<byte[]> script) {
         String k = keyText(e.key());
+        byte[] kb = k.getBytes(UTF_8);
         boolean upsert = e.operation() == Operation.UPSERT;
-        out.add(upsert ? U : D);
-        out.add(k.getBytes(UTF_8));
-        out.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
+        int mark = script.size();
+        script.add(upsert ? U : D);
+        script.add(kb);
+        script.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
         if (!upsert) {
-            out.add(ZERO);
-            out.add(ZERO);
+            script.add(ZERO);
             return;
         }
         List<Object> values = e.values();
         if (values.size() != columns.size()) {
             throw new IllegalArgumentException("the event has " + values.size() + " values for " + columns.size() + " columns");
         }
+        byte[] stagingKey = concat(stagePrefix, kb);
+        byte[][] write;
         if (format == RedisSink.Format.HASH) {
-            int at = out.size();
-            out.add(null);
             int n = 0;
+            for (Object v : values) {
+                if (v != null) {
+                    n++;
+                }
+            }
+            if (n == 0) {
+                throw new IllegalArgumentException("every column is null; a Redis hash cannot be empty");
+            }
+            write = new byte[1 + 2 * n][];
+            write[0] = stagingKey;
+            int at = 1;
             for (int i = 0; i < columns.size(); i++) {
                 Object v = values.get(i);
                 if (v != null) {
@@ -145,45 +173,89 @@ final class RedisTableWriter implements TableWriter {
                         throw new IllegalArgumentException("column '" + columns.get(i).name() + "': cannot store "
                                 + v.getClass().getSimpleName() + " as " + columns.get(i).type() + ": " + ex.getMessage(), ex);
                     }
-                    out.add(fieldNames[i]);
-                    out.add(text.getBytes(UTF_8));
-                    n += 2;
+                    write[at++] = fieldNames[i];
+                    write[at++] = text.getBytes(UTF_8);
                 }
             }
-            if (n == 0) {
-                throw new IllegalArgumentException("every column is null; a Redis hash cannot be empty");
-            }
-            out.set(at, num(n));
         } else {
-            out.add(ONE);
+            byte[] doc;
             try {
-                out.add(Codec.document(columns, values).getBytes(UTF_8));
+                doc = Codec.document(columns, values).getBytes(UTF_8);
             } catch (RuntimeException ex) {
                 throw new IllegalArgumentException("cannot encode the row as JSON: " + ex.getMessage(), ex);
             }
+            if (format == RedisSink.Format.JSON_MODULE) {
+                write = new byte[][] {stagingKey, DOLLAR, doc};
+            } else if (ttlMillis > 0) {
+                write = new byte[][] {stagingKey, doc, PX, ttl};
+            } else {
+                write = new byte[][] {stagingKey, doc};
+            }
         }
-        int at = out.size();
-        out.add(null);
+        int at = script.size();
+        script.add(null);
         int ni = 0;
         for (int i = 0; i < setIdx.length; i++) {
             Object v = values.get(setIdx[i]);
             if (v != null) {
-                out.add(S);
-                out.add((setPrefixes[i] + conn.layout.escape(Codec.keyText(v, columns.get(setIdx[i])))).getBytes(UTF_8));
-                out.add(EMPTY);
+                script.add(S);
+                script.add((setPrefixes[i] + conn.layout.escape(Codec.keyText(v, columns.get(setIdx[i])))).getBytes(UTF_8));
+                script.add(EMPTY);
                 ni++;
             }
         }
         for (int i = 0; i < sortedIdx.length; i++) {
             Double score = Codec.score(values.get(sortedIdx[i]), columns.get(sortedIdx[i]));
             if (score != null) {
-                out.add(Z);
-                out.add(sortedKeys[i]);
-                out.add(Double.toString(score).getBytes(UTF_8));
+                script.add(Z);
+                script.add(sortedKeys[i]);
+                script.add(Double.toString(score).getBytes(UTF_8));
                 ni++;
             }
         }
-        out.set(at, num(ni));
+        script.set(at, num(ni));
+        if (script.size() < mark) {
+            throw new IllegalStateException();
+        }
+        staging.add(write);
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] out = new byte[a.length + b.length];
+        System.arraycopy(a, 0, out, 0, a.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    /** Up to rows.per.script rows: their events, staging writes and script arguments. */
+    private static final class Chunk {
+        final List<ChangeEvent> events = new ArrayList<>();
+        final List<byte[][]> staging = new ArrayList<>();
+        final List<byte[]> script = new ArrayList<>();
+    }
+
+    /** Encodes events [from, to) into one chunk; rows that cannot be encoded fail alone. */
+    private Chunk encodeChunk(List<ChangeEvent> events, int from, int to, List<FailedEvent> failed) {
+        Chunk c = new Chunk();
+        for (int i = from; i < to; i++) {
+            ChangeEvent e = events.get(i);
+            int mark = c.script.size();
+            int staged = c.staging.size();
+            try {
+                encode(e, c.staging, c.script);
+            } catch (RuntimeException ex) {
+                while (c.script.size() > mark) {
+                    c.script.remove(c.script.size() - 1);
+                }
+                while (c.staging.size() > staged) {
+                    c.staging.remove(c.staging.size() - 1);
+                }
+                failed.add(new FailedEvent(e, "table '" + table + "', key " + e.keyText() + ": " + ex.getMessage(), ex));
+                continue;
+            }
+            c.events.add(e);
+        }
+        return c;
     }
 
     @Override
@@ -208,38 +280,22 @@ final class RedisTableWriter implements TableWriter {
                 }
             }
         }
-        List<FailedEvent> failed = new ArrayList<>();
-        List<List<ChangeEvent>> chunkEvents = new ArrayList<>();
-        List<List<byte[]>> chunkArgs = new ArrayList<>();
-        List<ChangeEvent> cur = new ArrayList<>();
-        List<byte[]> curArgs = new ArrayList<>();
-        for (ChangeEvent e : latest) {
-            int mark = curArgs.size();
-            try {
-                encode(e, curArgs);
-            } catch (RuntimeException ex) {
-                while (curArgs.size() > mark) {
-                    curArgs.remove(curArgs.size() - 1);
-                }
-                failed.add(new FailedEvent(e, "table '" + table + "', key " + e.keyText() + ": " + ex.getMessage(), ex));
-                continue;
-            }
-            cur.add(e);
-            if (cur.size() == rowsPerScript) {
-                chunkEvents.add(cur);
-                chunkArgs.add(curArgs);
-                cur = new ArrayList<>();
-                curArgs = new ArrayList<>();
-            }
-        }
-        if (!cur.isEmpty()) {
-            chunkEvents.add(cur);
-            chunkArgs.add(curArgs);
-        }
         CheckpointUpdate cp = batch.checkpoint().filter(u -> store.holds(u.lease())).orElse(null);
+        List<FailedEvent> failed = new ArrayList<>();
         int[] counts = new int[3];
-        if (!chunkEvents.isEmpty() || cp != null) {
-            send(chunkEvents, chunkArgs, cp, failed, counts);
+        for (int attempt = 0; ; attempt++) {
+            if (send(latest, cp, failed, counts)) {
+                break;
+            }
+            // NOSCRIPT: the server lost its script cache (restart, SCRIPT FLUSH); nothing of the batch was applied
+            failed.clear();
+            counts[0] = counts[1] = counts[2] = 0;
+            writeSha = null;
+            store.forgetScripts();
+            if (attempt >= 1) {
+                throw new RetriableException("Redis at " + conn.where() + " keeps losing its Lua scripts (NOSCRIPT) while "
+                        + "writing table '" + table + "'");
+            }
         }
         return WriteResult.of(counts[1] + supersededUp, counts[2] + supersededDel, counts[0], failed);
     }
@@ -251,125 +307,144 @@ final class RedisTableWriter implements TableWriter {
         return writeSha;
     }
 
-    /** Sends the chunks (and the checkpoint) in one transaction; a script cache emptied meanwhile is refilled once. */
-    private void send(List<List<ChangeEvent>> chunkEvents, List<List<byte[]>> chunkArgs, CheckpointUpdate cp,
-                      List<FailedEvent> failed, int[] counts) {
-        for (int attempt = 0; ; attempt++) {
-            int failedBefore = failed.size();
-            try (Jedis j = conn.get()) {
-                if (sendOnce(j, chunkEvents, chunkArgs, cp, failed, counts)) {
-                    return;
-                }
-            } catch (JedisException e) {
-                throw Errors.translate("write " + rows(chunkEvents) + " rows to table '" + table + "'", e);
-            }
-            // NOSCRIPT: the server lost its script cache (restart, SCRIPT FLUSH); nothing of the batch was applied
-            while (failed.size() > failedBefore) {
-                failed.remove(failed.size() - 1);
-            }
-            counts[0] = counts[1] = counts[2] = 0;
-            writeSha = null;
-            store.forgetScripts();
-            if (attempt >= 1) {
-                throw new RetriableException("Redis at " + conn.where() + " keeps losing its Lua scripts (NOSCRIPT) while "
-                        + "writing table '" + table + "'");
-            }
-        }
-    }
-
-    private static int rows(List<List<ChangeEvent>> chunks) {
-        int n = 0;
-        for (List<ChangeEvent> c : chunks) {
-            n += c.size();
-        }
-        return n;
-    }
-
-    /** A batch queued inside an open {@code MULTI}: nothing of it is applied, or numbered, before EXEC. */
-    private final class Queued {
-        final List<List<ChangeEvent>> chunkEvents;
-        final List<Response<Object>> replies = new ArrayList<>();
-        final AbstractTransaction tx;
-        Response<Object> cpReply;
-
-        Queued(Jedis j, List<List<ChangeEvent>> chunkEvents, List<List<byte[]>> chunkArgs, CheckpointUpdate cp) {
-            this.chunkEvents = chunkEvents;
+    /**
+     * Sends the batch over one pipeline. Without a checkpoint each chunk is its own {@code MULTI} (staging writes
+     * and the script) sent as soon as it is encoded, so Redis applies one chunk while the next is encoded; with the
+     * checkpoint the whole batch and the checkpoint are one {@code MULTI … EXEC}, visible together. Every reply is
+     * read. Returns false when the server had lost the script (nothing was applied).
+     */
+    private boolean send(List<ChangeEvent> latest, CheckpointUpdate cp, List<FailedEvent> failed, int[] counts) {
+        List<Chunk> chunks = new ArrayList<>();
+        List<Response<Object>> execs = new ArrayList<>();
+        try (Jedis j = conn.get()) {
             byte[] sha = writeSha(j);
             if (cp != null) {
                 store.prepare(j);
             }
             String guard = cp == null ? "" : conn.layout.meta("guard", UUID.randomUUID().toString());
-            List<byte[]> header = List.of(tpBytes, new byte[] {(byte) format.code}, ttl,
-                    cp == null ? EMPTY : store.leaseKey(cp.lease().pipeline()).getBytes(UTF_8),
-                    cp == null ? EMPTY : Long.toString(cp.lease().token()).getBytes(UTF_8), EMPTY,
-                    useIx ? ONE : ZERO, guard.getBytes(UTF_8));
-            tx = j.multi();
-            for (int c = 0; c < chunkEvents.size(); c++) {
-                List<byte[]> args = new ArrayList<>(header.size() + chunkArgs.get(c).size());
-                for (int h = 0; h < header.size(); h++) {
-                    args.add(h == 5 ? num(chunkEvents.get(c).size()) : header.get(h));
-                }
-                args.addAll(chunkArgs.get(c));
-                replies.add(tx.evalsha(sha, List.of(), args));
+            List<byte[]> header = header(cp, guard);
+            Pipeline p = j.pipelined();
+            if (cp != null) {
+                p.sendCommand(Protocol.Command.MULTI, NO_ARGS);
             }
-            cpReply = cp == null ? null : store.queueSave(j, tx, cp, guard, chunkEvents.size());
-        }
-
-        /** EXEC, then every reply checked; false when the server had lost the scripts (nothing was applied). */
-        boolean exec(List<FailedEvent> failed, int[] counts) {
-            try {
-                tx.exec();
-            } finally {
-                tx.close();
-            }
-            SyncException fatal = null;
-            for (int c = 0; c < replies.size(); c++) {
-                Object r;
-                try {
-                    r = replies.get(c).get();
-                } catch (JedisDataException e) {
-                    String m = e.getMessage();
-                    if (Errors.noScript(m)) {
-                        return false;
-                    }
-                    if (fatal == null || Errors.fenced(m)) {
-                        fatal = Errors.translate("write rows to table '" + table + "' at " + conn.where(), e);
-                    }
+            for (int from = 0; from < latest.size(); from += rowsPerScript) {
+                Chunk c = encodeChunk(latest, from, Math.min(latest.size(), from + rowsPerScript), failed);
+                if (c.events.isEmpty()) {
                     continue;
                 }
-                List<?> results = (List<?>) r;
-                List<ChangeEvent> events = chunkEvents.get(c);
-                for (int i = 0; i < events.size(); i++) {
-                    Object x = results.get(i);
-                    if (x instanceof Long) {
-                        counts[(int) (long) (Long) x]++;
-                    } else {
-                        String why = x instanceof byte[] ? new String((byte[]) x, UTF_8) : String.valueOf(x);
-                        failed.add(new FailedEvent(events.get(i), "table '" + table + "', key " + events.get(i).keyText()
-                                + ": Redis refused the row: " + why, null));
-                    }
+                chunks.add(c);
+                if (cp == null) {
+                    p.sendCommand(Protocol.Command.MULTI, NO_ARGS);
+                }
+                for (byte[][] w : c.staging) {
+                    p.sendCommand(stagingCommand, w);
+                }
+                p.sendCommand(Protocol.Command.EVALSHA, args(sha, header, c.events.size(), c.script));
+                if (cp == null) {
+                    execs.add(p.sendCommand(Protocol.Command.EXEC, NO_ARGS));
                 }
             }
-            if (fatal != null) {
-                throw fatal;
+            if (cp != null) {
+                store.queueSave(j, p, cp, guard, chunks.size());
+                execs.add(p.sendCommand(Protocol.Command.EXEC, NO_ARGS));
             }
-            if (cpReply != null) {
-                try {
-                    cpReply.get();
-                } catch (JedisDataException e) {
-                    if (Errors.noScript(e.getMessage())) {
-                        return false;
-                    }
-                    throw Errors.translate("save the checkpoint of table '" + table + "' with its rows", e);
+            p.sync();
+        } catch (JedisException e) {
+            throw Errors.translate("write " + latest.size() + " rows to table '" + table + "'", e);
+        }
+        // the replies of a transaction: per chunk its staging writes, then its script; the checkpoint last
+        List<Object> results = new ArrayList<>();
+        for (Response<Object> r : execs) {
+            Object x;
+            try {
+                x = r.get();
+            } catch (JedisDataException e) {
+                throw Errors.translate("write rows to table '" + table + "' at " + conn.where(), e);
+            }
+            if (x == null) {
+                throw new RetriableException("Redis at " + conn.where() + " aborted a transaction writing table '" + table + "'");
+            }
+            results.addAll((List<?>) x);
+        }
+        int at = 0;
+        SyncException fatal = null;
+        for (Chunk c : chunks) {
+            for (int s = 0; s < c.staging.size(); s++) {
+                Object x = results.get(at++);
+                if (x instanceof JedisDataException && fatal == null) {
+                    fatal = Errors.translate("stage rows of table '" + table + "'", (JedisDataException) x);
                 }
             }
-            return true;
+            Object r = results.get(at++);
+            if (r instanceof JedisDataException) {
+                String m = ((JedisDataException) r).getMessage();
+                if (Errors.noScript(m)) {
+                    dropStaging(c);
+                    return false;
+                }
+                if (fatal == null || Errors.fenced(m)) {
+                    fatal = Errors.translate("write rows to table '" + table + "' at " + conn.where(), (JedisDataException) r);
+                }
+                continue;
+            }
+            List<?> rows = (List<?>) r;
+            for (int i = 0; i < c.events.size(); i++) {
+                Object x = rows.get(i);
+                if (x instanceof Long) {
+                    counts[(int) (long) (Long) x]++;
+                } else {
+                    String why = x instanceof byte[] ? new String((byte[]) x, UTF_8) : String.valueOf(x);
+                    failed.add(new FailedEvent(c.events.get(i), "table '" + table + "', key " + c.events.get(i).keyText()
+                            + ": Redis refused the row: " + why, null));
+                }
+            }
+        }
+        if (fatal != null) {
+            throw fatal;
+        }
+        if (cp != null) {
+            Object x = results.get(at);
+            if (x instanceof JedisDataException) {
+                if (Errors.noScript(((JedisDataException) x).getMessage())) {
+                    return false;
+                }
+                throw Errors.translate("save the checkpoint of table '" + table + "' with its rows", (JedisDataException) x);
+            }
+        }
+        return true;
+    }
+
+    /** Removes the staging keys of a chunk whose script did not run. */
+    private void dropStaging(Chunk c) {
+        try (Jedis j = conn.get()) {
+            Pipeline p = j.pipelined();
+            for (byte[][] w : c.staging) {
+                p.del(w[0]);
+            }
+            p.sync();
+        } catch (JedisException e) {
+            // left-overs under ~stage are removed by truncate and never read as rows
         }
     }
 
-    private boolean sendOnce(Jedis j, List<List<ChangeEvent>> chunkEvents, List<List<byte[]>> chunkArgs, CheckpointUpdate cp,
-                             List<FailedEvent> failed, int[] counts) {
-        return new Queued(j, chunkEvents, chunkArgs, cp).exec(failed, counts);
+    private List<byte[]> header(CheckpointUpdate cp, String guard) {
+        return List.of(tpBytes, new byte[] {(byte) format.code}, ttl,
+                cp == null ? EMPTY : store.leaseKey(cp.lease().pipeline()).getBytes(UTF_8),
+                cp == null ? EMPTY : Long.toString(cp.lease().token()).getBytes(UTF_8), EMPTY,
+                useIx ? ONE : ZERO, guard.getBytes(UTF_8), stagePrefix);
+    }
+
+    private static byte[][] args(byte[] sha, List<byte[]> header, int rows, List<byte[]> body) {
+        byte[][] args = new byte[2 + header.size() + body.size()][];
+        args[0] = sha;
+        args[1] = ZERO;
+        for (int h = 0; h < header.size(); h++) {
+            args[2 + h] = h == 5 ? num(rows) : header.get(h);
+        }
+        for (int b = 0; b < body.size(); b++) {
+            args[2 + header.size() + b] = body.get(b);
+        }
+        return args;
     }
 
     /**
@@ -377,16 +452,21 @@ final class RedisTableWriter implements TableWriter {
      * tests of readers racing a writer whose changes become visible late.
      */
     Runnable beginTransaction(List<ChangeEvent> events) {
-        List<byte[]> args = new ArrayList<>();
-        for (ChangeEvent e : events) {
-            encode(e, args);
-        }
+        Chunk c = encodeChunk(events, 0, events.size(), new ArrayList<>());
         Jedis j = conn.get();
-        Queued q = new Queued(j, List.of(events), List.of(args), null);
+        byte[] sha = writeSha(j);
+        Pipeline p = j.pipelined();
+        p.sendCommand(Protocol.Command.MULTI, NO_ARGS);
+        for (byte[][] w : c.staging) {
+            p.sendCommand(stagingCommand, w);
+        }
+        p.sendCommand(Protocol.Command.EVALSHA, args(sha, header(null, ""), c.events.size(), c.script));
+        p.sync();
         return () -> {
             try (j) {
-                if (!q.exec(new ArrayList<>(), new int[3])) {
-                    throw new IllegalStateException("scripts lost");
+                Object r = j.sendCommand(Protocol.Command.EXEC, NO_ARGS);
+                if (!(r instanceof List) || ((List<?>) r).get(((List<?>) r).size() - 1) instanceof Exception) {
+                    throw new IllegalStateException("the late transaction failed: " + r);
                 }
             }
         };
