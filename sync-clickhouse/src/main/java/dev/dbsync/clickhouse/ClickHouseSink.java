@@ -165,6 +165,12 @@ final class ClickHouseSink implements Sink {
         }
     }
 
+    /** ClickHouse has no Nullable(Array): a NULL array is stored, and read back, empty. */
+    @Override
+    public Object storedForm(Column column, Object value) {
+        return column.type() == LogicalType.ARRAY && value == null ? List.of() : value;
+    }
+
     @Override
     public TableWriter open(TableSchema schema) {
         String name = schema.name();

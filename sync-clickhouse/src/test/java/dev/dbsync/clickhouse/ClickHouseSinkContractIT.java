@@ -1,7 +1,5 @@
 package dev.dbsync.clickhouse;
 
-import dev.dbsync.spi.Column;
-import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.testkit.SinkContractTest;
@@ -19,11 +17,6 @@ class ClickHouseSinkContractIT extends SinkContractTest {
         return ClickHouseTestSupport.sink();
     }
 
-    /** Documented: ClickHouse has no Nullable(Array), so a NULL array is stored (and read back) empty. */
-    @Override
-    protected Object storedForm(Column column, Object value) {
-        return column.type() == LogicalType.ARRAY && value == null ? List.of() : value;
-    }
 
     @Override
     protected List<Map<String, Object>> readTarget(TableSchema target) {

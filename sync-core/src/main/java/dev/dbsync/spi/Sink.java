@@ -48,6 +48,17 @@ public interface Sink extends AutoCloseable {
     }
 
     /**
+     * How this sink stores {@code value} of a column like {@code column}, in the form the same database's source
+     * connector reads it back: its documented mapping (e.g. timestamps cut to milliseconds, a DATE kept as the
+     * timestamp at midnight, a NULL array stored empty). Verification compares source and target through it, and
+     * the contract suites expect it. Called only for values {@link #refuses} accepts. The default: stored as
+     * given.
+     */
+    default Object storedForm(Column column, Object value) {
+        return value;
+    }
+
+    /**
      * Prepares the target table for {@code schema} (create or validate) and returns its writer; never null.
      * Idempotent: opening a table again (a later run) gives a new writer over the same table.
      */

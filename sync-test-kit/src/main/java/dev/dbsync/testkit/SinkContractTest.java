@@ -63,11 +63,13 @@ public abstract class SinkContractTest {
 
     /**
      * How the sink's documented mapping stores {@code value} of {@code column}, as {@link #readTarget} returns it
-     * (e.g. a NULL array stored as an empty one, a DATE kept as the timestamp at midnight). Default: the value
-     * itself. Override only for mappings the connector's README documents.
+     * (e.g. a NULL array stored as an empty one, a DATE kept as the timestamp at midnight). Default: what the sink
+     * itself declares ({@link Sink#storedForm}), which is where a connector should say it; overriding this is
+     * only for a form {@link #readTarget} adds on top.
      */
     protected Object storedForm(Column column, Object value) {
-        return value;
+        learn();
+        return probe.storedForm(column, value);
     }
 
     /**
