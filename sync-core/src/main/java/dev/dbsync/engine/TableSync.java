@@ -9,7 +9,9 @@ import dev.dbsync.spi.TableSpec;
  *
  * @param spec                  the source table, key, cursor and soft-delete column; never null
  * @param strategy              how to sync it; never null
- * @param target                the target table name; defaults to the source name without its schema prefix
+ * @param target                the target table name; defaults to the source name without its schema prefix, and
+ *                              without the quotes of a quoted name ({@code public."order items"} → {@code order items})
+ *                              unless the name itself holds a dot or a quote
  * @param continueIncrementally for {@link Strategy#FULL}: follow the first snapshot with incremental reads
  */
 public record TableSync(TableSpec spec, Strategy strategy, String target, boolean continueIncrementally) {
@@ -18,8 +20,7 @@ public record TableSync(TableSpec spec, Strategy strategy, String target, boolea
         requireNonNull(spec, "spec is null");
         requireNonNull(strategy, "strategy is null");
         if (target == null || target.isBlank()) {
-            String t = spec.table();
-            target = t.substring(t.lastIndexOf('.') + 1);
+            target = defaultTarget(spec.table());
         }
         if (strategy == Strategy.INCREMENTAL && !spec.hasCursor()) {
             throw new IllegalArgumentException("table '" + spec.table() + "': strategy INCREMENTAL needs a cursor column");
@@ -27,6 +28,28 @@ public record TableSync(TableSpec spec, Strategy strategy, String target, boolea
         if (continueIncrementally && !spec.hasCursor()) {
             throw new IllegalArgumentException("table '" + spec.table() + "': continuing incrementally needs a cursor column");
         }
+    }
+
+    /** The last part of a possibly qualified, possibly quoted name, unquoted where that keeps it one part. */
+    static String defaultTarget(String table) {
+        int start = 0;
+        boolean quoted = false;
+        for (int i = 0; i < table.length(); i++) {
+            char c = table.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == '.' && !quoted) {
+                start = i + 1;
+            }
+        }
+        String last = table.substring(start);
+        if (last.length() >= 2 && last.startsWith("\"") && last.endsWith("\"")) {
+            String inner = last.substring(1, last.length() - 1).replace("\"\"", "\"");
+            if (inner.indexOf('.') < 0 && inner.indexOf('"') < 0 && !inner.isEmpty()) {
+                return inner;
+            }
+        }
+        return last;
     }
 
     /** A full snapshot of the table every run. */

@@ -68,7 +68,11 @@ import org.slf4j.LoggerFactory;
  * the bound is converted in this connection's time zone (the JVM's), which must be the writers' zone.
  * The sync user needs to see other sessions' {@code xact_start}: superuser or the {@code pg_read_all_stats}
  * role; without it the bound falls back to {@code now() - incremental.lag} and a warning is logged.
- * A transaction left open for long holds the bound back (nothing is lost; the reads wait for it).
+ * A transaction left open for long holds the bound back (nothing is lost; the reads wait for it). Only
+ * transactions of the source database count. A prepared transaction ({@code PREPARE TRANSACTION}) leaves
+ * {@code pg_stat_activity} and its start time is no longer shown anywhere: while one is pending in the source
+ * database, incremental reads return nothing new (and a new incremental start is the beginning of the table),
+ * with a warning naming it, until it is committed or rolled back.
  * Non-temporal cursors (e.g. a bigint version or sequence) have no such bound: their values are taken before
  * the transaction commits, so a row committed late can be passed over for good. Incremental reads refuse
  * them ({@link ConfigException} from {@link #changesStart} and {@link #readChanges}) unless the setting
@@ -83,6 +87,11 @@ import org.slf4j.LoggerFactory;
 final class PostgresSource implements Source, StreamingSource {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresSource.class);
+
+    /** The safe bound while a prepared transaction of this database is pending: read nothing new. */
+    private static final Object PREPARED = new Object();
+    private static final long PREPARED_WARNING_INTERVAL_NANOS = 60_000_000_000L;
+    private volatile long lastPreparedWarning = System.nanoTime() - PREPARED_WARNING_INTERVAL_NANOS - 1;
 
     /** The time a transaction may take between choosing its start time and showing it in pg_stat_activity. */
     static final Duration REGISTRATION_MARGIN = Duration.ofMillis(10);
@@ -209,7 +218,9 @@ final class PostgresSource implements Source, StreamingSource {
         try (PgConnections.Lease l = lease("finding the incremental start of '" + spec.table() + "'")) {
             try {
                 if (plan.temporal) {
-                    return Position.of(safeBound(l.connection, plan));
+                    Object bound = safeBound(l.connection, plan);
+                    // with a prepared transaction whose start is unknown, changes are read from the beginning
+                    return bound == PREPARED ? Position.of((Object) null) : Position.of(bound);
                 }
                 // non-temporal cursor: everything from the current maximum on (re-reading rows at it is harmless)
                 try (PreparedStatement ps = l.connection.prepareStatement("SELECT max(" + plan.cursorExpr + ")::"
@@ -237,6 +248,9 @@ final class PostgresSource implements Source, StreamingSource {
             } catch (SQLException e) {
                 l.broken();
                 throw PgErrors.map(e, "finding the safe bound of table '" + spec.table() + "'");
+            }
+            if (bound == PREPARED) {
+                return new Chunk(List.of(), after, true);
             }
             StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList)
                     .append(" FROM ").append(plan.table).append(" WHERE ");
@@ -313,14 +327,29 @@ final class PostgresSource implements Source, StreamingSource {
     private Object safeBound(Connection c, ReadPlan plan) throws SQLException {
         String sql = "SELECT (least(statement_timestamp() - ?::interval,"
                 + " (SELECT min(xact_start) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                + " AND backend_type = 'client backend' AND xact_start IS NOT NULL)) - ?::interval)::"
+                + " AND backend_type = 'client backend' AND xact_start IS NOT NULL AND datid = (SELECT oid FROM pg_database"
+                + " WHERE datname = current_database()))) - ?::interval)::"
                 + PgTypes.castType(plan.cursorColumn)
-                + ", (SELECT count(*) FROM pg_stat_activity WHERE query = '<insufficient privilege>')";
+                + ", (SELECT count(*) FROM pg_stat_activity WHERE query = '<insufficient privilege>')"
+                + ", (SELECT string_agg(format('%s (prepared at %s by %s)', gid, prepared, owner), ', ' ORDER BY prepared)"
+                + " FROM pg_prepared_xacts WHERE database = current_database())";
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setString(1, REGISTRATION_MARGIN.toMillis() + " milliseconds");
             ps.setString(2, lag.toMillis() + " milliseconds");
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
+                String prepared = rs.getString(3);
+                if (prepared != null) {
+                    // A prepared transaction's rows carry the time its transaction began, which PostgreSQL no longer
+                    // shows: nothing newer than what was read before is read until it is committed or rolled back.
+                    long now = System.nanoTime();
+                    if (now - lastPreparedWarning > PREPARED_WARNING_INTERVAL_NANOS) {
+                        lastPreparedWarning = now;
+                        LOG.warn("prepared transaction(s) {} may still add rows to {}: incremental reads wait until they are"
+                                + " committed or rolled back", prepared, plan.table);
+                    }
+                    return PREPARED;
+                }
                 if (rs.getLong(2) > 0 && warnedHidden.compareAndSet(false, true)) {
                     LOG.warn("the sync user cannot see the transactions of {} other session(s) in pg_stat_activity; incremental"
                             + " reads cannot wait for their late commits. Grant the role pg_read_all_stats to the sync user,"

@@ -220,6 +220,7 @@ public final class PostgresServer {
                     .setServerConfig("max_wal_senders", "10")
                     .setServerConfig("max_replication_slots", "10")
                     .setServerConfig("max_connections", "200")
+                    .setServerConfig("max_prepared_transactions", "10")
                     // test data is disposable: trade durability for speed
                     .setServerConfig("fsync", "off")
                     .setServerConfig("synchronous_commit", "off")
