@@ -49,6 +49,15 @@ final class DocumentLayout {
         return new DocumentLayout(schema.name(), schema, false, schema.primaryKey().size() > 1);
     }
 
+    /** The sink's layout read back by the source: the version field is known and not a column. */
+    static DocumentLayout forSinkWritten(TableSchema schema, String versionField) {
+        DocumentLayout l = forSink(schema);
+        if (versionField != null) {
+            l.unknownWarned.add(versionField);
+        }
+        return l;
+    }
+
     DocumentLayout(String collection, TableSchema schema, boolean documentMode, boolean embeddedId) {
         this.collection = collection;
         this.schema = schema;

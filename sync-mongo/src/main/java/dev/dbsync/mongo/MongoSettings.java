@@ -32,6 +32,8 @@ public final class MongoSettings {
     /** Source: how long one getMore of a change stream waits on the server for new events. */
     public static final String STREAM_MAX_AWAIT = "stream.max.await";
 
+    /** Sink and source: the collection of the schemas of the tables the sink wrote. */
+    public static final String SCHEMA_COLLECTION = "schema.collection";
     /** Sink: the field holding the version of each written document. */
     public static final String VERSION_FIELD = "version.field";
     /** Sink: whether {@code open} creates an index on each foreign-key column and on composite key columns. */
@@ -54,6 +56,9 @@ public final class MongoSettings {
                     "MongoDB connection string, mongodb://user:password@host:port/?replicaSet=rs0 (secret: may hold a password)",
                     true))
             .required(DATABASE, ConfigType.STRING, Validator.nonBlank(), "database holding the collections")
+            .optional(SCHEMA_COLLECTION, ConfigType.STRING, "dbsync_tables", Validator.nonBlank(),
+                    "collection where the sink records each table's schema (key, columns, logical types) and where the"
+                    + " source reads it, so a table passing through MongoDB keeps its exact schema")
             .build();
 
     static final ConfigDef SOURCE = ConfigDef.builder()

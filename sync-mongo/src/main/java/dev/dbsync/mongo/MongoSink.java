@@ -37,10 +37,12 @@ final class MongoSink implements Sink {
     private final MongoDatabase db;
     private final String versionField;
     private final boolean createIndexes;
+    private final String registry;
 
     MongoSink(Config config) {
         this.versionField = config.getString(MongoSettings.VERSION_FIELD);
         this.createIndexes = config.getBoolean(MongoSettings.CREATE_INDEXES);
+        this.registry = config.getString(MongoSettings.SCHEMA_COLLECTION);
         this.client = MongoConnections.open(config);
         this.db = MongoConnections.database(client, config);
         try {
@@ -60,7 +62,7 @@ final class MongoSink implements Sink {
     @Override
     public TableWriter open(TableSchema schema) {
         String name = schema.name();
-        if (name.startsWith("system.") || name.contains("$") || name.contains("\u0000")) {
+        if (name.startsWith("system.") || name.contains("$") || name.contains("\u0000") || name.equals(registry)) {
             throw new SyncException(ErrorType.CONFIG, "table '" + name + "' cannot be a MongoDB collection name ('system.' prefix,"
                     + " '$' or NUL)");
         }
@@ -85,6 +87,7 @@ final class MongoSink implements Sink {
             if (createIndexes) {
                 createIndexes(coll, schema);
             }
+            TableRegistry.register(db, registry, schema, versionField);
             return new MongoTableWriter(coll, schema, versionField);
         } catch (MongoException e) {
             throw MongoConnections.wrap("table '" + name + "': opening the collection", e);

@@ -55,6 +55,7 @@ final class MongoSource implements Source, StreamingSource {
     private final String streamScope;
     private final boolean splitLargeEvents;
     private final Duration maxAwait;
+    private final String registry;
     /** Per collection: the layout of the schema it was last described with, and its cursor field's column. */
     private final Map<String, DocumentLayout> layouts = new ConcurrentHashMap<>();
     private final Map<String, Column> cursors = new ConcurrentHashMap<>();
@@ -68,6 +69,7 @@ final class MongoSource implements Source, StreamingSource {
         this.streamScope = config.getString(MongoSettings.STREAM_SCOPE).toLowerCase(java.util.Locale.ROOT);
         this.splitLargeEvents = config.getBoolean(MongoSettings.STREAM_SPLIT_LARGE_EVENTS);
         this.maxAwait = config.getDuration(MongoSettings.STREAM_MAX_AWAIT);
+        this.registry = config.getString(MongoSettings.SCHEMA_COLLECTION);
         this.client = MongoConnections.open(config);
         this.db = MongoConnections.database(client, config);
         try {
@@ -92,7 +94,7 @@ final class MongoSource implements Source, StreamingSource {
         try {
             List<String> out = new ArrayList<>();
             for (String n : db.listCollectionNames()) {
-                if (!n.startsWith("system.")) {
+                if (!n.startsWith("system.") && !n.equals(registry)) {
                     out.add(n);
                 }
             }
@@ -127,6 +129,10 @@ final class MongoSource implements Source, StreamingSource {
             }
             if (info == null) {
                 throw new SyncException(ErrorType.CONFIG, "collection '" + coll + "' does not exist in database '" + database + "'");
+            }
+            TableSchema registered = registered(spec);
+            if (registered != null) {
+                return registered;
             }
             List<String> keyFields = spec.keyColumns().isEmpty() || spec.keyColumns().equals(List.of("_id"))
                     ? List.of("_id") : spec.keyColumns();
@@ -207,6 +213,37 @@ final class MongoSource implements Source, StreamingSource {
         }
     }
 
+    /**
+     * The schema the sink recorded for the collection, with the spec's cursor and soft-delete fields checked;
+     * null when the collection was not written by the sink (or the spec names another key).
+     */
+    private TableSchema registered(TableSpec spec) {
+        TableRegistry.Entry entry = TableRegistry.lookup(db, registry, spec.table());
+        TableSchema s = entry == null ? null : entry.schema();
+        if (s == null || (!spec.keyColumns().isEmpty() && !spec.keyColumns().equals(s.primaryKey()))) {
+            return null;
+        }
+        for (String c : spec.cursorColumns()) {
+            if (s.indexOf(c) < 0) {
+                throw new ConfigException("cursor", "collection '" + spec.table() + "': cursor column '" + c + "' is not a column of"
+                        + " its recorded schema " + s.columnNames());
+            }
+        }
+        if (spec.softDeleteColumn() != null && s.indexOf(spec.softDeleteColumn()) < 0) {
+            throw new ConfigException("softDelete", "collection '" + spec.table() + "': soft-delete column '" + spec.softDeleteColumn()
+                    + "' is not a column of its recorded schema " + s.columnNames());
+        }
+        if (spec.cursorColumns().size() > 1) {
+            throw new ConfigException("cursor", "collection '" + spec.table() + "': a cursor of several fields is not supported by the"
+                    + " MongoDB source (its COALESCE could use no index); give one field");
+        }
+        if (spec.hasCursor()) {
+            cursors.put(spec.table(), s.column(spec.cursorColumns().get(0)));
+        }
+        layouts.put(spec.table(), DocumentLayout.forSinkWritten(s, entry.versionField()));
+        return s;
+    }
+
     private List<BsonDocument> sample(String coll) {
         MongoCollection<BsonDocument> c = db.getCollection(coll, BsonDocument.class);
         try {
@@ -220,7 +257,9 @@ final class MongoSource implements Source, StreamingSource {
     DocumentLayout layout(TableSchema schema) {
         DocumentLayout l = layouts.get(schema.name());
         if (l == null || !l.schema.equals(schema)) {
-            l = DocumentLayout.forSource(schema.name(), schema, documentMode);
+            TableRegistry.Entry recorded = TableRegistry.lookup(db, registry, schema.name());
+            l = recorded != null && schema.equals(recorded.schema()) ? DocumentLayout.forSinkWritten(schema, recorded.versionField())
+                    : DocumentLayout.forSource(schema.name(), schema, documentMode);
             layouts.put(schema.name(), l);
         }
         return l;
@@ -276,8 +315,7 @@ final class MongoSource implements Source, StreamingSource {
             describe(spec);
             c = cursors.get(spec.table());
         }
-        boolean time = c.type() == LogicalType.TIMESTAMP_TZ || c.type() == LogicalType.TIMESTAMP || c.type() == LogicalType.DATE;
-        if (!time && !allowUnsafeCursor) {
+        if (!isTime(c) && !allowUnsafeCursor) {
             throw new ConfigException(MongoSettings.INCREMENTAL_ALLOW_UNSAFE_CURSOR, "collection '" + spec.table() + "': cursor field '"
                     + c.name() + "' holds " + c.sourceType() + " values, not dates: a value taken before a slow write lands"
                     + " can be overtaken and skipped; use a date field, or allow it with "
@@ -286,12 +324,21 @@ final class MongoSource implements Source, StreamingSource {
         return c;
     }
 
+    /** Cursors the sink stores as BSON dates: bounded by the server's clock. */
+    private static boolean isTime(Column c) {
+        return c.type() == LogicalType.TIMESTAMP_TZ || c.type() == LogicalType.TIMESTAMP || c.type() == LogicalType.DATE;
+    }
+
     @Override
     public Position changesStart(TableSpec spec, TableSchema schema) {
         Column c = cursorColumn(spec);
         try {
-            if (c.type() == LogicalType.TIMESTAMP_TZ) {
-                return Position.of(MongoConnections.serverTime(db).minus(lag), null);
+            if (isTime(c)) {
+                Instant start = MongoConnections.serverTime(db).minus(lag);
+                Object v = c.type() == LogicalType.TIMESTAMP_TZ ? start
+                        : c.type() == LogicalType.TIMESTAMP ? java.time.LocalDateTime.ofInstant(start, java.time.ZoneOffset.UTC)
+                        : java.time.LocalDate.ofInstant(start, java.time.ZoneOffset.UTC);
+                return Position.of(v, null);
             }
             // a non-time cursor (explicitly allowed): from its largest value now, that value included
             BsonDocument top = db.getCollection(spec.table(), BsonDocument.class).find(Filters.exists(c.name()))
@@ -310,7 +357,7 @@ final class MongoSource implements Source, StreamingSource {
         String f = c.name();
         try {
             List<Bson> and = new ArrayList<>();
-            if (c.type() == LogicalType.TIMESTAMP_TZ) {
+            if (isTime(c)) {
                 Instant bound = MongoConnections.serverTime(db).minus(lag);
                 and.add(Filters.lt(f, new BsonDateTime(bound.toEpochMilli())));
             } else {
@@ -355,6 +402,12 @@ final class MongoSource implements Source, StreamingSource {
         if (cursorValue instanceof Instant) {
             Instant i = (Instant) cursorValue;
             return i.getEpochSecond() * 1_000_000L + i.getNano() / 1_000;
+        }
+        if (cursorValue instanceof java.time.LocalDateTime) {
+            return version(((java.time.LocalDateTime) cursorValue).toInstant(java.time.ZoneOffset.UTC));
+        }
+        if (cursorValue instanceof java.time.LocalDate) {
+            return version(((java.time.LocalDate) cursorValue).atStartOfDay(java.time.ZoneOffset.UTC).toInstant());
         }
         if (cursorValue instanceof Long || cursorValue instanceof Integer) {
             return ((Number) cursorValue).longValue();

@@ -1,0 +1,83 @@
+package dev.dbsync.mongo;
+
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.testkit.SinkContractTest;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.bson.BsonDocument;
+import org.junit.jupiter.api.BeforeAll;
+
+/** The sink contract against the test server (MongoDB, or the imitation: the output says which). */
+class MongoSinkContractIT extends SinkContractTest {
+
+    private static MongoTestServer server;
+    private static String database;
+
+    @BeforeAll
+    static void start() {
+        server = MongoTestServer.get();
+        database = server.newDatabase();
+        System.out.println("MongoSinkContractIT runs against " + server.kind());
+    }
+
+    @Override
+    protected Sink newSink() {
+        return new MongoSinkFactory().create(MongoTestServer.sinkConfig(database, Map.of()));
+    }
+
+    /** The README's mapping: timestamps are BSON dates, which keep milliseconds. */
+    @Override
+    protected Object storedForm(Column column, Object value) {
+        if (value instanceof LocalDateTime) {
+            return ((LocalDateTime) value).truncatedTo(ChronoUnit.MILLIS);
+        }
+        if (value instanceof OffsetDateTime) {
+            return Instant.ofEpochMilli(((OffsetDateTime) value).toInstant().toEpochMilli());
+        }
+        if (value instanceof Instant) {
+            return Instant.ofEpochMilli(((Instant) value).toEpochMilli());
+        }
+        return value;
+    }
+
+    /**
+     * The suite compares the rows of its simple schema exactly and applies {@link #storedForm} only in its type
+     * tests; the README's millisecond mapping applies to every timestamp, so it is applied to every expected row.
+     */
+    @Override
+    protected void assertTarget(TableSchema s, List<List<Object>> expected) {
+        List<List<Object>> stored = new ArrayList<>();
+        for (List<Object> row : expected) {
+            List<Object> out = new ArrayList<>(row.size());
+            for (int i = 0; i < row.size(); i++) {
+                out.add(storedForm(s.columns().get(i), row.get(i)));
+            }
+            stored.add(out);
+        }
+        super.assertTarget(s, stored);
+    }
+
+    @Override
+    protected List<Map<String, Object>> readTarget(TableSchema target) {
+        DocumentLayout layout = DocumentLayout.forSinkWritten(target, "_v");
+        List<Map<String, Object>> rows = new ArrayList<>();
+        for (BsonDocument d : server.client().getDatabase(database).getCollection(target.name(), BsonDocument.class).find()) {
+            Object[] key = layout.key(d.get("_id"));
+            Object[] values = layout.values(d, key);
+            Map<String, Object> row = new LinkedHashMap<>();
+            for (int i = 0; i < values.length; i++) {
+                row.put(target.columns().get(i).name(), values[i]);
+            }
+            rows.add(row);
+        }
+        return rows;
+    }
+}
