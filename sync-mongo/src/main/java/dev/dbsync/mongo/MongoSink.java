@@ -59,6 +59,37 @@ final class MongoSink implements Sink {
         return CAPABILITIES;
     }
 
+    /** Timestamps are BSON dates, which keep milliseconds: finer digits are cut (towards the past). */
+    @Override
+    public Object storedForm(Column column, Object value) {
+        if (value instanceof java.time.LocalDateTime) {
+            java.time.LocalDateTime t = (java.time.LocalDateTime) value;
+            return java.time.LocalDateTime.ofInstant(java.time.Instant.ofEpochMilli(t.toInstant(java.time.ZoneOffset.UTC).toEpochMilli()),
+                    java.time.ZoneOffset.UTC);
+        }
+        if (value instanceof java.time.OffsetDateTime) {
+            return java.time.Instant.ofEpochMilli(((java.time.OffsetDateTime) value).toInstant().toEpochMilli());
+        }
+        if (value instanceof java.time.Instant) {
+            return java.time.Instant.ofEpochMilli(((java.time.Instant) value).toEpochMilli());
+        }
+        return value;
+    }
+
+    /** Values BSON cannot hold: decimals beyond Decimal128, dates beyond a 64-bit count of milliseconds. */
+    @Override
+    public String refuses(Column column, Object value) {
+        if (value == null) {
+            return null;
+        }
+        try {
+            BsonValues.toBson(value, column);
+            return null;
+        } catch (dev.dbsync.spi.DataException e) {
+            return e.getMessage();
+        }
+    }
+
     @Override
     public TableWriter open(TableSchema schema) {
         String name = schema.name();

@@ -1,13 +1,8 @@
 package dev.dbsync.mongo;
 
-import dev.dbsync.spi.Column;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.testkit.SinkContractTest;
-import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.OffsetDateTime;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -33,24 +28,10 @@ class MongoSinkContractIT extends SinkContractTest {
         return new MongoSinkFactory().create(MongoTestServer.sinkConfig(database, Map.of()));
     }
 
-    /** The README's mapping: timestamps are BSON dates, which keep milliseconds. */
-    @Override
-    protected Object storedForm(Column column, Object value) {
-        if (value instanceof LocalDateTime) {
-            return ((LocalDateTime) value).truncatedTo(ChronoUnit.MILLIS);
-        }
-        if (value instanceof OffsetDateTime) {
-            return Instant.ofEpochMilli(((OffsetDateTime) value).toInstant().toEpochMilli());
-        }
-        if (value instanceof Instant) {
-            return Instant.ofEpochMilli(((Instant) value).toEpochMilli());
-        }
-        return value;
-    }
-
     /**
-     * The suite compares the rows of its simple schema exactly and applies {@link #storedForm} only in its type
-     * tests; the README's millisecond mapping applies to every timestamp, so it is applied to every expected row.
+     * The suite compares the rows of its simple schema exactly and applies the sink's declared
+     * {@link Sink#storedForm} only in its type tests; the millisecond mapping the sink declares applies to every
+     * timestamp, so it is applied to every expected row here too.
      */
     @Override
     protected void assertTarget(TableSchema s, List<List<Object>> expected) {
