@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
 /**
  * One HTTP connection pool to a cluster: the low-level REST client and the typed client over it. Thread-safe.
  *
- * <p>Servers: 7.x and 8.x answer the 8.x client directly; a 9.x server answers it through its REST compatibility
+ * <p>Servers: 8.x answers the 8.x client directly; a 9.x server answers it through its REST compatibility
  * with 8 (the client sends {@code compatible-with=8} in its media types), which is logged. The server version is
  * read from {@code _nodes}, not from {@code GET /}, which minimal distributions do not serve.
  */
@@ -78,6 +78,18 @@ final class ElasticConnection implements AutoCloseable {
         try {
             Response r = rest.performRequest(new Request("GET", "/_nodes/_local?filter_path=nodes.*.version"));
             nodes = json.readTree(r.getEntity().getContent()).path("nodes");
+        } catch (ResponseException e) {
+            int st = status(e);
+            if (st == 401) {
+                throw new SyncException(ErrorType.CONFIG, "user/password/api.key: Elasticsearch at " + description + " refused the credentials (HTTP 401)");
+            }
+            if (st == 403) {
+                // a user without the monitor privilege: the version cannot be checked, writes may still be allowed
+                LOG.warn("Elasticsearch at {}: not allowed to read the node version (HTTP 403); assuming 8.x", description);
+                return 8;
+            }
+            throw new SyncException(ErrorType.EXTERNAL, "url: Elasticsearch at " + description + " answered HTTP " + st
+                    + " to a node-info request; is it Elasticsearch?", e);
         } catch (IOException e) {
             throw new SyncException(ErrorType.EXTERNAL, "url: cannot reach Elasticsearch at " + description + ": " + e.getMessage(), e);
         }
@@ -92,9 +104,9 @@ final class ElasticConnection implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new SyncException(ErrorType.EXTERNAL, "url: " + description + " reported an unreadable version '" + version + "'");
         }
-        if (major < 7) {
+        if (major < 8) {
             throw new SyncException(ErrorType.EXTERNAL, "url: Elasticsearch " + version + " at " + description
-                    + " is too old; this connector needs 7.10 or later (8.x recommended)");
+                    + " is not supported; this connector needs 8.x (or 9.x through its REST compatibility with 8)");
         }
         if (major >= 9) {
             LOG.info("Elasticsearch {} at {}: talking to it through its REST compatibility with 8.x", version, description);

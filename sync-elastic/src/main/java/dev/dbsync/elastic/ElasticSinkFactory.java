@@ -19,7 +19,7 @@ public final class ElasticSinkFactory implements SinkFactory {
 
     @Override
     public String description() {
-        return "Elasticsearch 7.10+/8.x (9.x through REST compatibility): versioned bulk index and delete, mappings from the schema";
+        return "Elasticsearch 8.x (9.x through REST compatibility): versioned bulk index and delete, mappings from the schema";
     }
 
     @Override

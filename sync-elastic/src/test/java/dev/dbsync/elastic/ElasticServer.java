@@ -114,6 +114,15 @@ final class ElasticServer {
     private static ElasticServer startLocal() {
         String homeProp = System.getProperty("dbsync.elasticsearch.home");
         if (homeProp == null) {
+            // run outside surefire (the benchmark): the distribution the build unpacked into target/
+            try (Stream<Path> found = Files.list(Path.of("target", "elasticsearch"))) {
+                homeProp = found.filter(p -> p.getFileName().toString().startsWith("elasticsearch-")).map(Path::toString)
+                        .findFirst().orElse(null);
+            } catch (IOException e) {
+                homeProp = null;
+            }
+        }
+        if (homeProp == null) {
             throw new IllegalStateException("no Elasticsearch: set DBSYNC_IT_ELASTIC_URL, or run the tests through Maven, which "
                     + "unpacks the integration-test distribution and sets dbsync.elasticsearch.home");
         }
