@@ -1,6 +1,7 @@
 /**
- * dbsync's core: the connector SPI ({@code dev.dbsync.spi}), configuration ({@code dev.dbsync.config}) and the
- * engine ({@code dev.dbsync.engine}). Everything else is internal and not exported.
+ * dbsync's core: the connector SPI ({@code dev.dbsync.spi}), configuration ({@code dev.dbsync.config}), the
+ * engine ({@code dev.dbsync.engine}) and verification ({@code dev.dbsync.verify}). Everything else is internal
+ * and not exported.
  */
 module dev.dbsync.core {
     requires java.management;
@@ -11,6 +12,7 @@ module dev.dbsync.core {
     exports dev.dbsync.spi;
     exports dev.dbsync.config;
     exports dev.dbsync.engine;
+    exports dev.dbsync.verify;
 
     uses dev.dbsync.spi.SourceFactory;
     uses dev.dbsync.spi.SinkFactory;
