@@ -23,6 +23,9 @@ import redis.clients.jedis.Pipeline;
  * {@code HSET} per row of the same field texts (synced every 1,000 rows); the sink writes the same rows in
  * batches of 10,000 with everything it does (versions compared in Lua, change index, one MULTI/EXEC per batch).
  * Rounds alternate so both sides see the same machine state; the ratio is printed per round and as the median.
+ * Beside wall-clock rates it prints the CPU each side cost per row (this JVM's writing thread plus the Redis
+ * server's CPU, from {@code INFO cpu}): on a machine shared with other work the wall-clock ratio swings with the
+ * scheduler, the CPU cost does not.
  *
  * <p>Run by hand: {@code ../mvnw -q test-compile exec:java -Dexec.mainClass=dev.dbsync.redis.RedisSinkBenchmark
  * -Dexec.classpathScope=test -Dexec.args="200000 3"} (rows, rounds). Uses {@code DBSYNC_IT_REDIS_URL} or starts a
@@ -62,22 +65,50 @@ public final class RedisSinkBenchmark {
             data.add(row(i));
         }
         List<Double> ratios = new ArrayList<>();
+        List<Double> cpuRatios = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
             String rawPrefix = Fixtures.uniquePrefix("benchraw");
             String sinkPrefix = Fixtures.uniquePrefix("benchsink");
+            double[] c0 = cpu(server);
             double raw = raw(server, rawPrefix, schema, data);
-            double sink = sink(sinkPrefix, schema, data);
+            double[] c1 = cpu(server);
+            double sink = sink(sinkPrefix, schema, data, false);
+            double[] c2 = cpu(server);
+            double withCheckpoint = sink(Fixtures.uniquePrefix("benchcp"), schema, data, true);
+            double rawCpu = (c1[0] - c0[0] + c1[1] - c0[1]) * 1e6 / data.size();
+            double sinkCpu = (c2[0] - c1[0] + c2[1] - c1[1]) * 1e6 / data.size();
             ratios.add(sink / raw);
-            System.out.printf("round %d: raw pipelined HSET %,.0f rows/s; sink %,.0f rows/s; ratio %.2f%n", round, raw, sink, sink / raw);
+            cpuRatios.add(rawCpu / sinkCpu);
+            System.out.printf("round %d: raw pipelined HSET %,.0f rows/s; sink %,.0f rows/s (ratio %.2f); sink with the checkpoint "
+                    + "in each batch's MULTI %,.0f rows/s (ratio %.2f)%n", round, raw, sink, sink / raw, withCheckpoint, withCheckpoint / raw);
+            System.out.printf("         CPU per row: raw %.1f us (client %.1f + Redis %.1f), sink %.1f us (client %.1f + Redis %.1f); "
+                    + "raw/sink %.2f%n", rawCpu, (c1[0] - c0[0]) * 1e6 / data.size(), (c1[1] - c0[1]) * 1e6 / data.size(), sinkCpu,
+                    (c2[0] - c1[0]) * 1e6 / data.size(), (c2[1] - c1[1]) * 1e6 / data.size(), rawCpu / sinkCpu);
             try (Jedis j = server.jedis()) {
                 clean(j, rawPrefix);
                 clean(j, sinkPrefix);
             }
         }
         ratios.sort(Double::compare);
-        System.out.printf("median ratio sink / raw: %.2f (min %.2f, max %.2f)%n", ratios.get(ratios.size() / 2), ratios.get(0),
-                ratios.get(ratios.size() - 1));
+        cpuRatios.sort(Double::compare);
+        System.out.printf("median ratio sink / raw rows/s: %.2f (min %.2f, max %.2f); by CPU per row: %.2f (min %.2f, max %.2f)%n",
+                ratios.get(ratios.size() / 2), ratios.get(0), ratios.get(ratios.size() - 1),
+                cpuRatios.get(cpuRatios.size() / 2), cpuRatios.get(0), cpuRatios.get(cpuRatios.size() - 1));
         System.exit(0);
+    }
+
+    /** CPU seconds so far: this thread, and the Redis server (user + system). */
+    private static double[] cpu(RedisTestServer server) {
+        double client = java.lang.management.ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime() / 1e9;
+        double redis = 0;
+        try (Jedis j = server.jedis()) {
+            for (String line : j.info("cpu").split("\r?\n")) {
+                if (line.startsWith("used_cpu_user:") || line.startsWith("used_cpu_sys:")) {
+                    redis += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+        }
+        return new double[] {client, redis};
     }
 
     private static double raw(RedisTestServer server, String prefix, TableSchema schema, List<Object[]> data) {
@@ -103,9 +134,11 @@ public final class RedisSinkBenchmark {
         return data.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static double sink(String prefix, TableSchema schema, List<Object[]> data) {
-        try (RedisSink sink = Fixtures.sink(prefix)) {
+    private static double sink(String prefix, TableSchema schema, List<Object[]> data, boolean checkpoint) {
+        try (RedisSink sink = Fixtures.sink(prefix, "rows.per.script", Integer.getInteger("rows.per.script", 200))) {
             TableWriter w = sink.open(schema);
+            dev.dbsync.spi.CheckpointStore store = sink.checkpointStore().orElseThrow();
+            dev.dbsync.spi.Lease lease = checkpoint ? store.acquire("bench", "bench") : null;
             long start = System.nanoTime();
             long written = 0;
             for (int from = 0; from < data.size(); from += 10_000) {
@@ -114,11 +147,16 @@ public final class RedisSinkBenchmark {
                     Object[] key = {r[0]};
                     batch.add(ChangeEvent.upsert("orders", key, Arrays.copyOf(r, r.length), (Long) r[0], Position.ofOwned(key)));
                 }
-                WriteResult res = w.write(Batch.of(schema, batch));
+                WriteResult res = w.write(checkpoint
+                        ? Batch.of(schema, batch, dev.dbsync.spi.CheckpointUpdate.of(lease, "orders", "after " + from))
+                        : Batch.of(schema, batch));
                 written += res.upserted();
             }
             w.flush();
             w.close();
+            if (lease != null) {
+                store.release(lease);
+            }
             double rate = data.size() / ((System.nanoTime() - start) / 1e9);
             if (written != data.size()) {
                 throw new IllegalStateException("the sink wrote " + written + " of " + data.size() + " rows");
