@@ -65,6 +65,8 @@ public final class PipelineConfig {
             .optional("parallelism", ConfigType.INT, "1", Validator.range(1, 256), "tables synced at the same time")
             .optional("poll.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "continuous mode: time between incremental polls")
             .optional("stream.idle", ConfigType.DURATION, "2s", "run once with CDC tables: stop after the feed was idle this long")
+            .optional("stream.catchup.timeout", ConfigType.DURATION, "10m", "run once with CDC tables: how long the feed may"
+                    + " take to deliver everything committed before the run started; past it the feed's tables fail")
             .optional("progress.interval", ConfigType.DURATION, "10s", "how often progress is logged")
             .optional("truncate.before.snapshot", ConfigType.BOOLEAN, "true", "empty the target before a fresh full snapshot (when the sink can)")
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
@@ -448,6 +450,7 @@ public final class PipelineConfig {
                 .parallelism(engine.getInt("parallelism"))
                 .pollInterval(engine.getDuration("poll.interval"))
                 .streamIdle(engine.getDuration("stream.idle"))
+                .streamCatchUpTimeout(engine.getDuration("stream.catchup.timeout"))
                 .progressInterval(engine.getDuration("progress.interval"))
                 .truncateBeforeSnapshot(engine.getBoolean("truncate.before.snapshot"))
                 .retryPolicy(new RetryPolicy(engine.getInt("retry.max.attempts"), engine.getDuration("retry.initial.backoff"),

@@ -71,7 +71,7 @@ public final class SyncEngine implements AutoCloseable {
         this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
-                b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, stop);
+                b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout, stop);
         this.tables = List.copyOf(b.tables);
         this.parallelism = b.parallelism;
         this.pollInterval = b.pollInterval;
@@ -357,6 +357,7 @@ public final class SyncEngine implements AutoCloseable {
         private Duration progressInterval = Duration.ofSeconds(10);
         private Duration pollInterval = Duration.ofSeconds(10);
         private Duration streamIdle = Duration.ofSeconds(2);
+        private Duration catchUpTimeout = Duration.ofMinutes(10);
         private boolean truncateBeforeSnapshot = true;
 
         private Builder() {
@@ -472,6 +473,16 @@ public final class SyncEngine implements AutoCloseable {
             return this;
         }
 
+        /**
+         * {@link #runOnce()} with CDC tables: how long the feed may take to deliver everything committed before the
+         * run started, however quiet it is meanwhile; past it the tables of the feed fail, saying how far it got.
+         * Default 10 minutes.
+         */
+        public Builder streamCatchUpTimeout(Duration timeout) {
+            this.catchUpTimeout = requireNonNull(timeout, "streamCatchUpTimeout is null");
+            return this;
+        }
+
         /** Whether a fresh full snapshot first empties the target (when the sink can). Default true. */
         public Builder truncateBeforeSnapshot(boolean value) {
             this.truncateBeforeSnapshot = value;
@@ -510,6 +521,8 @@ public final class SyncEngine implements AutoCloseable {
             check(flushRows >= 0, "flushRows must not be negative, got " + flushRows);
             check(parallelism >= 1, "parallelism must be at least 1, got " + parallelism);
             check(!pollInterval.isNegative() && !pollInterval.isZero(), "pollInterval must be positive");
+            check(!streamIdle.isNegative() && !streamIdle.isZero(), "streamIdle must be positive");
+            check(!catchUpTimeout.isNegative() && !catchUpTimeout.isZero(), "streamCatchUpTimeout must be positive");
             return new SyncEngine(this);
         }
 

@@ -12,5 +12,5 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public record EngineContext(String pipeline, Source source, Sink sink, Checkpoints checkpoints, int batchRows, int readRows,
                             long batchBytes, int queueCapacity, long flushRows, RetryPolicy retryPolicy,
                             DeadLetterHandler deadLetters, SyncListener listener, Duration progressInterval,
-                            boolean truncateBeforeSnapshot, AtomicBoolean stopRequested) {
+                            boolean truncateBeforeSnapshot, Duration catchUpTimeout, AtomicBoolean stopRequested) {
 }

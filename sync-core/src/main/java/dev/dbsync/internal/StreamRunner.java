@@ -188,6 +188,7 @@ public final class StreamRunner implements AutoCloseable {
     private void pump(Duration idle, Duration maxTime) {
         long deadline = maxTime == null ? Long.MAX_VALUE : System.nanoTime() + maxTime.toNanos();
         long lastEvent = System.nanoTime();
+        long catchUpDeadline = 0;
         int failures = 0;
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
             List<ChangeEvent> events;
@@ -207,8 +208,21 @@ public final class StreamRunner implements AutoCloseable {
                 continue;
             }
             if (events.isEmpty()) {
-                if (idle != null && System.nanoTime() - lastEvent >= idle.toNanos()) {
-                    return;
+                long now = System.nanoTime();
+                if (idle != null && now - lastEvent >= idle.toNanos()) {
+                    if (stream.caughtUp()) {
+                        return;
+                    }
+                    if (catchUpDeadline == 0) {
+                        catchUpDeadline = now + ctx.catchUpTimeout().toNanos();
+                        LOG.info("pipeline {}: the change feed is quiet but has not yet delivered everything committed before"
+                                + " the run started; going on for up to {}", ctx.pipeline(), ctx.catchUpTimeout());
+                    } else if (now - catchUpDeadline >= 0) {
+                        throw new SyncException(ErrorType.EXTERNAL, "pipeline " + ctx.pipeline() + ": the change feed did not"
+                                + " deliver everything committed before the run started within stream.catchup.timeout ("
+                                + ctx.catchUpTimeout() + "); it got to " + position + ". The source is far behind (e.g. a"
+                                + " replication slot with much unrelated WAL to decode); run again or raise the timeout");
+                    }
                 }
                 continue;
             }

@@ -23,6 +23,16 @@ public interface ChangeStream extends AutoCloseable {
      */
     void acknowledge(Position flushed);
 
+    /**
+     * Whether the stream has delivered every change committed before it was opened. A run that must bring the
+     * target up to the moment it started (the engine's {@code runOnce}) keeps polling until this is true, however
+     * long the feed stays quiet meanwhile (a source far behind may need minutes to get through unrelated log).
+     * Called from the polling thread between polls. The default, for sources that cannot tell, is true.
+     */
+    default boolean caughtUp() {
+        return true;
+    }
+
     @Override
     void close();
 }

@@ -8,6 +8,7 @@ import dev.dbsync.postgres.PgoutputDecoder.Begin;
 import dev.dbsync.postgres.PgoutputDecoder.Commit;
 import dev.dbsync.postgres.PgoutputDecoder.Delete;
 import dev.dbsync.postgres.PgoutputDecoder.Insert;
+import dev.dbsync.postgres.PgoutputDecoder.LogicalMessage;
 import dev.dbsync.postgres.PgoutputDecoder.Message;
 import dev.dbsync.postgres.PgoutputDecoder.RelColumn;
 import dev.dbsync.postgres.PgoutputDecoder.Relation;
@@ -145,9 +146,19 @@ final class PgChangeStream implements ChangeStream {
     private Connection queryConnection;
     private boolean closed;
 
+    /** Prefix of the logical decoding message that marks the end of the WAL when a stream is opened. */
+    static final String END_MARK_PREFIX = "dbsync.end";
+
+    /** The WAL position current when the stream was opened, and the token of the message written there (or null). */
+    private final long endMarkLsn;
+    private final String endMarkToken;
+    private boolean endMarkSeen;
+
     PgChangeStream(PgConnectionFactory connections, Connection replicationConnection, PGReplicationStream stream,
                    String slot, List<PgTableRef> tables, List<TableSchema> schemas, List<TableSpec> specs,
-                   long[] start, Duration heartbeat, int maxBatch) {
+                   long[] start, Duration heartbeat, int maxBatch, long endMarkLsn, String endMarkToken) {
+        this.endMarkLsn = endMarkLsn;
+        this.endMarkToken = endMarkToken;
         this.connections = requireNonNull(connections, "connections is null");
         this.replicationConnection = requireNonNull(replicationConnection, "replicationConnection is null");
         this.stream = requireNonNull(stream, "stream is null");
@@ -355,7 +366,11 @@ final class PgChangeStream implements ChangeStream {
                 }
             }
         }
-        // Type, Origin and logical messages carry nothing to sync
+        if (m instanceof LogicalMessage lm && endMarkToken != null && END_MARK_PREFIX.equals(lm.prefix())
+                && endMarkToken.equals(new String(lm.content(), java.nio.charset.StandardCharsets.UTF_8))) {
+            endMarkSeen = true;
+        }
+        // Type, Origin and other logical messages carry nothing to sync
     }
 
     /** Counts a data message; returns its relation, or null when it is skipped or of a table not synced. */
@@ -617,6 +632,15 @@ final class PgChangeStream implements ChangeStream {
             LOG.warn("replication slot '{}': cannot report flushed LSN {}: {}", slot, LogSequenceNumber.valueOf(lsn),
                     e.getMessage());
         }
+    }
+
+    /**
+     * Whether everything committed before the stream was opened has been delivered: the end marker came through,
+     * or the server reported processing the WAL past its position with no transaction half read.
+     */
+    @Override
+    public boolean caughtUp() {
+        return endMarkSeen || !inTransaction && Long.compareUnsigned(processedLsn(), endMarkLsn) >= 0;
     }
 
     /** Whether everything polled is acknowledged and no transaction is half read. */

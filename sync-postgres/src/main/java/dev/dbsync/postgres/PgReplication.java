@@ -142,7 +142,11 @@ final class PgReplication {
         }
         long[] start = from == null ? new long[3] : PgChangeStream.parse(from);
         List<PgTableRef> tables = new ArrayList<>();
+        boolean messages;
+        long markLsn;
+        String markToken = slotName + ":" + java.util.UUID.randomUUID();
         try (Connection c = connections.open()) {
+            messages = c.getMetaData().getDatabaseMajorVersion() >= 14;
             Set<Long> published = publishedTables(c);
             boolean all = publishesAllTables(c);
             for (TableSpec spec : specs) {
@@ -154,12 +158,14 @@ final class PgReplication {
                 tables.add(t);
             }
             checkSlot(c);
+            markLsn = markEnd(c, messages, markToken);
         } catch (SQLException e) {
             throw sqlError("open replication slot '" + slotName + "'", e);
         }
         Connection rc = connections.openReplication();
         try {
-            PGReplicationStream stream = rc.unwrap(PGConnection.class).getReplicationAPI()
+            org.postgresql.replication.fluent.logical.ChainedLogicalStreamBuilder builder = rc.unwrap(PGConnection.class)
+                    .getReplicationAPI()
                     .replicationStream()
                     .logical()
                     .withSlotName(slotName)
@@ -167,20 +173,53 @@ final class PgReplication {
                     // message index) stays valid when a stream restarts; version 2 would stream large
                     // transactions before their commit, and a later abort would void delivered events
                     .withSlotOption("proto_version", "1")
-                    .withSlotOption("publication_names", PgName.quote(publicationName))
+                    .withSlotOption("publication_names", PgName.quote(publicationName));
+            if (messages) {
+                // the end marker below arrives as a logical decoding message
+                builder = builder.withSlotOption("messages", "true");
+            }
+            PGReplicationStream stream = builder
                     .withStartPosition(LogSequenceNumber.valueOf(start[0]))
                     .withStatusInterval((int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), TimeUnit.MILLISECONDS)
                     .start();
             LOG.info("replication slot {}: streaming from {} (message {}, event {})", slotName,
                     LogSequenceNumber.valueOf(start[0]), start[1], start[2]);
             return new PgChangeStream(connections, rc, stream, slotName, tables, schemas, specs, start,
-                    heartbeat, maxBatch);
+                    heartbeat, maxBatch, markLsn, messages ? markToken : null);
         } catch (SQLException e) {
             closeQuietly(rc);
             throw sqlError("start streaming from replication slot '" + slotName + "'", e);
         } catch (RuntimeException e) {
             closeQuietly(rc);
             throw e;
+        }
+    }
+
+    /**
+     * Marks the present end of the WAL, so the stream can tell when it has delivered everything committed before
+     * it was opened: a non-transactional logical decoding message carrying {@code token} (PostgreSQL 14+, where
+     * pgoutput forwards such messages), whose LSN is returned; without it, or when the sync user may not emit one,
+     * the current WAL position.
+     */
+    private long markEnd(Connection c, boolean messages, String token) throws SQLException {
+        if (messages) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_logical_emit_message(false, ?, ?)::text")) {
+                ps.setString(1, PgChangeStream.END_MARK_PREFIX);
+                ps.setString(2, token);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
+                }
+            } catch (SQLException e) {
+                LOG.debug("replication slot {}: no end marker ({}); comparing WAL positions instead", slotName, e.getMessage());
+                if (!c.getAutoCommit()) {
+                    c.rollback();
+                }
+            }
+        }
+        try (PreparedStatement ps = c.prepareStatement("SELECT pg_current_wal_lsn()::text"); ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            return LogSequenceNumber.valueOf(rs.getString(1)).asLong();
         }
     }
 

@@ -1,0 +1,58 @@
+package dev.dbsync.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.engine.SyncEngine;
+import dev.dbsync.engine.SyncReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.testkit.memory.MemorySink;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A change feed far behind: the slot must first get through a lot of unrelated WAL (written in another database)
+ * before it reaches the change. A run must not end "caught up, read 0" because the feed was quiet for longer than
+ * {@code stream.idle} meanwhile: it goes on until everything committed before it started was delivered.
+ */
+class CdcCatchUpIT {
+
+    @Test
+    void aRunReachesTheLogPositionOfItsStartHoweverLongTheFeedIsQuiet() {
+        CdcFixture source = new CdcFixture("catchup_src");
+        CdcFixture other = new CdcFixture("catchup_other");
+        String slot = "catchup_" + ProcessHandle.current().pid();
+        source.exec("CREATE TABLE events (id bigint PRIMARY KEY, v text)", "INSERT INTO events VALUES (1, 'snapshot')");
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        try {
+            assertTrue(run(source, slot, sink, store).succeeded());
+            assertEquals(1, sink.rows("events").size());
+            // about 150 MB of WAL the decoder has to read through before it reaches the next change
+            other.exec("CREATE TABLE junk AS SELECT g, repeat(md5(g::text), 16) AS pad FROM generate_series(1, 250000) g");
+            source.exec("INSERT INTO events VALUES (2, 'after the backlog')");
+            SyncReport r = run(source, slot, sink, store);
+            assertTrue(r.succeeded(), r.toText());
+            assertEquals(2, sink.rows("events").size(), "the change behind the backlog arrived in the same run: " + r.toText());
+        } finally {
+            new PgReplication(source.connections, slot, slot).dropSlot();
+        }
+    }
+
+    private static SyncReport run(CdcFixture source, String slot, MemorySink sink, CheckpointStore store) {
+        PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);
+        try (SyncEngine engine = SyncEngine.builder()
+                .pipeline("catchup")
+                .source(src)
+                .sink(sink)
+                .checkpointStore(store)
+                .table(TableSync.cdc(TableSpec.of("public.events")))
+                .streamIdle(Duration.ofMillis(1))
+                .build()) {
+            return engine.runOnce();
+        }
+    }
+}
