@@ -184,11 +184,13 @@ abstract class GraphWriter implements TableWriter {
     }
 
     /** Runs {@code cypher} (which returns a count) in its own transactions until it returns less than {@link #CHUNK}. */
-    void repeatUntilDone(String what, String cypher) {
+    void repeatUntilDone(String what, String cypher, Map<String, Object> params) {
+        Map<String, Object> p = new HashMap<>(params);
+        p.put("limit", CHUNK);
         try (Session s = sink.connection().session()) {
             long n;
             do {
-                n = s.executeWrite(tx -> tx.run(cypher, Map.of("limit", CHUNK)).single().get(0).asLong());
+                n = s.executeWrite(tx -> tx.run(cypher, p).single().get(0).asLong());
             } while (n >= CHUNK);
         } catch (RuntimeException e) {
             throw Neo4jConnection.map(what, e);

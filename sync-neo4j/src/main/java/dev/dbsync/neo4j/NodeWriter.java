@@ -139,15 +139,18 @@ final class NodeWriter extends GraphWriter {
     }
 
     /**
-     * Empties the label. Nodes that rows of other tables still point at (foreign keys, join tables) stay as
+     * Empties the label. Nodes that rows of other tables still connect to (their foreign keys, join tables) stay as
      * placeholders holding only their key, so those relationships survive the snapshot that refills the label;
      * every other node is detached and deleted. Runs in bounded transactions.
      */
     @Override
     public void truncate() {
         String l = Cypher.id(label);
-        repeatUntilDone("truncate '" + schema.name() + "'", "MATCH (n:" + l + ") WHERE NOT EXISTS { MATCH (n)<--(m) WHERE NOT m:"
-                + l + " }\nWITH n LIMIT $limit DETACH DELETE n RETURN count(*)");
+        // relationships this table owns are its foreign keys' (outgoing); any other relationship to a node of
+        // another label belongs to another table: a foreign key pointing here or a join-table row either way
+        List<String> own = links.stream().map(Link::type).toList();
+        repeatUntilDone("truncate '" + schema.name() + "'", "MATCH (n:" + l + ") WHERE NOT EXISTS { MATCH (n)-[r]-(m) WHERE NOT m:"
+                + l + " AND NOT (type(r) IN $own AND startNode(r) = n) }\nWITH n LIMIT $limit DETACH DELETE n RETURN count(*)", Map.of("own", own));
         StringBuilder keep = new StringBuilder("{");
         for (String k : keys) {
             keep.append(Cypher.id(k)).append(": n.").append(Cypher.id(k)).append(", ");
@@ -160,6 +163,6 @@ final class NodeWriter extends GraphWriter {
         repeatUntilDone("truncate '" + schema.name() + "'", "MATCH (n:" + l + ") WHERE n." + placeholder + " IS NULL\n"
                 + "WITH n LIMIT $limit\n"
                 + (links.isEmpty() ? "" : "FOREACH (r IN [(n)-[r:" + types + "]->() | r] | DELETE r)\n")
-                + "SET n = " + keep + "\nRETURN count(*)");
+                + "SET n = " + keep + "\nRETURN count(*)", Map.of());
     }
 }

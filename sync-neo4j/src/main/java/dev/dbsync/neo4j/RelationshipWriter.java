@@ -133,6 +133,6 @@ final class RelationshipWriter extends GraphWriter {
     @Override
     public void truncate() {
         repeatUntilDone("truncate join table '" + schema.name() + "'",
-                "MATCH ()-[r:" + Cypher.id(type) + "]->() WITH r LIMIT $limit DELETE r RETURN count(*)");
+                "MATCH ()-[r:" + Cypher.id(type) + "]->() WITH r LIMIT $limit DELETE r RETURN count(*)", Map.of());
     }
 }
