@@ -218,11 +218,15 @@ final class BsonValues {
                 if (v.isDecimal128()) {
                     Decimal128 d = v.asDecimal128().getValue();
                     if (d.isNaN() || d.isInfinite()) {
-                        throw new DataException(where + ": field '" + column.name() + "' holds the Decimal128 " + d
+                        throw new DataException((where == null ? "" : where + ": ") + "field '" + column.name() + "' holds the Decimal128 " + d
                                 + ", which a DECIMAL cannot hold");
                     }
-                    // through the text: bigDecimalValue() refuses a negative zero, which BigDecimal holds as zero
-                    return new BigDecimal(d.toString());
+                    try {
+                        return d.bigDecimalValue();
+                    } catch (ArithmeticException negativeZero) {
+                        // BigDecimal has no negative zero: through the text it is zero with the same scale
+                        return new BigDecimal(d.toString());
+                    }
                 }
                 if (v.isInt32() || v.isInt64()) {
                     return BigDecimal.valueOf(v.asNumber().longValue());
@@ -279,7 +283,7 @@ final class BsonValues {
     }
 
     private static DataException mismatch(BsonValue v, Column column, String where) {
-        return new DataException(where + ": field '" + column.name() + "' holds a BSON " + v.getBsonType()
+        return new DataException((where == null ? "" : where + ": ") + "field '" + column.name() + "' holds a BSON " + v.getBsonType()
                 + " where its column is " + column.type() + (column.sourceType() == null ? "" : " (" + column.sourceType() + ")")
                 + "; the field's type changed after the schema was taken: describe the table again, or use mode: document");
     }

@@ -1,6 +1,7 @@
 package dev.dbsync.mongo;
 
 import dev.dbsync.spi.Column;
+import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.ErrorType;
@@ -123,6 +124,14 @@ final class DocumentLayout {
 
     /** The row values of a document, aligned with the columns; {@code key} fills the key columns. */
     Object[] values(BsonDocument doc, Object[] key) {
+        try {
+            return convert(doc, key);
+        } catch (DataException e) {
+            throw new DataException(where(doc.get("_id")) + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Object[] convert(BsonDocument doc, Object[] key) {
         Object[] values = new Object[schema.columns().size()];
         for (int i = 0; i < keyIndexes.length; i++) {
             values[keyIndexes[i]] = key[i];
@@ -141,7 +150,8 @@ final class DocumentLayout {
             String f = e.getKey();
             Integer i = fieldIndex.get(f);
             if (i != null) {
-                values[i] = BsonValues.toJava(e.getValue(), schema.columns().get(i), where(doc.get("_id")));
+                // the location is formatted only for an error: it costs more than the conversion
+                values[i] = BsonValues.toJava(e.getValue(), schema.columns().get(i), null);
             } else if (!f.equals("_id") && !schema.primaryKey().contains(f) && unknownWarned.add(f)) {
                 LOG.warn("collection '{}': field '{}' is not among the columns sampled when the table was described and is"
                         + " not read; use mode: document to carry every field", collection, f);
