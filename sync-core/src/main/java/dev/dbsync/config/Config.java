@@ -42,11 +42,12 @@ public final class Config {
     public static Config of(ConfigDef def, Map<String, ?> raw) {
         requireNonNull(def, "def is null");
         requireNonNull(raw, "raw is null");
+        List<ConfigException> problems = new ArrayList<>();
         for (String k : raw.keySet()) {
             if (def.key(k) == null) {
                 List<String> known = new ArrayList<>();
                 def.keys().forEach(key -> known.add(key.name()));
-                throw new ConfigException(k, "unknown setting; known settings are " + known);
+                problems.add(new ConfigException(k, "unknown setting; known settings are " + known));
             }
         }
         Map<String, Object> values = new LinkedHashMap<>();
@@ -54,7 +55,8 @@ public final class Config {
             Object v = raw.get(key.name());
             if (v == null || (v instanceof String && ((String) v).isEmpty() && key.type() != ConfigType.STRING)) {
                 if (key.required()) {
-                    throw new ConfigException(key.name(), "required but not set (" + key.doc() + ")");
+                    problems.add(new ConfigException(key.name(), "required but not set (" + key.doc() + ")"));
+                    continue;
                 }
                 v = key.defaultValue();
             }
@@ -65,16 +67,27 @@ public final class Config {
             try {
                 parsed = parse(key, v);
             } catch (ConfigException e) {
-                throw key.secret() ? secretProblem(key) : e;
+                problems.add(key.secret() ? secretProblem(key) : new ConfigException(key.name(), Secrets.redact(stripKey(e))));
+                continue;
             }
             String problem = key.validator().check(parsed);
             if (problem != null) {
-                // a validator's message may quote the value; a secret's value is never shown
-                throw key.secret() ? secretProblem(key) : new ConfigException(key.name(), problem);
+                // a validator's message may quote the value; a secret's value is never shown, nor a password in a URL
+                problems.add(key.secret() ? secretProblem(key) : new ConfigException(key.name(), Secrets.redact(problem)));
+                continue;
             }
             values.put(key.name(), parsed);
         }
+        if (!problems.isEmpty()) {
+            throw ConfigException.of(problems);
+        }
         return new Config(def, values);
+    }
+
+    private static String stripKey(ConfigException e) {
+        String m = e.getMessage();
+        String prefix = "invalid setting '" + e.key() + "': ";
+        return e.key() != null && m.startsWith(prefix) ? m.substring(prefix.length()) : m;
     }
 
     private static ConfigException secretProblem(ConfigKey key) {
@@ -279,11 +292,15 @@ public final class Config {
         return key;
     }
 
-    /** The values with secrets replaced by {@code ****}, for logs and reports. */
+    /**
+     * The values with secrets replaced by {@code ****}, for logs and reports; passwords inside URLs of other
+     * settings are hidden too ({@link Secrets#redact}).
+     */
     public Map<String, Object> masked() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (Map.Entry<String, Object> e : values.entrySet()) {
-            m.put(e.getKey(), def.key(e.getKey()).secret() ? "****" : e.getValue());
+            Object v = e.getValue();
+            m.put(e.getKey(), def.key(e.getKey()).secret() ? "****" : v instanceof String ? Secrets.redact((String) v) : v);
         }
         return m;
     }

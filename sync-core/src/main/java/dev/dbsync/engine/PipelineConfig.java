@@ -10,7 +10,10 @@ import dev.dbsync.config.ConfigType;
 import dev.dbsync.config.Validator;
 import dev.dbsync.spi.CheckpointStore;
 import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.CheckpointStoreFactory;
 import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkFactory;
+import dev.dbsync.spi.SourceFactory;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSpec;
 import java.io.IOException;
@@ -64,10 +67,10 @@ public final class PipelineConfig {
                     "rows written between sink flushes and checkpoints; 0 = after every batch")
             .optional("parallelism", ConfigType.INT, "1", Validator.range(1, 256), "tables synced at the same time")
             .optional("poll.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "continuous mode: time between incremental polls")
-            .optional("stream.idle", ConfigType.DURATION, "2s", "run once with CDC tables: stop after the feed was idle this long")
-            .optional("stream.catchup.timeout", ConfigType.DURATION, "10m", "run once with CDC tables: how long the feed may"
+            .optional("stream.idle", ConfigType.DURATION, "2s", PipelineConfig::positive, "run once with CDC tables: stop after the feed was idle this long")
+            .optional("stream.catchup.timeout", ConfigType.DURATION, "10m", PipelineConfig::positive, "run once with CDC tables: how long the feed may"
                     + " take to deliver everything committed before the run started; past it the feed's tables fail")
-            .optional("progress.interval", ConfigType.DURATION, "10s", "how often progress is logged")
+            .optional("progress.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "how often progress is logged")
             .optional("truncate.before.snapshot", ConfigType.BOOLEAN, "true", "empty the target before a fresh full snapshot (when the sink can)")
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
             .optional("retry.initial.backoff", ConfigType.DURATION, "200ms", "wait before the first retry; doubles each retry")
@@ -104,28 +107,62 @@ public final class PipelineConfig {
     private final Config deadLetter;
 
     private PipelineConfig(Map<String, Object> raw, Function<String, String> env) {
+        // every mistake is reported at once, each naming its key
+        List<ConfigException> problems = new ArrayList<>();
         for (String k : raw.keySet()) {
             if (!SECTIONS.contains(k)) {
-                throw new ConfigException(k, "unknown section; known sections are " + new TreeMap<>(toMap(SECTIONS)).keySet());
+                problems.add(new ConfigException(k, "unknown section; known sections are " + new TreeMap<>(toMap(SECTIONS)).keySet()));
             }
         }
         Object p = raw.get("pipeline");
         if (p == null || String.valueOf(p).isBlank()) {
-            throw new ConfigException("pipeline", "required: the pipeline name (checkpoints are kept under it)");
+            problems.add(new ConfigException("pipeline", "required: the pipeline name (checkpoints are kept under it)"));
         }
         this.pipeline = String.valueOf(p);
-        Map<String, Object> src = section(raw, "source", env, true);
-        this.sourceType = type(src, "source");
+        Map<String, Object> src = collect(problems, () -> section(raw, "source", env, true));
+        this.sourceType = src == null ? null : collect(problems, () -> type(src, "source"));
         this.source = src;
-        Map<String, Object> snk = section(raw, "sink", env, true);
-        this.sinkType = type(snk, "sink");
+        Map<String, Object> snk = collect(problems, () -> section(raw, "sink", env, true));
+        this.sinkType = snk == null ? null : collect(problems, () -> type(snk, "sink"));
         this.sink = snk;
-        Map<String, Object> st = section(raw, "checkpoints", env, false);
-        this.storeType = st.isEmpty() && !raw.containsKey("checkpoints") ? "file" : type(st, "checkpoints");
+        Map<String, Object> st = collect(problems, () -> section(raw, "checkpoints", env, false));
+        this.storeType = st == null ? null : st.isEmpty() && !raw.containsKey("checkpoints") ? "file"
+                : collect(problems, () -> type(st, "checkpoints"));
         this.store = st;
-        this.tables = tables(raw.get("tables"));
-        this.engine = prefixed("engine", () -> Config.of(ENGINE, section(raw, "engine", env, false)));
-        this.deadLetter = prefixed("deadLetter", () -> Config.of(DEAD_LETTER, section(raw, "deadLetter", env, false)));
+        Map<Integer, TableSync> parsed = new java.util.TreeMap<>();
+        collect(problems, () -> tables(raw.get("tables"), parsed, problems));
+        this.tables = List.copyOf(parsed.values());
+        {
+            Set<String> ids = new java.util.HashSet<>();
+            Map<String, String> targets = new LinkedHashMap<>();
+            for (Map.Entry<Integer, TableSync> en : parsed.entrySet()) {
+                int i = en.getKey();
+                TableSync t = en.getValue();
+                if (!ids.add(t.id())) {
+                    problems.add(new ConfigException("tables[" + i + "].table", "table '" + t.id() + "' is listed twice"));
+                }
+                String before = targets.putIfAbsent(t.target(), t.id());
+                if (before != null && !before.equals(t.id())) {
+                    problems.add(new ConfigException("tables[" + i + "].target", "tables '" + before + "' and '" + t.id()
+                            + "' both write to target '" + t.target() + "'"));
+                }
+            }
+        }
+        this.engine = collect(problems, () -> prefixed("engine", () -> Config.of(ENGINE, section(raw, "engine", env, false))));
+        this.deadLetter = collect(problems, () -> prefixed("deadLetter", () -> Config.of(DEAD_LETTER, section(raw, "deadLetter", env, false))));
+        if (!problems.isEmpty()) {
+            throw ConfigException.of(problems);
+        }
+    }
+
+    /** The supplier's value, or null after adding its {@link ConfigException} to {@code problems}. */
+    private static <T> T collect(List<ConfigException> problems, java.util.function.Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (ConfigException e) {
+            problems.add(e);
+            return null;
+        }
     }
 
     private static Map<String, Object> toMap(Set<String> s) {
@@ -146,6 +183,8 @@ public final class PipelineConfig {
                 return fromProperties(props);
             }
             ObjectMapper mapper = name.endsWith(".json") ? new ObjectMapper() : new ObjectMapper(new YAMLFactory());
+            // a key given twice (a second 'source:') is a mistake, not "the last one wins"
+            mapper.enable(com.fasterxml.jackson.core.JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
             Object tree = mapper.readValue(file.toFile(), Object.class);
             if (!(tree instanceof Map)) {
                 throw new ConfigException(null, file + ": expected a map of sections at the top level");
@@ -220,7 +259,11 @@ public final class PipelineConfig {
         try {
             return s.get();
         } catch (ConfigException e) {
-            throw new ConfigException(e.key() == null ? section : section + "." + e.key(), stripPrefix(e));
+            List<ConfigException> out = new ArrayList<>();
+            for (ConfigException p : e.problems()) {
+                out.add(new ConfigException(p.key() == null ? section : section + "." + p.key(), stripPrefix(p)));
+            }
+            throw ConfigException.of(out);
         }
     }
 
@@ -274,18 +317,26 @@ public final class PipelineConfig {
         return String.valueOf(t);
     }
 
-    private static List<TableSync> tables(Object raw) {
+    /** Parses the tables into {@code out} by index; a table's mistakes go to {@code problems}. */
+    private static Void tables(Object raw, Map<Integer, TableSync> out, List<ConfigException> problems) {
         if (!(raw instanceof List) || ((List<?>) raw).isEmpty()) {
             throw new ConfigException("tables", "required: a non-empty list of tables");
         }
-        List<TableSync> out = new ArrayList<>();
         List<?> list = (List<?>) raw;
         for (int i = 0; i < list.size(); i++) {
-            String at = "tables[" + i + "]";
-            Object o = list.get(i);
+            int index = i;
+            TableSync t = collect(problems, () -> table(list.get(index), "tables[" + index + "]"));
+            if (t != null) {
+                out.put(i, t);
+            }
+        }
+        return null;
+    }
+
+    private static TableSync table(Object o, String at) {
+        {
             if (o instanceof String) {
-                out.add(TableSync.full(TableSpec.of((String) o)));
-                continue;
+                return TableSync.full(TableSpec.of((String) o));
             }
             if (!(o instanceof Map)) {
                 throw new ConfigException(at, "expected a table name or a map with table, strategy, cursor, …");
@@ -322,12 +373,11 @@ public final class PipelineConfig {
             }
             boolean cont = Boolean.parseBoolean(contText);
             try {
-                out.add(new TableSync(spec, strategy, target == null ? null : String.valueOf(target), cont));
+                return new TableSync(spec, strategy, target == null ? null : String.valueOf(target), cont);
             } catch (IllegalArgumentException e) {
                 throw new ConfigException(at, e.getMessage());
             }
         }
-        return Collections.unmodifiableList(out);
     }
 
     private static List<String> strings(Object v, String key) {
@@ -385,18 +435,40 @@ public final class PipelineConfig {
      * Throws a {@link ConfigException} naming e.g. {@code sink.url}.
      */
     public void validate(Connectors connectors) {
-        ConfigDef sourceDef = connectors.source(sourceType).configDef();
-        ConfigDef sinkDef = connectors.sink(sinkType).configDef();
-        prefixed("source", () -> Config.of(sourceDef, source));
-        prefixed("sink", () -> Config.of(sinkDef, sink));
-        if (!storeType.equals("sink")) {
-            ConfigDef storeDef;
-            try {
-                storeDef = connectors.checkpointStore(storeType).configDef();
-            } catch (ConfigException e) {
-                throw new ConfigException("checkpoints.type", stripPrefix(e));
+        List<ConfigException> problems = new ArrayList<>();
+        SourceFactory sf = collect(problems, () -> renamed("source.type", () -> connectors.source(sourceType)));
+        if (sf != null) {
+            collect(problems, () -> prefixed("source", () -> Config.of(sf.configDef(), source)));
+            if (!sf.offersChangeFeed()) {
+                for (int i = 0; i < tables.size(); i++) {
+                    if (tables.get(i).strategy() == Strategy.CDC) {
+                        problems.add(new ConfigException("tables[" + i + "].strategy", "cdc needs a source with a change feed;"
+                                + " source '" + sourceType + "' has none (use incremental with a cursor)"));
+                    }
+                }
             }
-            prefixed("checkpoints", () -> Config.of(storeDef, store));
+        }
+        SinkFactory kf = collect(problems, () -> renamed("sink.type", () -> connectors.sink(sinkType)));
+        if (kf != null) {
+            collect(problems, () -> prefixed("sink", () -> Config.of(kf.configDef(), sink)));
+        }
+        if (!storeType.equals("sink")) {
+            CheckpointStoreFactory cf = collect(problems, () -> renamed("checkpoints.type", () -> connectors.checkpointStore(storeType)));
+            if (cf != null) {
+                collect(problems, () -> prefixed("checkpoints", () -> Config.of(cf.configDef(), store)));
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw ConfigException.of(problems);
+        }
+    }
+
+    /** The supplier's value; its {@link ConfigException} renamed to {@code key}. */
+    private static <T> T renamed(String key, java.util.function.Supplier<T> s) {
+        try {
+            return s.get();
+        } catch (ConfigException e) {
+            throw new ConfigException(key, stripPrefix(e));
         }
     }
 

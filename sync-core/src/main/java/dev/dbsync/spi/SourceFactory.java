@@ -18,6 +18,14 @@ public interface SourceFactory {
         return name();
     }
 
+    /**
+     * Whether the sources it creates offer a change feed ({@link StreamingSource}), so the CDC strategy can be
+     * validated before anything connects. Default false.
+     */
+    default boolean offersChangeFeed() {
+        return false;
+    }
+
     /** The declared settings, with types, defaults, validators, docs and secret flags; never null. */
     ConfigDef configDef();
 

@@ -61,6 +61,12 @@ public final class PostgresSourceFactory implements SourceFactory {
     public PostgresSourceFactory() {
     }
 
+    /** Logical replication: the CDC strategy is available. */
+    @Override
+    public boolean offersChangeFeed() {
+        return true;
+    }
+
     @Override
     public String name() {
         return "postgres";
