@@ -1,0 +1,113 @@
+package dev.dbsync.kafka;
+
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.CheckpointUpdate;
+import dev.dbsync.spi.Operation;
+import dev.dbsync.spi.TableWriter;
+import dev.dbsync.spi.WriteResult;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.kafka.clients.producer.ProducerRecord;
+
+/**
+ * Writes one table's changes as Debezium change events to its topic. Records are sent at {@link #write} (Kafka
+ * buffers and batches them) and made durable and visible at {@link #flush}: the transaction they went into is
+ * committed, or the producer flushed when transactions are off. Used by one thread at a time.
+ */
+final class KafkaTableWriter implements TableWriter {
+
+    private final KafkaSink sink;
+    private final Envelope envelope;
+    private final String topic;
+    private final boolean tombstones;
+    private final int maxRecordBytes;
+    /** The transactions this writer's unflushed records went into, with their generations. */
+    private final Map<Txn, Long> pending = new IdentityHashMap<>();
+    private String pipeline;
+
+    KafkaTableWriter(KafkaSink sink, Envelope envelope, String topic, boolean tombstones, int maxRecordBytes) {
+        this.sink = sink;
+        this.envelope = envelope;
+        this.topic = topic;
+        this.tombstones = tombstones;
+        this.maxRecordBytes = maxRecordBytes;
+    }
+
+    @Override
+    public WriteResult write(Batch batch) {
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(batch.events().size() + 8);
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        for (ChangeEvent e : batch.events()) {
+            byte[] key;
+            byte[] value;
+            try {
+                key = envelope.key(e);
+                value = envelope.value(e, now);
+            } catch (IllegalArgumentException ex) {
+                failed.add(new WriteResult.FailedEvent(e, "table '" + batch.schema().name() + "' key " + e.keyText() + ": "
+                        + ex.getMessage(), ex));
+                continue;
+            }
+            if (key.length + value.length + 128 > maxRecordBytes) {
+                failed.add(new WriteResult.FailedEvent(e, "table '" + batch.schema().name() + "' key " + e.keyText()
+                        + ": the change event is " + (key.length + value.length) + " bytes, more than the producer's max.request.size "
+                        + maxRecordBytes, null));
+                continue;
+            }
+            records.add(new ProducerRecord<>(topic, (Integer) null, (Long) now, key, value));
+            if (e.operation() == Operation.DELETE && tombstones) {
+                records.add(new ProducerRecord<>(topic, (Integer) null, (Long) now, key, (byte[]) null));
+            }
+        }
+        Optional<CheckpointUpdate> cp = batch.checkpoint();
+        Txn txn;
+        if (cp.isPresent() && sink.store() != null && sink.capabilities().contains(dev.dbsync.spi.SinkCapability.CHECKPOINT_STORE)) {
+            pipeline = cp.get().lease().pipeline();
+            txn = sink.store().current(cp.get().lease()).txn;
+            records.add(sink.store().checkpointRecord(cp.get().lease(), cp.get().key(), cp.get().text()));
+        } else {
+            txn = sink.defaultTxn(pipeline);
+        }
+        if (!records.isEmpty()) {
+            long gen = txn.send(records);
+            pending.put(txn, gen);
+        }
+        return WriteResult.appliedExcept(batch, failed);
+    }
+
+    @Override
+    public void flush() {
+        try {
+            for (Map.Entry<Txn, Long> e : pending.entrySet()) {
+                e.getKey().commit(e.getValue());
+            }
+        } finally {
+            pending.clear();
+        }
+    }
+
+    @Override
+    public void truncate() {
+        flush();
+        byte[] value = envelope.truncateValue(envelope.schema().name(), System.currentTimeMillis());
+        int n = sink.partitionsOf(topic);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(n);
+        // one truncate event per partition: each partition's consumer sees it in order with that partition's keys
+        for (int p = 0; p < n; p++) {
+            records.add(new ProducerRecord<>(topic, p, null, value));
+        }
+        Txn txn = sink.defaultTxn(pipeline);
+        pending.put(txn, txn.send(records));
+        flush();
+    }
+
+    @Override
+    public void close() {
+        flush();
+    }
+}
