@@ -56,7 +56,7 @@ final class GraphMapping {
     }
 
     boolean isJoinTable(String table) {
-        return joinTables.containsKey(table) || joinTables.containsKey(Cypher.unqualified(table));
+        return key(joinTables, table) != null;
     }
 
     /** The relationship type of a join table. */
@@ -67,12 +67,15 @@ final class GraphMapping {
 
     /** The relationship type of a foreign key of {@code table}. */
     String foreignKeyType(String table, ForeignKey fk) {
-        for (String t : new String[] {table, Cypher.unqualified(table)}) {
-            if (fk.columns().size() == 1 && types.containsKey(t + "." + fk.columns().get(0))) {
-                return types.get(t + "." + fk.columns().get(0));
-            }
-            if (types.containsKey(t + "." + fk.name())) {
-                return types.get(t + "." + fk.name());
+        String bare = Cypher.unqualified(table);
+        for (Map.Entry<String, String> e : types.entrySet()) {
+            int dot = e.getKey().lastIndexOf('.');
+            String t = e.getKey().substring(0, dot);
+            String name = e.getKey().substring(dot + 1);
+            boolean sameTable = t.equals(table) || Cypher.unqualified(t).equals(bare);
+            boolean sameKey = name.equals(fk.name()) || (fk.columns().size() == 1 && name.equals(fk.columns().get(0)));
+            if (sameTable && sameKey) {
+                return e.getValue();
             }
         }
         String type = fk.columns().size() == 1 ? Cypher.typeFromColumn(fk.columns().get(0)) : "";
@@ -80,7 +83,27 @@ final class GraphMapping {
     }
 
     private static String lookup(Map<String, String> m, String table) {
-        String v = m.get(table);
-        return v != null ? v : m.get(Cypher.unqualified(table));
+        String k = key(m, table);
+        return k == null ? null : m.get(k);
+    }
+
+    /**
+     * The configured name that means {@code table}: the same name, else the same name without schema on either
+     * side (targets are named without their schema, foreign keys reference tables with it).
+     */
+    private static String key(Map<String, String> m, String table) {
+        if (m.containsKey(table)) {
+            return table;
+        }
+        String bare = Cypher.unqualified(table);
+        if (m.containsKey(bare)) {
+            return bare;
+        }
+        for (String k : m.keySet()) {
+            if (Cypher.unqualified(k).equals(bare)) {
+                return k;
+            }
+        }
+        return null;
     }
 }
