@@ -119,7 +119,7 @@ final class BsonValues {
                     case DOUBLE:
                         return new Column(name, LogicalType.FLOAT64, true, 0, 0, null, "double");
                     case DECIMAL128:
-                        return new Column(name, LogicalType.DECIMAL, true, 34, 0, null, "decimal");
+                        return new Column(name, LogicalType.DECIMAL, true, 0, 0, null, "decimal");
                     case BOOLEAN:
                         return new Column(name, LogicalType.BOOLEAN, true, 0, 0, null, "bool");
                     case DATE_TIME:

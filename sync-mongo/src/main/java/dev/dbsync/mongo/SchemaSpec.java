@@ -69,7 +69,7 @@ final class SchemaSpec {
             case "double":
                 return new Column(name, LogicalType.FLOAT64, true, 0, 0, null, "double");
             case "decimal":
-                return new Column(name, LogicalType.DECIMAL, true, 34, 0, null, "decimal");
+                return new Column(name, LogicalType.DECIMAL, true, 0, 0, null, "decimal");
             case "number":
                 return new Column(name, LogicalType.DECIMAL, true, 0, 0, null, "number");
             case "bool":

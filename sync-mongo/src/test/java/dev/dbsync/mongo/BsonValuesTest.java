@@ -56,7 +56,10 @@ class BsonValuesTest {
         assertEquals(LogicalType.FLOAT64, infer(new BsonInt32(1), new BsonDouble(1.5)).type());
         assertEquals(LogicalType.DECIMAL, infer(new BsonInt64(Long.MAX_VALUE), new BsonDouble(1.5)).type(),
                 "a double beside 64-bit integers needs a decimal to hold both exactly");
-        assertEquals(LogicalType.DECIMAL, infer(new BsonDecimal128(Decimal128.parse("1.10"))).type());
+        Column dec = infer(new BsonDecimal128(Decimal128.parse("1.10")), new BsonDecimal128(Decimal128.parse("123456")));
+        assertEquals(LogicalType.DECIMAL, dec.type());
+        assertEquals(0, dec.precision(), "Decimal128 values carry their own scale: the column is unbounded, never rounded to one scale");
+        assertEquals(0, dec.scale());
         assertEquals(LogicalType.TIMESTAMP_TZ, infer(new BsonDateTime(0)).type());
         assertEquals(LogicalType.UUID, infer(new BsonBinary(UUID.randomUUID(), UuidRepresentation.STANDARD)).type());
         assertEquals(LogicalType.BYTES, infer(new BsonBinary(new byte[] {1})).type());
