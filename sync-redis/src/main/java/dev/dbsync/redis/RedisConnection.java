@@ -95,7 +95,7 @@ final class RedisConnection implements AutoCloseable {
         }
         int timeout = (int) Math.min(Integer.MAX_VALUE, config.getDuration(TIMEOUT).toMillis());
         DefaultJedisClientConfig.Builder cc = DefaultJedisClientConfig.builder()
-                .database(database).timeoutMillis(timeout).clientName("dbsync")
+                .database(database).timeoutMillis(timeout).clientName("dbsync").autoNegotiateProtocol(false)
                 .ssl("rediss".equalsIgnoreCase(uri.getScheme()));
         if (user != null) {
             cc.user(user);

@@ -80,8 +80,6 @@ final class Scripts {
               else
                 local bad = nil
                 if op == 'u' then
-                  local t = redis.call('TYPE', key)['ok']
-                  if t ~= 'none' and t ~= want then bad = 'WRONGTYPE key ' .. key .. ' holds a ' .. t .. ', not a ' .. want end
                   for j = 0, ni - 1 do
                     local ik = ARGV[is + 3 * j + 1]
                     local iw = 'zset'
@@ -89,12 +87,19 @@ final class Scripts {
                     local it = redis.call('TYPE', ik)['ok']
                     if it ~= 'none' and it ~= iw then bad = 'WRONGTYPE index key ' .. ik .. ' holds a ' .. it .. ', not a ' .. iw end
                   end
-                  if bad then
-                    redis.call('DEL', stage .. k)
-                  else
-                    redis.call('RENAME', stage .. k, key)
-                    if ttl > 0 and fmt ~= 's' then redis.call('PEXPIRE', key, ttl) end
+                  -- a new key takes the staged value in one step; an existing one only when it holds our type
+                  if bad or redis.call('RENAMENX', stage .. k, key) == 0 then
+                    if not bad then
+                      local t = redis.call('TYPE', key)['ok']
+                      if t ~= want then bad = 'WRONGTYPE key ' .. key .. ' holds a ' .. t .. ', not a ' .. want end
+                    end
+                    if bad then
+                      redis.call('DEL', stage .. k)
+                    else
+                      redis.call('RENAME', stage .. k, key)
+                    end
                   end
+                  if not bad and ttl > 0 and fmt ~= 's' then redis.call('PEXPIRE', key, ttl) end
                 end
                 if bad then
                   out[r] = bad

@@ -34,7 +34,7 @@ final class RedisTestServer {
     private RedisTestServer(String url, String origin) {
         this.url = url;
         String version;
-        try (Jedis j = new Jedis(java.net.URI.create(url))) {
+        try (Jedis j = jedis()) {
             String info = j.info("server");
             version = info.lines().filter(l -> l.startsWith("redis_version:")).findFirst().orElse("redis_version:?")
                     .substring("redis_version:".length());
@@ -127,6 +127,20 @@ final class RedisTestServer {
     }
 
     Jedis jedis() {
-        return new Jedis(java.net.URI.create(url));
+        java.net.URI u = java.net.URI.create(url);
+        redis.clients.jedis.DefaultJedisClientConfig.Builder b = redis.clients.jedis.DefaultJedisClientConfig.builder()
+                .autoNegotiateProtocol(false);
+        String info = u.getUserInfo();
+        if (info != null) {
+            int colon = info.indexOf(':');
+            if (colon > 0) {
+                b.user(info.substring(0, colon));
+            }
+            b.password(colon < 0 ? info : info.substring(colon + 1));
+        }
+        if (u.getPath() != null && u.getPath().length() > 1) {
+            b.database(Integer.parseInt(u.getPath().substring(1)));
+        }
+        return new Jedis(new redis.clients.jedis.HostAndPort(u.getHost(), u.getPort() < 0 ? 6379 : u.getPort()), b.build());
     }
 }
