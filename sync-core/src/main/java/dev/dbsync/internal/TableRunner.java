@@ -190,6 +190,8 @@ public final class TableRunner {
             public Chunk next(int maxRows) {
                 Position a = after;
                 Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(snapshotSpec, schema, a, maxRows));
+                // a CDC table's snapshot keeps version 0, so every change from the feed supersedes it
+                c = cdc ? c : ObservedOrder.stamp(c);
                 after = c.next() == null ? after : c.next();
                 return c;
             }
@@ -214,7 +216,7 @@ public final class TableRunner {
             @Override
             public Chunk next(int maxRows) {
                 Position a = after;
-                Chunk c = retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, maxRows));
+                Chunk c = ObservedOrder.stamp(retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, maxRows)));
                 after = c.next() == null ? after : c.next();
                 return c;
             }

@@ -553,6 +553,62 @@ class EngineBehaviourTest {
         assertEquals(29, sink.rows("items").size());
     }
 
+    /**
+     * A transaction that began first commits its change of a row last, with an older cursor value than the
+     * change already synced: in a sink that keeps versions, the state read later must win.
+     */
+    @Test
+    void versionsFollowTheOrderOfReadsNotTheCursorValues() {
+        MemorySource source = new MemorySource();
+        source.createTable(SCHEMA);
+        source.upsert("items", 1L, "initial", 50L, false);
+        MemorySource.Transaction a = source.begin(100L);
+        source.upsert("items", 1L, "written by B", 200L, false);
+        MemorySink sink = new MemorySink().versioned();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(source, sink, store).table(INCREMENTAL).build().runOnce().succeeded());
+        assertEquals("written by B", sink.rows("items").get(0).get(1), "the backfill read B's row");
+        a.upsert("items", 1L, "written by A, committed last", 100L, false).commit();
+        SyncReport r = engine(source, sink, store).table(INCREMENTAL).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals("written by A, committed last", sink.rows("items").get(0).get(1),
+                "the row's state as read last wins, though its cursor is older: " + r.toText());
+    }
+
+    @Test
+    void aSecondEngineOfTheSamePipelineIsRefusedNamingTheHolder(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        MemorySource source = source(3);
+        java.util.concurrent.CountDownLatch inWrite = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        MemorySink inner = new MemorySink();
+        dev.dbsync.spi.Sink slow = new ForwardingSink(inner) {
+            @Override
+            protected WriteResult write(TableWriter w, Batch batch) {
+                inWrite.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return super.write(w, batch);
+            }
+        };
+        try (SyncEngine first = engine(source, slow, CheckpointStores.file(dir)).table(INCREMENTAL).build();
+             SyncEngine second = engine(source, new MemorySink(), CheckpointStores.file(dir)).table(INCREMENTAL).build()) {
+            Thread t = new Thread(first::runOnce);
+            t.start();
+            assertTrue(inWrite.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            dev.dbsync.spi.LeaseException e = assertThrows(dev.dbsync.spi.LeaseException.class, second::runOnce);
+            assertTrue(e.getMessage().contains("behaviour") && e.getMessage().contains(":" + ProcessHandle.current().pid()),
+                    e.getMessage());
+            release.countDown();
+            t.join(10_000);
+            assertEquals(3, inner.rows("items").size());
+            assertTrue(second.runOnce().succeeded(), "once the first run ended the pipeline is free again");
+        }
+    }
+
     /** Passes everything to another sink and its writers; tests override single hooks. */
     static class ForwardingSink implements dev.dbsync.spi.Sink {
         private final dev.dbsync.spi.Sink delegate;

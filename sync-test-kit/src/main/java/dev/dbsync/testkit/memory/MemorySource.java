@@ -246,6 +246,14 @@ public class MemorySource implements Source, StreamingSource {
                 max = c;
             }
         }
+        // an open transaction may still add rows from its start on
+        if (honoursOpenTransactions()) {
+            for (Transaction t : open) {
+                if (max == null || Keys.compareValues(t.startCursor, max) < 0) {
+                    max = t.startCursor;
+                }
+            }
+        }
         // (max, no key): rows sharing the current maximum are read again; replays are harmless.
         return max == null ? null : Position.of(max);
     }
