@@ -218,6 +218,9 @@ final class MongoSource implements Source, StreamingSource {
      * null when the collection was not written by the sink (or the spec names another key).
      */
     private TableSchema registered(TableSpec spec) {
+        if (documentMode) {
+            return null;
+        }
         TableRegistry.Entry entry = TableRegistry.lookup(db, registry, spec.table());
         TableSchema s = entry == null ? null : entry.schema();
         if (s == null || (!spec.keyColumns().isEmpty() && !spec.keyColumns().equals(s.primaryKey()))) {

@@ -113,6 +113,11 @@ final class MongoTableWriter implements TableWriter {
                 }
             } catch (MongoException ex) {
                 throw MongoConnections.wrap("table '" + schema.name() + "': bulk write of " + models.size() + " documents", ex);
+            } catch (org.bson.BsonMaximumSizeExceededException ex) {
+                // the driver refuses a document above the server's limit before sending it: the engine isolates it by
+                // writing the batch again in halves (documents already sent are written again, idempotently)
+                throw new DataException("table '" + schema.name() + "': a document of the batch exceeds MongoDB's document size"
+                        + " limit: " + ex.getMessage(), ex);
             }
             deletedFound = r.getDeletedCount();
         }

@@ -199,6 +199,19 @@ class MongoSinkIT {
     }
 
     @Test
+    void aDocumentAboveTheSizeLimitIsADataExceptionSoTheEngineIsolatesIt() {
+        TableSchema s = simple("huge");
+        TableWriter w = sink.open(s);
+        ChangeEvent huge = up(s, 0, 1L, "x".repeat(17 * 1024 * 1024), null);
+        ChangeEvent small = up(s, 0, 2L, "small", null);
+        dev.dbsync.spi.DataException e = assertThrows(dev.dbsync.spi.DataException.class, () -> w.write(Batch.of(s, List.of(small, huge))));
+        assertTrue(e.getMessage().contains("huge") && e.getMessage().contains("size"), e.getMessage());
+        assertThrows(dev.dbsync.spi.DataException.class, () -> w.write(Batch.of(s, List.of(huge))));
+        assertEquals(1, write(w, s, small).upserted());
+        assertEquals(Set.of(2L), target("huge").keySet());
+    }
+
+    @Test
     void theLastChangeOfAKeyInABatchWinsAndCountsCoverEveryEvent() {
         TableSchema s = simple("latest");
         TableWriter w = sink.open(s);
