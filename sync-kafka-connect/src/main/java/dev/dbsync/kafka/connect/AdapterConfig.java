@@ -1,0 +1,136 @@
+package dev.dbsync.kafka.connect;
+
+import dev.dbsync.config.Config;
+import dev.dbsync.config.ConfigKey;
+import dev.dbsync.engine.Connectors;
+import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.SinkFactory;
+import dev.dbsync.spi.SourceFactory;
+import dev.dbsync.spi.TableSpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigValue;
+
+/**
+ * The connector configuration of the adapter: {@code dbsync.connector} names the dbsync source or sink, and its
+ * settings are the keys prefixed with that name ({@code postgres.url}, {@code postgres.password}, …), the same
+ * keys as in pipeline files. They are validated through the connector's own {@link dev.dbsync.config.ConfigDef}
+ * and reported through Connect's {@code validate}.
+ */
+final class AdapterConfig {
+
+    static final String CONNECTOR = "dbsync.connector";
+    static final String TABLES = "dbsync.tables";
+    static final String STRATEGY = "dbsync.strategy";
+    static final String TOPIC_PREFIX = "dbsync.topic.prefix";
+    static final String BATCH_ROWS = "dbsync.batch.rows";
+    static final String POLL_INTERVAL_MS = "dbsync.poll.interval.ms";
+    static final String TASK_TABLES = "dbsync.task.tables";
+    static final String TARGET_SCHEMA_DROP = "dbsync.target.keep.schema";
+
+    static ConfigDef sourceDef() {
+        return new ConfigDef()
+                .define(CONNECTOR, ConfigDef.Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.Importance.HIGH,
+                        "name of the dbsync source (e.g. postgres); its settings are the keys '<name>.<setting>'")
+                .define(TABLES, ConfigDef.Type.LIST, "", ConfigDef.Importance.HIGH,
+                        "source tables, each 'schema.table' or 'schema.table:cursor_column'; empty = every table the source lists")
+                .define(STRATEGY, ConfigDef.Type.STRING, "cdc", ConfigDef.ValidString.in("full", "incremental", "cdc"),
+                        ConfigDef.Importance.HIGH, "full snapshot, incremental by cursor, or snapshot then the change feed (one task)")
+                .define(TOPIC_PREFIX, ConfigDef.Type.STRING, "dbsync", ConfigDef.Importance.MEDIUM,
+                        "topic of table s.t: <prefix>.s.t")
+                .define(BATCH_ROWS, ConfigDef.Type.INT, 2000, ConfigDef.Range.between(1, 1_000_000), ConfigDef.Importance.LOW,
+                        "rows read per poll")
+                .define(POLL_INTERVAL_MS, ConfigDef.Type.LONG, 1000L, ConfigDef.Range.atLeast(10), ConfigDef.Importance.LOW,
+                        "wait between reads of a caught-up incremental table or an idle change feed");
+    }
+
+    static ConfigDef sinkDef() {
+        return new ConfigDef()
+                .define(CONNECTOR, ConfigDef.Type.STRING, ConfigDef.NO_DEFAULT_VALUE, ConfigDef.Importance.HIGH,
+                        "name of the dbsync sink (e.g. postgres); its settings are the keys '<name>.<setting>'")
+                .define(TARGET_SCHEMA_DROP, ConfigDef.Type.BOOLEAN, false, ConfigDef.Importance.MEDIUM,
+                        "target table = topic without the prefix ('s.t'); default: its last part ('t')");
+    }
+
+    /** The dbsync settings: every key {@code <connector>.<setting>} with the prefix removed. */
+    static Map<String, Object> settings(String connector, Map<String, String> props) {
+        String p = connector + ".";
+        Map<String, Object> out = new LinkedHashMap<>();
+        props.forEach((k, v) -> {
+            if (k.startsWith(p)) {
+                out.put(k.substring(p.length()), v);
+            }
+        });
+        return out;
+    }
+
+    static SourceFactory sourceFactory(String name) {
+        try {
+            return Connectors.load(AdapterConfig.class.getClassLoader()).source(name);
+        } catch (RuntimeException e) {
+            throw new ConfigException(CONNECTOR, "no dbsync source named '" + name + "' on the plugin's class path: " + e.getMessage());
+        }
+    }
+
+    static SinkFactory sinkFactory(String name) {
+        try {
+            return Connectors.load(AdapterConfig.class.getClassLoader()).sink(name);
+        } catch (RuntimeException e) {
+            throw new ConfigException(CONNECTOR, "no dbsync sink named '" + name + "' on the plugin's class path: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Checks the dbsync settings against the connector's definition and adds each problem to the Connect
+     * validation result under its prefixed key (secret values never appear in the messages).
+     */
+    static void validate(String connector, dev.dbsync.config.ConfigDef def, Map<String, String> props, List<ConfigValue> result) {
+        Map<String, ConfigValue> byName = new HashMap<>();
+        result.forEach(v -> byName.put(v.name(), v));
+        for (ConfigKey k : def.keys()) {
+            String name = connector + "." + k.name();
+            if (!byName.containsKey(name)) {
+                ConfigValue v = new ConfigValue(name, k.secret() ? (props.containsKey(name) ? "[hidden]" : null) : props.get(name),
+                        List.of(), new ArrayList<>());
+                result.add(v);
+                byName.put(name, v);
+            }
+        }
+        Map<String, Object> raw = settings(connector, props);
+        // Config.of stops at the first problem: drop each offending key and check again to report them all
+        for (int round = 0; round < 50; round++) {
+            try {
+                Config.of(def, raw);
+                return;
+            } catch (ConfigException e) {
+                String key = e.key() == null ? CONNECTOR : connector + "." + e.key();
+                ConfigValue v = byName.computeIfAbsent(key, n -> {
+                    ConfigValue nv = new ConfigValue(n, props.get(n), List.of(), new ArrayList<>());
+                    result.add(nv);
+                    return nv;
+                });
+                v.addErrorMessage(e.getMessage());
+                if (e.key() == null || !raw.containsKey(e.key())) {
+                    return;
+                }
+                raw.remove(e.key());
+            }
+        }
+    }
+
+    /** A table entry: {@code schema.table} or {@code schema.table:cursor}. */
+    static TableSpec spec(String entry) {
+        int colon = entry.lastIndexOf(':');
+        if (colon < 0) {
+            return TableSpec.of(entry.trim());
+        }
+        return TableSpec.of(entry.substring(0, colon).trim()).withCursor(entry.substring(colon + 1).trim().split("\\+"));
+    }
+
+    private AdapterConfig() {
+    }
+}

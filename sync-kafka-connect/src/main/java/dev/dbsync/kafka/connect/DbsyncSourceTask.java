@@ -1,0 +1,349 @@
+package dev.dbsync.kafka.connect;
+
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.ChangeStream;
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.Operation;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.Source;
+import dev.dbsync.spi.SourceFactory;
+import dev.dbsync.spi.StreamingSource;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTask;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the tables of one task and hands their changes to Connect as Debezium change events.
+ * <p>Offsets: each record carries its table's checkpoint ({@code phase}, the snapshot's {@code after}, the
+ * incremental {@code changesFrom}, the feed's {@code streamFrom}) or, from the change feed, the feed position
+ * just after it; a restarted task (on any worker) resumes from what Connect committed.
+ * <p>The change feed is acknowledged (e.g. a replication slot confirmed) only up to positions whose records
+ * Kafka acknowledged ({@link #commitRecord}) before an offset commit that already completed ({@link #commit}),
+ * never further: a position is acknowledged one offset commit after it was written, and from the task thread.
+ */
+public final class DbsyncSourceTask extends SourceTask {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DbsyncSourceTask.class);
+
+    /** One table's progress. */
+    private static final class TableState {
+        final TableSpec spec;
+        final TableSchema schema;
+        final Map<String, String> partition;
+        final ConnectEnvelope envelope;
+        final String topic;
+        String phase;
+        Position after;
+        Position changesFrom;
+        long idleUntil;
+
+        TableState(TableSpec spec, TableSchema schema, Map<String, String> partition, ConnectEnvelope envelope, String topic) {
+            this.spec = spec;
+            this.schema = schema;
+            this.partition = partition;
+            this.envelope = envelope;
+            this.topic = topic;
+        }
+    }
+
+    /** A record of the feed waiting for Kafka's acknowledgement. */
+    private static final class InFlight {
+        final Position position;
+        volatile boolean acked;
+
+        InFlight(Position position) {
+            this.position = position;
+        }
+    }
+
+    private Source source;
+    private String pipeline;
+    private String strategy;
+    private int batchRows;
+    private long pollIntervalMs;
+    private final List<TableState> tables = new ArrayList<>();
+    private final Map<String, TableState> byTable = new HashMap<>();
+    private Map<String, String> feedPartition;
+    private Position streamFrom;
+    private ChangeStream stream;
+    private final Deque<InFlight> inFlight = new ArrayDeque<>();
+    private final Map<SourceRecord, InFlight> pendingRecords = new IdentityHashMap<>();
+    private volatile Position ackCandidate;
+    private volatile Position toAcknowledge;
+    private Position acknowledged;
+    private volatile Position previousCandidate;
+
+    @Override
+    public String version() {
+        return "0.1.0";
+    }
+
+    @Override
+    public void start(Map<String, String> props) {
+        String name = props.get(AdapterConfig.CONNECTOR);
+        pipeline = props.getOrDefault("name", name);
+        strategy = props.getOrDefault(AdapterConfig.STRATEGY, "cdc");
+        batchRows = Integer.parseInt(props.getOrDefault(AdapterConfig.BATCH_ROWS, "2000"));
+        pollIntervalMs = Long.parseLong(props.getOrDefault(AdapterConfig.POLL_INTERVAL_MS, "1000"));
+        String prefix = props.getOrDefault(AdapterConfig.TOPIC_PREFIX, "dbsync");
+        try {
+            SourceFactory f = AdapterConfig.sourceFactory(name);
+            source = f.create(f.configDef().parse(AdapterConfig.settings(name, props)));
+            List<TableSpec> specs = new ArrayList<>();
+            for (String t : props.getOrDefault(AdapterConfig.TASK_TABLES, "").split(",")) {
+                if (!t.isBlank()) {
+                    specs.add(AdapterConfig.spec(t));
+                }
+            }
+            List<Map<String, String>> partitions = new ArrayList<>();
+            for (TableSpec spec : specs) {
+                TableSchema schema = source.describe(spec);
+                Map<String, String> partition = Map.of("pipeline", pipeline, "table", spec.table());
+                String topic = (prefix.isEmpty() ? "" : prefix + ".") + spec.table().replace("\"", "");
+                TableState st = new TableState(spec, schema, partition, new ConnectEnvelope(schema, topic, prefix), topic);
+                tables.add(st);
+                byTable.put(spec.table(), st);
+                partitions.add(partition);
+            }
+            feedPartition = Map.of("pipeline", pipeline, "feed", "stream");
+            partitions.add(feedPartition);
+            Map<Map<String, String>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
+            for (TableState st : tables) {
+                Map<String, Object> o = offsets.get(st.partition);
+                if (o != null) {
+                    st.phase = (String) o.get("phase");
+                    st.after = decode(o.get("after"));
+                    st.changesFrom = decode(o.get("changesFrom"));
+                    if (streamFrom == null) {
+                        streamFrom = decode(o.get("streamFrom"));
+                    }
+                } else {
+                    st.phase = "snapshot";
+                }
+            }
+            Map<String, Object> feed = offsets.get(feedPartition);
+            if (feed != null && feed.get("position") != null) {
+                streamFrom = decode(feed.get("position"));
+            }
+            if (strategy.equals("cdc") && streamFrom == null) {
+                // taken before the snapshots: changes made during them come again from the feed
+                streamFrom = ((StreamingSource) source).streamStart(specs);
+            }
+            for (TableState st : tables) {
+                if (strategy.equals("incremental") && st.changesFrom == null) {
+                    st.changesFrom = source.changesStart(st.spec, st.schema);
+                }
+            }
+            acknowledged = streamFrom;
+            LOG.info("dbsync source task of {} started: {} tables, strategy {}", pipeline, tables.size(), strategy);
+        } catch (SyncException e) {
+            throw new ConnectException("pipeline " + pipeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Position decode(Object o) {
+        return o == null ? null : Position.decode(o.toString());
+    }
+
+    private static String encode(Position p) {
+        return p == null ? null : p.encode();
+    }
+
+    @Override
+    public List<SourceRecord> poll() throws InterruptedException {
+        try {
+            Position ack = toAcknowledge;
+            if (stream != null && ack != null && !ack.equals(acknowledged)) {
+                stream.acknowledge(ack);
+                acknowledged = ack;
+            }
+            for (TableState st : tables) {
+                if (st.phase.equals("snapshot")) {
+                    return snapshot(st);
+                }
+            }
+            if (strategy.equals("incremental")) {
+                return incremental();
+            }
+            if (strategy.equals("cdc")) {
+                return feed();
+            }
+            Thread.sleep(pollIntervalMs);
+            return null;
+        } catch (RetriableException e) {
+            throw new org.apache.kafka.connect.errors.RetriableException("pipeline " + pipeline + ": " + e.getMessage(), e);
+        } catch (SyncException e) {
+            throw new ConnectException("pipeline " + pipeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Map<String, Object> tableOffset(TableState st, String phase, Position after) {
+        Map<String, Object> o = new HashMap<>();
+        o.put("phase", phase);
+        o.put("after", encode(after));
+        o.put("changesFrom", encode(st.changesFrom));
+        o.put("streamFrom", encode(streamFrom));
+        return o;
+    }
+
+    private List<SourceRecord> snapshot(TableState st) {
+        Chunk c = source.readSnapshot(st.spec, st.schema, st.after, batchRows);
+        String next = c.last() ? (strategy.equals("incremental") ? "changes" : "done") : "snapshot";
+        List<SourceRecord> out = new ArrayList<>(c.events().size() + 4);
+        long now = System.currentTimeMillis();
+        for (int i = 0; i < c.events().size(); i++) {
+            ChangeEvent e = c.events().get(i);
+            boolean last = i == c.events().size() - 1;
+            add(out, st, e, tableOffset(st, last ? next : "snapshot", e.position()), now, null);
+        }
+        st.after = c.next();
+        st.phase = next;
+        return out;
+    }
+
+    private List<SourceRecord> incremental() throws InterruptedException {
+        long now = System.currentTimeMillis();
+        TableState due = null;
+        for (TableState st : tables) {
+            if (st.idleUntil <= now) {
+                due = st;
+                break;
+            }
+        }
+        if (due == null) {
+            Thread.sleep(Math.min(pollIntervalMs, 200));
+            return null;
+        }
+        Chunk c = source.readChanges(due.spec, due.schema, due.changesFrom, batchRows);
+        List<SourceRecord> out = new ArrayList<>();
+        for (ChangeEvent e : c.events()) {
+            due.changesFrom = e.position();
+            add(out, due, e, tableOffset(due, "changes", null), now, null);
+        }
+        if (c.last()) {
+            due.idleUntil = now + pollIntervalMs;
+        }
+        // a table that is behind keeps the turn; caught-up ones wait their interval
+        tables.remove(due);
+        tables.add(due);
+        return out;
+    }
+
+    private List<SourceRecord> feed() {
+        if (stream == null) {
+            List<TableSchema> schemas = new ArrayList<>();
+            List<TableSpec> specs = new ArrayList<>();
+            for (TableState st : tables) {
+                schemas.add(st.schema);
+                specs.add(st.spec);
+            }
+            stream = ((StreamingSource) source).openStream(schemas, specs, streamFrom);
+            LOG.info("pipeline {}: change feed opened at {}", pipeline, streamFrom);
+        }
+        List<ChangeEvent> events = stream.poll(Duration.ofMillis(pollIntervalMs));
+        List<SourceRecord> out = new ArrayList<>(events.size() + 4);
+        long now = System.currentTimeMillis();
+        for (ChangeEvent e : events) {
+            TableState st = byTable.get(e.table());
+            if (st == null) {
+                continue;
+            }
+            InFlight f = new InFlight(e.position());
+            Map<String, Object> offset = Map.of("position", e.position().encode());
+            if (e.operation() == Operation.TRUNCATE) {
+                SourceRecord r = new SourceRecord(feedPartition, offset, st.topic, null, null, null,
+                        st.envelope.valueSchema(), st.envelope.truncate(st.spec.table(), now));
+                track(r, f);
+                out.add(r);
+                continue;
+            }
+            add(out, st, e, null, now, f);
+        }
+        return out.isEmpty() ? null : out;
+    }
+
+    private void add(List<SourceRecord> out, TableState st, ChangeEvent e, Map<String, Object> tableOffset, long now, InFlight f) {
+        Map<String, ?> partition = f == null ? st.partition : feedPartition;
+        Map<String, ?> offset = f == null ? tableOffset : Map.of("position", e.position().encode());
+        SourceRecord r = new SourceRecord(partition, offset, st.topic, null, st.envelope.keySchema(), st.envelope.key(e),
+                st.envelope.valueSchema(), st.envelope.value(e, now));
+        out.add(r);
+        if (f != null) {
+            track(r, f);
+        }
+        if (e.operation() == Operation.DELETE) {
+            // the tombstone that lets log compaction drop the key
+            SourceRecord t = new SourceRecord(partition, offset, st.topic, null, st.envelope.keySchema(), st.envelope.key(e), null, null);
+            out.add(t);
+            if (f != null) {
+                track(t, new InFlight(e.position()));
+            }
+        }
+    }
+
+    private void track(SourceRecord r, InFlight f) {
+        synchronized (inFlight) {
+            inFlight.addLast(f);
+            pendingRecords.put(r, f);
+        }
+    }
+
+    @Override
+    public void commitRecord(SourceRecord record, RecordMetadata metadata) {
+        synchronized (inFlight) {
+            InFlight f = pendingRecords.remove(record);
+            if (f == null) {
+                return;
+            }
+            f.acked = true;
+            // the contiguous acknowledged prefix, in poll order
+            while (!inFlight.isEmpty() && inFlight.peekFirst().acked) {
+                ackCandidate = inFlight.pollFirst().position;
+            }
+        }
+    }
+
+    /** Offsets were committed: what was acknowledged before the previous commit is covered by this one. */
+    @Override
+    public void commit() {
+        Position covered = previousCandidate;
+        previousCandidate = ackCandidate;
+        if (covered != null) {
+            toAcknowledge = covered;
+        }
+    }
+
+    @Override
+    public void stop() {
+        try {
+            if (stream != null) {
+                stream.close();
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("pipeline {}: closing the change feed failed: {}", pipeline, e.getMessage());
+        }
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    /** For tests: the feed position acknowledged so far. */
+    Position acknowledged() {
+        return acknowledged;
+    }
+}
