@@ -210,8 +210,23 @@ final class PgTypes {
         if (c.type() == LogicalType.JSON) {
             return q + "::text";
         }
+        if (c.type() == LogicalType.STRING && c.sourceType() != null && !TEXTUAL.matcher(c.sourceType()).matches()) {
+            // Types read as text (inet, cidr, interval, money, ranges, enums, …) are read in their output
+            // function's form, as the change feed sends them; a cast to text may differ (inet's shows /32).
+            // char(n) stays a cast (its padding dropped), which the change feed's decoding matches.
+            return "(to_json(" + q + ") #>> '{}')";
+        }
+        if (c.type() == LogicalType.ARRAY && c.elementType() == LogicalType.STRING && c.sourceType() != null
+                && c.sourceType().endsWith("[]") && !TEXTUAL.matcher(c.sourceType().substring(0, c.sourceType().length() - 2)).matches()) {
+            // the same for their arrays, element by element (a multidimensional array is read flattened)
+            return "(CASE WHEN " + q + " IS NULL THEN NULL WHEN cardinality(" + q + ") = 0 THEN '{}'::text[] ELSE"
+                    + " (SELECT array_agg(to_json(e) #>> '{}' ORDER BY o) FROM unnest(" + q + ") WITH ORDINALITY AS u(e, o)) END)";
+        }
         return q + "::" + castType(c);
     }
+
+    /** Source types whose cast to text is their output form. */
+    private static final Pattern TEXTUAL = Pattern.compile("text|character varying(\\(\\d+\\))?|character(\\(\\d+\\))?|name|citext");
 
     /**
      * Decodes the binary form of the canonical type of {@code type} ({@link #castType}), as found in binary

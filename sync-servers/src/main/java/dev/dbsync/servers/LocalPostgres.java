@@ -43,6 +43,8 @@ public final class LocalPostgres implements AutoCloseable {
                     .setServerConfig("max_wal_senders", "10")
                     .setServerConfig("max_replication_slots", "10")
                     .setServerConfig("max_connections", "200")
+                    // the incremental safe bound is tested against prepared transactions
+                    .setServerConfig("max_prepared_transactions", "10")
                     // demo and test data is disposable: trade durability for speed
                     .setServerConfig("fsync", "off")
                     .setServerConfig("synchronous_commit", "off")

@@ -609,6 +609,26 @@ class EngineBehaviourTest {
         }
     }
 
+    /** A sink written before TIME existed gets its documented fallback, ISO-8601 text, keys and arrays included. */
+    @Test
+    void aTypeTheSinkDoesNotListReachesItAsItsFallback() {
+        TableSchema timed = new TableSchema("shifts", List.of(Column.required("starts", LogicalType.TIME),
+                Column.of("name", LogicalType.STRING), Column.array("breaks", LogicalType.TIME)), List.of("starts"));
+        MemorySource source = new MemorySource();
+        source.createTable(timed);
+        source.upsert("shifts", java.time.LocalTime.of(6, 30), "early", List.of(java.time.LocalTime.of(9, 15, 0, 500_000)));
+        source.upsert("shifts", java.time.LocalTime.of(14, 0), "late", null);
+        MemorySink sink = new MemorySink();
+        assertEquals(LogicalType.CORE, sink.supportedTypes());
+        SyncReport r = engine(source, sink, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("shifts"))).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        TableSchema seen = sink.schema("shifts");
+        assertEquals(LogicalType.STRING, seen.column("starts").type());
+        assertEquals(LogicalType.STRING, seen.column("breaks").elementType());
+        assertEquals(List.of(List.of("06:30", "early", List.of("09:15:00.000500")), java.util.Arrays.asList("14:00", "late", null)),
+                sink.rows("shifts"));
+    }
+
     /** Passes everything to another sink and its writers; tests override single hooks. */
     static class ForwardingSink implements dev.dbsync.spi.Sink {
         private final dev.dbsync.spi.Sink delegate;
