@@ -61,37 +61,44 @@ public final class ElasticSinkBenchmark {
         }
         List<double[]> results = new ArrayList<>();
         try (ElasticSink sink = ElasticTesting.sink(Map.of("refresh.on.flush", "true"))) {
-            // round 0 warms the JVMs up and is not counted; the order alternates so neither side always goes first
+            // round 0 warms the JVMs up and is not counted; the order alternates so neither side always goes first;
+            // each index is deleted right after it was measured and the server given a pause, so background merges
+            // of one run do not slow the next
             for (int round = 0; round <= rounds; round++) {
                 double raw;
                 double plain;
                 if (round % 2 == 0) {
-                    raw = raw(sink, base.withName(run + "_raw" + round), data);
-                    plain = viaSink(sink, base.withName(run + "_sink" + round), data, false);
+                    raw = settle(sink, run + "_raw" + round, raw(sink, base.withName(run + "_raw" + round), data));
+                    plain = settle(sink, run + "_sink" + round, viaSink(sink, base.withName(run + "_sink" + round), data, false));
                 } else {
-                    plain = viaSink(sink, base.withName(run + "_sink" + round), data, false);
-                    raw = raw(sink, base.withName(run + "_raw" + round), data);
+                    plain = settle(sink, run + "_sink" + round, viaSink(sink, base.withName(run + "_sink" + round), data, false));
+                    raw = settle(sink, run + "_raw" + round, raw(sink, base.withName(run + "_raw" + round), data));
                 }
-                double versioned = viaSink(sink, base.withName(run + "_ver" + round), data, true);
+                double versioned = settle(sink, run + "_ver" + round, viaSink(sink, base.withName(run + "_ver" + round), data, true));
                 if (round > 0) {
                     results.add(new double[] {raw, plain, versioned});
                 }
                 System.out.printf((round == 0 ? "warm-up, not counted: " : "round %d: ").replace("%d", String.valueOf(round)) + "raw _bulk %.0f rows/s | sink %.0f rows/s (%.2f of raw) | sink with external_gte versions %.0f rows/s (%.2f of raw)%n",
                         raw, plain, plain / raw, versioned, versioned / raw);
-                for (String t : List.of("_raw", "_sink", "_ver")) {
-                    sink.connection().call("delete", new Request("DELETE", "/" + Docs.indexName("", run + t + round)));
-                }
             }
         }
         double bestRaw = results.stream().mapToDouble(r -> r[0]).max().orElse(0);
         double bestSink = results.stream().mapToDouble(r -> r[1]).max().orElse(0);
         double bestVer = results.stream().mapToDouble(r -> r[2]).max().orElse(0);
+        double[] ratios = results.stream().mapToDouble(r -> r[1] / r[0]).sorted().toArray();
+        System.out.printf("median ratio sink/raw %.2f%n", ratios[ratios.length / 2]);
         for (double[] r : results) {
             System.out.printf("ratio sink/raw %.2f, versioned sink/raw %.2f%n", r[1] / r[0], r[2] / r[0]);
         }
         System.out.printf("best: raw %.0f rows/s, sink %.0f rows/s (ratio %.2f), versioned sink %.0f rows/s (ratio %.2f)%n",
                 bestRaw, bestSink, bestSink / bestRaw, bestVer, bestVer / bestRaw);
         System.exit(0);
+    }
+
+    private static double settle(ElasticSink sink, String table, double rowsPerSecond) throws InterruptedException {
+        sink.connection().call("delete", new Request("DELETE", "/" + Docs.indexName("", table)));
+        Thread.sleep(3000);
+        return rowsPerSecond;
     }
 
     private static TableSchema schema(String name) {
