@@ -28,7 +28,8 @@ import org.bson.types.Decimal128;
 
 /**
  * Source read and sink write rows/s of the MongoDB connector beside the raw driver doing the same work, in one
- * run, several rounds. Run by hand:
+ * run, several rounds: reads beside one raw {@code find} iteration and beside the raw driver running the same keyset
+ * chunk queries the source runs; writes beside raw {@code insertMany}. Run by hand:
  * <pre>
  * mvn -q -pl sync-mongo test-compile exec:java -Dexec.mainClass=dev.dbsync.mongo.MongoBenchmark \
  *     -Dexec.classpathScope=test -Dexec.args="200000 3"
@@ -89,6 +90,21 @@ public final class MongoBenchmark {
                     }
                 }
                 double rawRead = n / seconds(t0);
+                // the raw driver running the connector's own keyset queries: find({_id: {$gt: last}}).sort(_id).limit(10000)
+                t0 = System.nanoTime();
+                long keyset = 0;
+                org.bson.BsonValue last = null;
+                while (true) {
+                    List<BsonDocument> chunk = db.getCollection("raw_write", BsonDocument.class)
+                            .find(last == null ? new BsonDocument() : new BsonDocument("_id", new BsonDocument("$gt", last)))
+                            .sort(new BsonDocument("_id", new BsonInt32(1))).limit(10_000).batchSize(10_000).into(new ArrayList<>());
+                    keyset += chunk.size();
+                    if (chunk.size() < 10_000) {
+                        break;
+                    }
+                    last = chunk.get(chunk.size() - 1).get("_id");
+                }
+                double rawKeyset = keyset / seconds(t0);
                 MongoSource source = new MongoSource(dev.dbsync.config.Config.of(MongoSettings.source(), settings));
                 TableSpec spec = TableSpec.of("raw_write");
                 TableSchema schema = source.describe(spec);
@@ -123,11 +139,11 @@ public final class MongoBenchmark {
                 double dbsyncWrite = written / seconds(t0);
                 w.close();
                 sink.close();
-                if (read != rows || written != rows || n != rows) {
+                if (read != rows || written != rows || n != rows || keyset != rows) {
                     throw new IllegalStateException("counts differ: raw read " + n + ", dbsync read " + read + ", written " + written);
                 }
-                System.out.printf("round %d: read  dbsync %,.0f rows/s  raw find %,.0f rows/s  ratio %.2f%n", round, dbsyncRead, rawRead,
-                        dbsyncRead / rawRead);
+                System.out.printf("round %d: read  dbsync %,.0f rows/s  raw find %,.0f rows/s  ratio %.2f  raw keyset chunks %,.0f rows/s"
+                        + "  ratio %.2f%n", round, dbsyncRead, rawRead, dbsyncRead / rawRead, rawKeyset, dbsyncRead / rawKeyset);
                 System.out.printf("round %d: write dbsync %,.0f rows/s  raw insertMany %,.0f rows/s  ratio %.2f"
                         + " (dbsync writes replace-upserts, the raw driver plain inserts)%n", round, dbsyncWrite, rawWrite, dbsyncWrite / rawWrite);
             }
