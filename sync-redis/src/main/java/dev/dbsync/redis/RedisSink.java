@@ -156,6 +156,10 @@ final class RedisSink implements Sink {
         Duration ttl = tableTtls.getOrDefault(table, defaultTtl);
         List<Integer> sets = columns(schema, setIndexes.get(table), RedisSinkFactory.INDEX_SETS, false);
         List<Integer> sorted = columns(schema, sortedIndexes.get(table), RedisSinkFactory.INDEX_SORTED, true);
+        if (format == Format.HASH && schema.indexOf(RedisTableWriter.VERSION) >= 0) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + table + "' has a column named '" + RedisTableWriter.VERSION
+                    + "', the hash field that holds each row's version; rename it or use value.format json");
+        }
         String tp = conn.layout.tablePrefix(table);
         String meta = schemaJson(schema, format);
         try (Jedis j = conn.get()) {

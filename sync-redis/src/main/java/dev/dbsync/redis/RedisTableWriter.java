@@ -70,6 +70,9 @@ final class RedisTableWriter implements TableWriter {
     private static final byte[] ONE = {'1'};
     private static final byte[] EMPTY = {};
     private static final byte[] DOLLAR = {'$'};
+    /** The hash field holding a row's version. */
+    static final String VERSION = "~v";
+    private static final byte[] VERSION_FIELD = VERSION.getBytes(UTF_8);
     private static final byte[][] NO_ARGS = {};
     private static final ProtocolCommand JSON_SET = () -> "JSON.SET".getBytes(UTF_8);
     private static final byte[] PX = {'P', 'X'};
@@ -160,9 +163,15 @@ final class RedisTableWriter implements TableWriter {
             if (n == 0) {
                 throw new IllegalArgumentException("every column is null; a Redis hash cannot be empty");
             }
-            write = new byte[1 + 2 * n][];
+            boolean versioned = e.version() != 0;
+            write = new byte[1 + 2 * n + (versioned ? 2 : 0)][];
             write[0] = stagingKey;
             int at = 1;
+            if (versioned) {
+                // the version travels in the hash itself, so a write needs no second structure
+                write[at++] = VERSION_FIELD;
+                write[at++] = script.get(mark + 2);
+            }
             for (int i = 0; i < columns.size(); i++) {
                 Object v = values.get(i);
                 if (v != null) {

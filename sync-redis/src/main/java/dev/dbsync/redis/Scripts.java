@@ -24,8 +24,10 @@ final class Scripts {
      * of index entries and per entry kind (s = set, z = sorted set), index key and score.
      *
      * <p>Returns per row 1 (upserted), 2 (deleted), 0 (skipped: the stored version is newer) or an error text (the
-     * key holds another type; nothing of that row was written). Versions live in the table's {@code ~ver} hash and
-     * are compared as decimal integer strings, so every 64-bit version compares exactly. Every applied row gets the
+     * key holds another type; nothing of that row was written). A hash carries its version in its own {@code ~v}
+     * field (staged with the values); JSON rows' versions and every delete's version (a tombstone) live in the
+     * table's {@code ~ver} hash. Versions are compared as decimal integer strings, so every 64-bit version compares
+     * exactly. Every applied row gets the
      * next number of the table's change sequence in {@code ~chg}, which the source reads incrementally; a delete
      * leaves its key there (and its version in {@code ~ver}) as a tombstone, so an older replay cannot bring the
      * row back. Staged values are always consumed (moved or deleted), also when the lease is refused.
@@ -65,7 +67,8 @@ final class Scripts {
             end
             local stored = redis.call('HMGET', verKey, unpack(keys))
             local seq = redis.call('INCRBY', seqKey, n) - n
-            local out, verArgs, chgArgs, latest = {}, {}, {}, {}
+            local inHash = fmt == 'h'
+            local out, verArgs, chgArgs, latest, untomb = {}, {}, {}, {}, {}
             for r = 1, n do
               local s = starts[r]
               local op, k, ver = ARGV[s], keys[r], ARGV[s + 2]
@@ -78,7 +81,7 @@ final class Scripts {
                 if op == 'u' then redis.call('DEL', stage .. k) end
                 out[r] = 0
               else
-                local bad = nil
+                local bad, stale = nil, false
                 if op == 'u' then
                   for j = 0, ni - 1 do
                     local ik = ARGV[is + 3 * j + 1]
@@ -88,20 +91,31 @@ final class Scripts {
                     if it ~= 'none' and it ~= iw then bad = 'WRONGTYPE index key ' .. ik .. ' holds a ' .. it .. ', not a ' .. iw end
                   end
                   -- a new key takes the staged value in one step; an existing one only when it holds our type
+                  -- and (hashes) its own version field is not newer
                   if bad or redis.call('RENAMENX', stage .. k, key) == 0 then
                     if not bad then
                       local t = redis.call('TYPE', key)['ok']
-                      if t ~= want then bad = 'WRONGTYPE key ' .. key .. ' holds a ' .. t .. ', not a ' .. want end
+                      if t ~= want then
+                        bad = 'WRONGTYPE key ' .. key .. ' holds a ' .. t .. ', not a ' .. want
+                      elseif inHash and ver ~= '0' then
+                        local live = redis.call('HGET', key, '~v')
+                        if live and older(ver, live) then stale = true end
+                      end
                     end
-                    if bad then
+                    if bad or stale then
                       redis.call('DEL', stage .. k)
                     else
                       redis.call('RENAME', stage .. k, key)
                     end
                   end
-                  if not bad and ttl > 0 and fmt ~= 's' then redis.call('PEXPIRE', key, ttl) end
+                  if not bad and not stale and ttl > 0 and fmt ~= 's' then redis.call('PEXPIRE', key, ttl) end
+                elseif inHash and ver ~= '0' then
+                  local live = redis.pcall('HGET', key, '~v')
+                  if type(live) == 'string' and older(ver, live) then stale = true end
                 end
-                if bad then
+                if stale then
+                  out[r] = 0
+                elseif bad then
                   out[r] = bad
                 else
                   if useIx then
@@ -123,6 +137,7 @@ final class Scripts {
                       end
                       if #ents > 0 then redis.call('HSET', ixKey, k, cjson.encode(ents)) else redis.call('HDEL', ixKey, k) end
                     end
+                    if inHash and stored[r] then untomb[#untomb + 1] = k end
                     out[r] = 1
                   else
                     redis.call('DEL', key)
@@ -130,8 +145,11 @@ final class Scripts {
                     out[r] = 2
                   end
                   if ver ~= '0' then
-                    verArgs[#verArgs + 1] = k
-                    verArgs[#verArgs + 1] = ver
+                    -- a hash carries its version in its '~v' field; ~ver keeps JSON rows' versions and tombstones
+                    if op == 'd' or not inHash then
+                      verArgs[#verArgs + 1] = k
+                      verArgs[#verArgs + 1] = ver
+                    end
                     latest[k] = ver
                   end
                   chgArgs[#chgArgs + 1] = seq + r
@@ -139,6 +157,7 @@ final class Scripts {
                 end
               end
             end
+            if #untomb > 0 then redis.call('HDEL', verKey, unpack(untomb)) end
             if #verArgs > 0 then redis.call('HSET', verKey, unpack(verArgs)) end
             if #chgArgs > 0 then redis.call('ZADD', chgKey, unpack(chgArgs)) end
             if guard ~= '' then redis.call('INCR', guard) end

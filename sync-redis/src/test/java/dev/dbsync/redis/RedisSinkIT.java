@@ -109,13 +109,15 @@ class RedisSinkIT {
     void rowsAreHashesOfTheirNonNullColumnsAtPrefixTableKey() {
         TableSchema s = orders("shop.orders");
         TableWriter w = writer(sink(), s);
-        WriteResult r = w.write(Batch.of(s, List.of(up(s, order(1, 42L, "new", "10.50", 1)), up(s, order(2, null, "new", null, 2)))));
+        WriteResult r = w.write(Batch.of(s, List.of(up(s, order(1, 42L, "new", "10.50", 1), 7_000_000_000L),
+                up(s, order(2, null, "new", null, 2), 0))));
         assertEquals(2, r.upserted());
         try (Jedis j = jedis()) {
             assertEquals(Map.of("id", "1", "customer_id", "42", "status", "new", "amount", "10.50",
-                    "updated_at", "2024-01-01T00:00:01Z"), j.hgetAll(key("shop.orders", "1")));
+                    "updated_at", "2024-01-01T00:00:01Z", "~v", "7000000000"), j.hgetAll(key("shop.orders", "1")),
+                    "the columns and the version field");
             assertEquals(Set.of("id", "status", "updated_at"), j.hgetAll(key("shop.orders", "2")).keySet(),
-                    "NULL columns are absent fields, never empty strings");
+                    "NULL columns are absent fields, never empty strings; no version field without a version");
             JsonNode meta = Codec.JSON.readTree(j.get(prefix + ":shop.orders:~schema"));
             assertEquals("hash", meta.path("format").asText());
             assertTrue(j.smembers(prefix + ":~dbsync:tables").contains("shop.orders"));
@@ -185,6 +187,12 @@ class RedisSinkIT {
         try (Jedis j = jedis()) {
             assertFalse(j.exists(key("t", "1")));
             assertEquals(Long.toString(big + 10), j.hget(prefix + ":t:~ver", "1"));
+        }
+        w.write(Batch.of(s, List.of(up(s, order(4, 1L, "live", "1", 1), 50))));
+        WriteResult staleDelete = w.write(Batch.of(s, List.of(ChangeEvent.delete("t", new Object[] {4L}, null, 40, Position.of(4L)))));
+        assertEquals(1, staleDelete.skipped(), "a delete older than the live row is skipped");
+        try (Jedis j = jedis()) {
+            assertTrue(j.exists(key("t", "4")));
         }
         WriteResult negative = w.write(Batch.of(s, List.of(up(s, order(2, 1L, "-5", "1", 1), -5), up(s, order(3, 1L, "-10", "1", 1), -10))));
         assertEquals(2, negative.upserted());
@@ -291,6 +299,15 @@ class RedisSinkIT {
                 notScorable.getMessage());
         ConfigException badTtl = assertThrows(ConfigException.class, () -> sink("ttl.tables", List.of("orders=soon")));
         assertTrue(badTtl.getMessage().contains("ttl.tables") && badTtl.getMessage().contains("soon"), badTtl.getMessage());
+    }
+
+    @Test
+    void aColumnNamedLikeTheVersionFieldIsRefusedForHashes() {
+        TableSchema s = new TableSchema("t", List.of(Column.required("id", LogicalType.INT64), Column.of("~v", LogicalType.STRING)),
+                List.of("id"));
+        SyncException e = assertThrows(SyncException.class, () -> sink().open(s));
+        assertTrue(e.getMessage().contains("'~v'") && e.getMessage().contains("'t'"), e.getMessage());
+        writer(sink("value.format", "json"), s.withName("t_json"));
     }
 
     @Test
