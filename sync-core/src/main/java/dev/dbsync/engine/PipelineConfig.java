@@ -70,6 +70,8 @@ public final class PipelineConfig {
             .optional("stream.idle", ConfigType.DURATION, "2s", PipelineConfig::positive, "run once with CDC tables: stop after the feed was idle this long")
             .optional("stream.catchup.timeout", ConfigType.DURATION, "10m", PipelineConfig::positive, "run once with CDC tables: how long the feed may"
                     + " take to deliver everything committed before the run started; past it the feed's tables fail")
+            .optional("feed.lost", ConfigType.STRING, "resnapshot", Validator.oneOf("resnapshot", "fail"),
+                    "when the change feed cannot resume (slot dropped, history gone): snapshot its tables again, or fail")
             .optional("progress.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "how often progress is logged")
             .optional("truncate.before.snapshot", ConfigType.BOOLEAN, "true", "empty the target before a fresh full snapshot (when the sink can)")
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
@@ -523,6 +525,7 @@ public final class PipelineConfig {
                 .pollInterval(engine.getDuration("poll.interval"))
                 .streamIdle(engine.getDuration("stream.idle"))
                 .streamCatchUpTimeout(engine.getDuration("stream.catchup.timeout"))
+                .resnapshotWhenFeedLost(engine.getString("feed.lost").equals("resnapshot"))
                 .progressInterval(engine.getDuration("progress.interval"))
                 .truncateBeforeSnapshot(engine.getBoolean("truncate.before.snapshot"))
                 .retryPolicy(new RetryPolicy(engine.getInt("retry.max.attempts"), engine.getDuration("retry.initial.backoff"),

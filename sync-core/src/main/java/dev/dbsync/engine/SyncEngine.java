@@ -71,7 +71,8 @@ public final class SyncEngine implements AutoCloseable {
         this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
-                b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout, stop);
+                b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout,
+                b.resnapshotWhenFeedLost, stop);
         this.tables = List.copyOf(b.tables);
         this.parallelism = b.parallelism;
         this.pollInterval = b.pollInterval;
@@ -358,6 +359,7 @@ public final class SyncEngine implements AutoCloseable {
         private Duration pollInterval = Duration.ofSeconds(10);
         private Duration streamIdle = Duration.ofSeconds(2);
         private Duration catchUpTimeout = Duration.ofMinutes(10);
+        private boolean resnapshotWhenFeedLost = true;
         private boolean truncateBeforeSnapshot = true;
 
         private Builder() {
@@ -480,6 +482,16 @@ public final class SyncEngine implements AutoCloseable {
          */
         public Builder streamCatchUpTimeout(Duration timeout) {
             this.catchUpTimeout = requireNonNull(timeout, "streamCatchUpTimeout is null");
+            return this;
+        }
+
+        /**
+         * What to do when the change feed cannot resume from its saved position ({@link dev.dbsync.spi.FeedLostException}:
+         * a dropped or invalidated slot, a resume token past the history): true (default) snapshots every table of
+         * the feed again from a new start; false fails the feed's tables.
+         */
+        public Builder resnapshotWhenFeedLost(boolean value) {
+            this.resnapshotWhenFeedLost = value;
             return this;
         }
 

@@ -12,5 +12,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public record EngineContext(String pipeline, Source source, Sink sink, Checkpoints checkpoints, int batchRows, int readRows,
                             long batchBytes, int queueCapacity, long flushRows, RetryPolicy retryPolicy,
                             DeadLetterHandler deadLetters, SyncListener listener, Duration progressInterval,
-                            boolean truncateBeforeSnapshot, Duration catchUpTimeout, AtomicBoolean stopRequested) {
+                            boolean truncateBeforeSnapshot, Duration catchUpTimeout, boolean resnapshotWhenFeedLost,
+                            AtomicBoolean stopRequested) {
 }

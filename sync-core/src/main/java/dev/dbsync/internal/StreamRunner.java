@@ -6,6 +6,7 @@ import dev.dbsync.engine.TableSync;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.FeedLostException;
 import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
@@ -71,11 +72,30 @@ public final class StreamRunner implements AutoCloseable {
         List<TableReport> snapshots = new ArrayList<>();
         String error = null;
         try {
-            if (stream == null) {
+            try {
+                if (stream == null) {
+                    open(snapshots);
+                }
+                if (stream != null && snapshots.stream().allMatch(TableReport::succeeded)) {
+                    pump(idle, maxTime);
+                }
+            } catch (FeedLostException lost) {
+                if (!ctx.resnapshotWhenFeedLost()) {
+                    throw lost;
+                }
+                // the history behind the saved position is gone: start the feed afresh and snapshot every table
+                LOG.warn("pipeline {}: the change feed cannot resume ({}); every table of the feed is snapshotted again",
+                        ctx.pipeline(), lost.getMessage());
+                closeStream();
+                ctx.checkpoints().clear(STREAM_KEY);
+                for (TableSync t : tables) {
+                    ctx.checkpoints().clear(t.id());
+                }
+                snapshots.clear();
                 open(snapshots);
-            }
-            if (stream != null && snapshots.stream().allMatch(TableReport::succeeded)) {
-                pump(idle, maxTime);
+                if (stream != null && snapshots.stream().allMatch(TableReport::succeeded)) {
+                    pump(idle, maxTime);
+                }
             }
         } catch (RuntimeException e) {
             error = e.getMessage() == null ? e.toString() : e.getMessage();
@@ -138,12 +158,15 @@ public final class StreamRunner implements AutoCloseable {
         boolean anyNew = false;
         for (TableSync t : tables) {
             Checkpoint cp = ctx.checkpoints().load(t.id()).orElse(null);
-            boolean covers = covered == null || covered.contains(t.id());
+            // without a feed position, a table checkpoint says nothing about changes since: snapshot again
+            boolean covers = streamCp != null && (covered == null || covered.contains(t.id()));
             boolean sameConfig = cp == null || cp.config() == null || cp.config().equals(TableRunner.fingerprint(t));
             if (cp == null || !covers || !sameConfig) {
                 if (cp != null) {
                     LOG.warn("pipeline {}: table '{}' is {}; it is snapshotted again", ctx.pipeline(), t.id(),
-                            covers ? "configured differently than at its checkpoint" : "new to the change feed's position");
+                            covers ? "configured differently than at its checkpoint" : streamCp == null
+                                    ? "without a change feed position (the feed's checkpoint is missing)"
+                                    : "new to the change feed's position");
                     ctx.checkpoints().clear(t.id());
                 }
                 anyNew = true;

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.ConfigException;
 import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.FeedLostException;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
 import dev.dbsync.spi.SyncException;
@@ -157,7 +158,11 @@ final class PgReplication {
                 }
                 tables.add(t);
             }
-            checkSlot(c);
+            if (checkSlot(c) == null) {
+                throw new FeedLostException("replication slot '" + slotName + "' does not exist (dropped, or never"
+                        + " created for this feed): the changes since the saved position " + LogSequenceNumber.valueOf(start[0])
+                        + " are gone");
+            }
             markLsn = markEnd(c, messages, markToken);
         } catch (SQLException e) {
             throw sqlError("open replication slot '" + slotName + "'", e);
@@ -379,7 +384,15 @@ final class PgReplication {
     /** Returns the LSN from which the slot delivers: confirmed_flush_lsn of an existing slot or of a new one. */
     private long ensureSlot(Connection c) throws SQLException {
         for (int attempt = 0; ; attempt++) {
-            Long existing = checkSlot(c);
+            Long existing;
+            try {
+                existing = checkSlot(c);
+            } catch (FeedLostException e) {
+                // an invalidated slot cannot deliver anything again: this start replaces it
+                LOG.warn("replication slot {} was invalidated; dropping it and creating it anew", slotName);
+                dropSlot();
+                existing = null;
+            }
             if (existing != null) {
                 return existing;
             }
@@ -403,8 +416,8 @@ final class PgReplication {
     /** Validates an existing slot and returns its confirmed_flush_lsn; null when there is no such slot. */
     private Long checkSlot(Connection c) throws SQLException {
         try (PreparedStatement ps = c.prepareStatement(
-                "SELECT plugin, slot_type, database = current_database(), confirmed_flush_lsn::text"
-                        + " FROM pg_replication_slots WHERE slot_name = ?")) {
+                "SELECT plugin, slot_type, database = current_database(), confirmed_flush_lsn::text,"
+                        + " to_jsonb(s) ->> 'wal_status' FROM pg_replication_slots s WHERE slot_name = ?")) {
             ps.setString(1, slotName);
             try (ResultSet rs = ps.executeQuery()) {
                 if (!rs.next()) {
@@ -418,6 +431,10 @@ final class PgReplication {
                 if (!rs.getBoolean(3)) {
                     throw new SyncException(ErrorType.EXTERNAL, "replication slot '" + slotName
                             + "' belongs to another database; configure another slot name");
+                }
+                if ("lost".equals(rs.getString(5))) {
+                    throw new FeedLostException("replication slot '" + slotName + "' was invalidated (wal_status lost: the"
+                            + " server removed WAL it still needed, see max_slot_wal_keep_size); drop it to start afresh");
                 }
                 return LogSequenceNumber.valueOf(rs.getString(4)).asLong();
             }

@@ -42,6 +42,54 @@ class CdcCatchUpIT {
         }
     }
 
+    @Test
+    void aDroppedSlotMakesTheNextRunSnapshotAgainOrFailAsConfigured() {
+        CdcFixture source = new CdcFixture("lostslot_src");
+        String slot = "lost_" + ProcessHandle.current().pid();
+        source.exec("CREATE TABLE items (id bigint PRIMARY KEY, v text)",
+                "INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 50) g");
+        MemorySink sink = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        try {
+            assertTrue(run(source, slot, sink, store, true, "items").succeeded());
+            // the slot goes away while the pipeline is down, and the changes made meanwhile with it
+            new PgReplication(source.connections, slot, slot).dropSlot();
+            source.exec("INSERT INTO items VALUES (51, 'new')", "UPDATE items SET v = 'changed' WHERE id = 7",
+                    "DELETE FROM items WHERE id = 9");
+            SyncReport failed = run(source, slot, sink, store, false, "items");
+            assertTrue(!failed.succeeded() && failed.tables().get(0).error().contains("'" + slot + "' does not exist"),
+                    failed.toText());
+            SyncReport again = run(source, slot, sink, store, true, "items");
+            assertTrue(again.succeeded(), again.toText());
+            assertTrue(again.tables().get(0).snapshot(), "snapshotted again: " + again.toText());
+            assertEquals(50, sink.rows("items").size());
+            assertTrue(sink.rows("items").stream().anyMatch(r -> "changed".equals(r.get(1))));
+            assertTrue(sink.rows("items").stream().noneMatch(r -> Long.valueOf(9).equals(r.get(0))));
+            // and the feed goes on from the new slot
+            source.exec("INSERT INTO items VALUES (52, 'streamed')");
+            assertTrue(run(source, slot, sink, store, true, "items").succeeded());
+            assertEquals(51, sink.rows("items").size());
+        } finally {
+            new PgReplication(source.connections, slot, slot).dropSlot();
+        }
+    }
+
+    private static SyncReport run(CdcFixture source, String slot, MemorySink sink, CheckpointStore store, boolean resnapshot,
+                                  String table) {
+        PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);
+        try (SyncEngine engine = SyncEngine.builder()
+                .pipeline("lostslot")
+                .source(src)
+                .sink(sink)
+                .checkpointStore(store)
+                .table(TableSync.cdc(TableSpec.of("public." + table)))
+                .streamIdle(Duration.ofMillis(200))
+                .resnapshotWhenFeedLost(resnapshot)
+                .build()) {
+            return engine.runOnce();
+        }
+    }
+
     private static SyncReport run(CdcFixture source, String slot, MemorySink sink, CheckpointStore store) {
         PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);
         try (SyncEngine engine = SyncEngine.builder()
