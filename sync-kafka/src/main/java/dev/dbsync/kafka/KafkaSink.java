@@ -57,6 +57,7 @@ final class KafkaSink implements Sink {
     private final ObjectMapper json = new ObjectMapper();
     private final Set<String> topics = ConcurrentHashMap.newKeySet();
     private volatile Txn own;
+    private final Map<String, Txn> pipelineTxns = new ConcurrentHashMap<>();
 
     KafkaSink(Map<String, Object> clientProps, String prefix, String topicSchema, DecimalHandling decimals, boolean schemas,
               boolean tombstones, boolean transactions, int partitions, short replication, boolean autoCreate,
@@ -152,17 +153,21 @@ final class KafkaSink implements Sink {
     }
 
     /**
-     * The transaction batches without a checkpoint go into: the pipeline's when this process holds exactly
-     * one lease in the sink's store, else the sink's own producer.
+     * The transaction a batch goes into. With the pipeline known (from the checkpoint the engine hands along):
+     * the lease's producer when the engine keeps its checkpoints in this sink's store, else a producer whose
+     * {@code transactional.id} is derived from the pipeline, so a restarted process aborts the transaction a
+     * crashed one left open at once instead of blocking {@code read_committed} consumers until it times out.
+     * Without a pipeline (the sink used outside the engine): the sink's own producer.
      */
-    Txn defaultTxn(String pipelineHint) {
-        if (transactions && pipelineHint != null) {
-            KafkaCheckpointStore.PipelineLease pl = store.heldFor(pipelineHint);
-            if (pl != null) {
-                return pl.txn;
-            }
+    Txn txnFor(String pipeline) {
+        if (!transactions || pipeline == null) {
+            return ownTxn();
         }
-        return ownTxn();
+        KafkaCheckpointStore.PipelineLease pl = store.heldFor(pipeline);
+        if (pl != null) {
+            return pl.txn;
+        }
+        return pipelineTxns.computeIfAbsent(pipeline, p -> newTxn(txnPrefix + p + ".sink", "pipeline " + p + " (Kafka sink " + prefix + ")"));
     }
 
     private Txn ownTxn() {
@@ -171,21 +176,28 @@ final class KafkaSink implements Sink {
             synchronized (this) {
                 t = own;
                 if (t == null) {
-                    Map<String, Object> p = new HashMap<>(clientProps);
-                    p.put("key.serializer", ByteArraySerializer.class.getName());
-                    p.put("value.serializer", ByteArraySerializer.class.getName());
-                    p.put("enable.idempotence", "true");
-                    p.put("acks", "all");
-                    if (transactions) {
-                        // no pipeline lease: a transactional.id of its own, which fences nobody
-                        p.put("transactional.id", txnPrefix + "sink-" + UUID.randomUUID());
-                    }
-                    t = new Txn(new KafkaProducer<>(p), transactions, "Kafka sink " + prefix);
-                    t.init();
+                    // outside a pipeline: a transactional.id of its own, which fences nobody
+                    t = newTxn(transactions ? txnPrefix + "sink-" + UUID.randomUUID() : null, "Kafka sink " + prefix);
                     own = t;
                 }
             }
         }
+        return t;
+    }
+
+    private Txn newTxn(String transactionalId, String description) {
+        Map<String, Object> p = new HashMap<>(clientProps);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("enable.idempotence", "true");
+        p.put("acks", "all");
+        if (transactionalId != null) {
+            p.put("transactional.id", transactionalId);
+            // a transaction left open by a crash blocks read_committed consumers at most this long
+            p.putIfAbsent("transaction.timeout.ms", "15000");
+        }
+        Txn t = new Txn(new KafkaProducer<>(p), transactionalId != null, description);
+        t.init();
         return t;
     }
 
@@ -195,6 +207,7 @@ final class KafkaSink implements Sink {
         if (t != null) {
             t.close();
         }
+        pipelineTxns.values().forEach(Txn::close);
         if (store != null) {
             store.close();
         }

@@ -66,12 +66,17 @@ final class KafkaTableWriter implements TableWriter {
         }
         Optional<CheckpointUpdate> cp = batch.checkpoint();
         Txn txn;
-        if (cp.isPresent() && sink.store() != null && sink.capabilities().contains(dev.dbsync.spi.SinkCapability.CHECKPOINT_STORE)) {
+        // the checkpoint goes along only when the engine keeps its checkpoints in this sink's store (it then holds
+        // the pipeline's lease here); with another store the engine saves it there itself
+        if (cp.isPresent() && sink.store() != null && sink.store().heldFor(cp.get().lease().pipeline()) != null) {
             pipeline = cp.get().lease().pipeline();
             txn = sink.store().current(cp.get().lease()).txn;
             records.add(sink.store().checkpointRecord(cp.get().lease(), cp.get().key(), cp.get().text()));
         } else {
-            txn = sink.defaultTxn(pipeline);
+            if (cp.isPresent()) {
+                pipeline = cp.get().lease().pipeline();
+            }
+            txn = sink.txnFor(pipeline);
         }
         if (!records.isEmpty()) {
             long gen = txn.send(records);
@@ -101,7 +106,7 @@ final class KafkaTableWriter implements TableWriter {
         for (int p = 0; p < n; p++) {
             records.add(new ProducerRecord<>(topic, p, null, value));
         }
-        Txn txn = sink.defaultTxn(pipeline);
+        Txn txn = sink.txnFor(pipeline);
         pending.put(txn, txn.send(records));
         flush();
     }

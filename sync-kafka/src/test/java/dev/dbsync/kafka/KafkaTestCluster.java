@@ -51,13 +51,17 @@ final class KafkaTestCluster {
             return new KafkaTestCluster(url, "Kafka at " + url);
         }
         long t0 = System.nanoTime();
-        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build();
+        // our own directory, removed after the broker stopped (the default one may vanish under a stopping broker)
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("dbsync-kafka-it");
+        TestKitNodes nodes = new TestKitNodes.Builder().setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1)
+                .setBaseDirectory(dir).build();
         KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(nodes)
                 .setConfigProp("transaction.state.log.replication.factor", "1")
                 .setConfigProp("transaction.state.log.min.isr", "1")
                 .setConfigProp("offsets.topic.replication.factor", "1")
                 .setConfigProp("group.initial.rebalance.delay.ms", "0")
                 .setConfigProp("auto.create.topics.enable", "false")
+                .setDeleteOnClose(false)
                 .build();
         kit.format();
         kit.startup();
@@ -65,6 +69,9 @@ final class KafkaTestCluster {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 kit.close();
+                try (java.util.stream.Stream<java.nio.file.Path> files = java.nio.file.Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
             } catch (Exception ignored) {
                 // the JVM is ending
             }
