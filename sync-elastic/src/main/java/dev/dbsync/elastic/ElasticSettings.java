@@ -53,6 +53,8 @@ public final class ElasticSettings {
             .optional("timestamp.mapping", ConfigType.STRING, "auto", Validator.oneOf("auto", "date", "date_nanos"),
                     "TIMESTAMP columns: auto = date_nanos (1970-2262 only) when the column declares more than 3 fractional digits, else date (milliseconds; _source keeps every digit)")
             .optional("refresh.on.flush", ConfigType.BOOLEAN, "true", "refresh the index on flush, so a search right after a sync sees every row")
+            .optional("refresh.min.interval", ConfigType.DURATION, "1s", v -> ((Duration) v).isNegative() ? "must not be negative" : null,
+                    "flushes refresh at most this often (0 = every flush); a writer that wrote since its last refresh always refreshes when it closes")
             .optional("bulk.max.bytes", ConfigType.SIZE, "8MB", Validator.range(1024, 1L << 30), "most bytes of one bulk request")
             .optional("bulk.max.actions", ConfigType.INT, "5000", Validator.range(1, 1_000_000), "most actions of one bulk request")
             .optional("retry.max.attempts", ConfigType.INT, "10", Validator.range(1, 1000),
@@ -92,6 +94,7 @@ public final class ElasticSettings {
     final String jsonMapping;
     final String timestampMapping;
     final boolean refreshOnFlush;
+    final Duration refreshMinInterval;
     final long bulkMaxBytes;
     final int bulkMaxActions;
     final int retryMaxAttempts;
@@ -128,6 +131,7 @@ public final class ElasticSettings {
         jsonMapping = has(c, "json.mapping") ? c.getString("json.mapping").toLowerCase(java.util.Locale.ROOT) : "flattened";
         timestampMapping = has(c, "timestamp.mapping") ? c.getString("timestamp.mapping").toLowerCase(java.util.Locale.ROOT) : "auto";
         refreshOnFlush = !has(c, "refresh.on.flush") || c.getBoolean("refresh.on.flush");
+        refreshMinInterval = has(c, "refresh.min.interval") ? c.getDuration("refresh.min.interval") : Duration.ofSeconds(1);
         bulkMaxBytes = has(c, "bulk.max.bytes") ? c.getSize("bulk.max.bytes") : 8L << 20;
         bulkMaxActions = has(c, "bulk.max.actions") ? c.getInt("bulk.max.actions") : 5000;
         retryMaxAttempts = has(c, "retry.max.attempts") ? c.getInt("retry.max.attempts") : 10;

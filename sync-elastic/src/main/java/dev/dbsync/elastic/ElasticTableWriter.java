@@ -40,7 +40,8 @@ import org.slf4j.LoggerFactory;
  *   <li>any other item error (mapping, parsing, validation) fails that event alone, for the dead-letter handler.</li>
  * </ul>
  *
- * <p>Nothing is buffered between calls, so {@link #flush()} only refreshes (when {@code refresh.on.flush}).
+ * <p>Nothing is buffered between calls, so {@link #flush()} only refreshes (when {@code refresh.on.flush}, at most
+ * once per {@code refresh.min.interval}, and always at {@link #close()} after writes).
  * Checkpoints are not written along with the rows: Elasticsearch has no transactions, and the engine saves the
  * checkpoint in the store after the flush that covers it.
  */
@@ -57,6 +58,9 @@ final class ElasticTableWriter implements TableWriter {
     private final String index;
     private final Column[] columns;
     private final ByteArrayOutputStream buf = new ByteArrayOutputStream(1024);
+    /** Whether documents were sent since the last refresh, and when that refresh was (nanoTime). */
+    private boolean unrefreshed;
+    private long lastRefresh = System.nanoTime() - Long.MAX_VALUE / 2;
 
     ElasticTableWriter(ElasticSink sink, TableSchema schema, String index) {
         this.sink = sink;
@@ -127,6 +131,7 @@ final class ElasticTableWriter implements TableWriter {
         if (!chunk.isEmpty()) {
             send(chunk, counts, failed);
         }
+        unrefreshed = true;
         return WriteResult.of(upserted + counts.upserted, deleted + counts.deleted, counts.skipped, failed);
     }
 
@@ -275,20 +280,35 @@ final class ElasticTableWriter implements TableWriter {
         }
     }
 
+    /**
+     * Sends nothing (nothing is buffered; every bulk item was acknowledged, so it is durable) and refreshes the index
+     * so the rows are searchable, at most once per {@code refresh.min.interval}: the engine flushes after every
+     * batch, and a refresh per batch would cost the index many small segments.
+     */
     @Override
     public void flush() {
-        if (s.refreshOnFlush) {
-            conn.call("table '" + schema.name() + "': refreshing index '" + index + "'", new Request("POST", "/" + index + "/_refresh"));
+        if (s.refreshOnFlush && unrefreshed && System.nanoTime() - lastRefresh >= s.refreshMinInterval.toNanos()) {
+            refresh();
         }
+    }
+
+    private void refresh() {
+        conn.call("table '" + schema.name() + "': refreshing index '" + index + "'", new Request("POST", "/" + index + "/_refresh"));
+        unrefreshed = false;
+        lastRefresh = System.nanoTime();
     }
 
     @Override
     public void truncate() {
         sink.recreate(schema, index);
+        unrefreshed = true;
     }
 
+    /** Nothing is buffered (every write was sent before it returned); refreshes what a skipped refresh left. */
     @Override
     public void close() {
-        // nothing buffered: every write was sent before it returned
+        if (s.refreshOnFlush && unrefreshed) {
+            refresh();
+        }
     }
 }
