@@ -1,20 +1,21 @@
 package dev.dbsync.mongo;
 
-import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.FeedLostException;
 import dev.dbsync.spi.Position;
-import dev.dbsync.spi.SyncException;
 import java.util.List;
 
 /**
  * A change stream cannot resume from its saved position because the server no longer has that history (the
  * oplog rolled over it, or the token is unknown: MongoDB error codes 260 InvalidResumeToken, 280
  * ChangeStreamFatalError, 286 ChangeStreamHistoryLost). Changes between that position and now are gone from the
- * feed, so the only correct continuation is a new snapshot of {@link #collections()} from a new stream start.
+ * feed, so the only correct continuation is a new snapshot of {@link #collections()} from a new stream start: a
+ * {@link FeedLostException}, on which the engine snapshots the feed's tables again (or fails, with
+ * {@code feed.lost: fail}).
  *
  * <p>It is not a {@link dev.dbsync.spi.RetriableException}: reopening from the same position fails the same way,
  * so retrying it would loop for ever.
  */
-public final class MongoHistoryLostException extends SyncException {
+public final class MongoHistoryLostException extends FeedLostException {
 
     private static final long serialVersionUID = 1L;
 
@@ -23,7 +24,7 @@ public final class MongoHistoryLostException extends SyncException {
     private final int serverCode;
 
     MongoHistoryLostException(List<String> collections, Position position, int serverCode, String serverMessage, Throwable cause) {
-        super(ErrorType.EXTERNAL, "change stream of collection(s) " + collections + " cannot resume from " + position
+        super("change stream of collection(s) " + collections + " cannot resume from " + position
                 + ": the server no longer holds that history (error " + serverCode + ": " + serverMessage
                 + "); the collections must be snapshotted again from a new stream start", cause);
         this.collections = List.copyOf(collections);

@@ -124,12 +124,23 @@ final class MongoTestServer {
      * The imitation with one piece of MongoDB behaviour it lacks, injected: a change stream asked to start before
      * the oldest history the server keeps fails with error 286 (ChangeStreamHistoryLost), as MongoDB answers when
      * the oplog no longer reaches back to the resume point. The imitation keeps its oplog for ever, so its history
-     * starts at {@link #HISTORY_START_SECONDS} here; a position older than that is lost history.
+     * starts at {@link #HISTORY_START_SECONDS} here (or where a test moved it); a position older than that is lost history.
      */
     static final class FaultInjectingBackend extends MemoryBackend {
 
         /** Cluster times before this (2001-09-09) are "no longer in the oplog". */
         static final long HISTORY_START_SECONDS = 1_000_000_000L;
+        /** Where the injected history starts now; a test moves it to make saved positions lost. */
+        private static volatile long historyStart = HISTORY_START_SECONDS;
+
+        /** From now on, positions before {@code epochSecond} are lost history (until {@link #restoreHistory()}). */
+        static void loseHistoryBefore(long epochSecond) {
+            historyStart = epochSecond;
+        }
+
+        static void restoreHistory() {
+            historyStart = HISTORY_START_SECONDS;
+        }
 
         FaultInjectingBackend() {
             version(ServerVersion.MONGO_5_0);
@@ -152,7 +163,7 @@ final class MongoTestServer {
                         String data = (String) ((Document) token).get("_data");
                         seconds = Long.parseLong(data.substring(0, Math.min(8, data.length())), 16);
                     }
-                    if (seconds < HISTORY_START_SECONDS) {
+                    if (seconds < historyStart) {
                         throw new MongoServerError(286, "ChangeStreamHistoryLost",
                                 "Resume of change stream was not possible, as the resume point may no longer be in the oplog.");
                     }
