@@ -37,6 +37,6 @@ final class ObservedOrder {
         for (ChangeEvent e : c.events()) {
             out.add(e.withVersion(v));
         }
-        return new Chunk(out, c.next(), c.last());
+        return new Chunk(out, c.next(), c.last(), c.failed());
     }
 }

@@ -171,6 +171,11 @@ final class TableOutput implements AutoCloseable {
         }
     }
 
+    /** A row the source could read only in part: dead-lettered and counted like a row the sink refused. */
+    void unreadable(WriteResult.FailedEvent f) {
+        deadLetter(f.event(), f.reason(), f.cause());
+    }
+
     private void deadLetter(ChangeEvent e, String reason, Throwable cause) {
         counters.failed++;
         ctx.deadLetters().handle(new DeadLetter(ctx.pipeline(), sourceTable, e, reason, cause));

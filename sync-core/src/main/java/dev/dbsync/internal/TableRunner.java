@@ -13,6 +13,7 @@ import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,11 @@ public final class TableRunner {
     private static final Logger LOG = LoggerFactory.getLogger(TableRunner.class);
 
     /** One unit of work from the reader: events to write, then the checkpoint to save. */
-    private record Item(List<ChangeEvent> events, Checkpoint checkpoint, boolean end, Throwable error) {
+    private record Item(List<ChangeEvent> events, Checkpoint checkpoint, boolean end, Throwable error,
+                        List<WriteResult.FailedEvent> unreadable) {
+        Item(List<ChangeEvent> events, Checkpoint checkpoint, boolean end, Throwable error) {
+            this(events, checkpoint, end, error, List.of());
+        }
     }
 
     private final EngineContext ctx;
@@ -254,8 +259,12 @@ public final class TableRunner {
                 int maxRows = Math.min(ctx.readRows(), FIRST_READ_ROWS);
                 while (!ctx.stopRequested().get()) {
                     Chunk chunk = reader.next(maxRows);
-                    rowsReadByReader(chunk.events().size());
+                    rowsReadByReader(chunk.events().size() + chunk.failed().size());
                     maxRows = nextReadSize(chunk.events(), maxRows);
+                    if (!chunk.failed().isEmpty()) {
+                        // rows the source could not read whole: dead-lettered by the writer, before later checkpoints
+                        queue.put(new Item(List.of(), null, false, null, chunk.failed()));
+                    }
                     for (List<ChangeEvent> b : TableOutput.split(chunk.events(), ctx.batchRows(), ctx.batchBytes())) {
                         queue.put(new Item(b, reader.checkpointAfter(b.get(b.size() - 1), b.size()), false, null));
                     }
@@ -289,6 +298,9 @@ public final class TableRunner {
                         throw (RuntimeException) item.error();
                     }
                     throw (Error) item.error();
+                }
+                for (WriteResult.FailedEvent f : item.unreadable()) {
+                    output.unreadable(f);
                 }
                 if (!item.events().isEmpty()) {
                     output.write(item.events(), ctx.checkpoints().update(table.id(), item.checkpoint()));

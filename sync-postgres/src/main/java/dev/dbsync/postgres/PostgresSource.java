@@ -6,6 +6,7 @@ import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.ConfigException;
+import dev.dbsync.spi.DataException;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
@@ -15,6 +16,7 @@ import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -206,8 +208,7 @@ final class PostgresSource implements Source, StreamingSource {
                 sql.append(')');
             }
             sql.append(" ORDER BY ").append(plan.keyOrder).append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
-            List<ChangeEvent> events = copy(l, plan, sql.toString(), false, maxRows);
-            return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
+            return copy(l, plan, sql.toString(), false, maxRows, after);
         }
     }
 
@@ -272,8 +273,7 @@ final class PostgresSource implements Source, StreamingSource {
             }
             sql.append(" ORDER BY ").append(plan.cursorExpr).append(", ").append(plan.keyOrder)
                     .append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
-            List<ChangeEvent> events = copy(l, plan, sql.toString(), true, maxRows);
-            return new Chunk(events, events.isEmpty() ? after : events.get(events.size() - 1).position(), events.size() < maxRows);
+            return copy(l, plan, sql.toString(), true, maxRows, after);
         }
     }
 
@@ -370,18 +370,35 @@ final class PostgresSource implements Source, StreamingSource {
     }
 
     /** Runs one binary COPY and turns its rows into events. */
-    private List<ChangeEvent> copy(PgConnections.Lease l, ReadPlan plan, String sql, boolean changes, int maxRows) {
+    /**
+     * Runs one binary COPY of at most {@code maxRows} rows and turns them into a chunk. A row with a value that has
+     * no form in its logical type (a numeric NaN, a time of 24:00) in a column other than the key becomes a failed
+     * row naming the column, for the dead-letter handler; the chunk still moves past it.
+     */
+    private Chunk copy(PgConnections.Lease l, ReadPlan plan, String sql, boolean changes, int maxRows, Position after) {
         List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 16_384));
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
         RowDecoder row = new RowDecoder(plan);
         CopyOut copy = null;
         try {
             copy = l.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql);
             CopyBinaryReader reader = new CopyBinaryReader(copy);
+            Position last = after;
+            int rows = 0;
             while (reader.next(row)) {
-                events.add(row.event(changes));
+                String problem = row.problem;
+                ChangeEvent e = row.event(changes);
+                last = e.position();
+                rows++;
+                if (problem == null) {
+                    events.add(e);
+                } else {
+                    failed.add(new WriteResult.FailedEvent(e, "reading table '" + plan.spec.table() + "', key " + e.keyText()
+                            + ": " + problem, null));
+                }
             }
             copy = null;
-            return events;
+            return new Chunk(events, last, rows < maxRows, failed);
         } catch (SQLException e) {
             l.broken();
             throw PgErrors.map(e, "reading table '" + plan.spec.table() + "'");
@@ -414,18 +431,40 @@ final class PostgresSource implements Source, StreamingSource {
             this.values = new Object[n];
         }
 
+        /** What could not be decoded in the current row (a column other than the key); null when all could. */
+        String problem;
+
         @Override
         public void field(int index, byte[] buf, int off, int len) {
             current = index;
             if (index < n) {
-                values[index] = len < 0 ? null : PgTypes.decodeBinary(plan.types[index], buf, off, len);
+                try {
+                    values[index] = len < 0 ? null : PgTypes.decodeBinary(plan.types[index], buf, off, len);
+                } catch (IllegalArgumentException | DataException e) {
+                    if (isKey(index)) {
+                        throw e;
+                    }
+                    values[index] = null;
+                    String col = plan.schema.columns().get(index).name();
+                    problem = (problem == null ? "" : problem + "; ") + "column '" + col + "': " + e.getMessage();
+                }
             } else {
                 deleted = len >= 0 && SoftDelete.matches(plan.softDeleteType, plan.spec.softDeleteValue(),
                         new String(buf, off, len, StandardCharsets.UTF_8));
             }
         }
 
+        private boolean isKey(int index) {
+            for (int k : plan.keyIdx) {
+                if (k == index) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
         ChangeEvent event(boolean changes) {
+            problem = null;
             Object[] v = values;
             values = new Object[n];
             int[] ki = plan.keyIdx;
