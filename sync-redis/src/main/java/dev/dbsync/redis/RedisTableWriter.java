@@ -377,6 +377,7 @@ final class RedisTableWriter implements TableWriter {
         }
         int at = 0;
         SyncException fatal = null;
+        boolean lost = false;
         for (Chunk c : chunks) {
             for (int s = 0; s < c.staging.size(); s++) {
                 Object x = results.get(at++);
@@ -386,12 +387,12 @@ final class RedisTableWriter implements TableWriter {
             }
             Object r = results.get(at++);
             if (r instanceof JedisDataException) {
+                // the script did not run (or stopped): its chunk's staged values must not stay behind
+                dropStaging(c);
                 String m = ((JedisDataException) r).getMessage();
                 if (Errors.noScript(m)) {
-                    dropStaging(c);
-                    return false;
-                }
-                if (fatal == null || Errors.fenced(m)) {
+                    lost = true;
+                } else if (fatal == null || Errors.fenced(m)) {
                     fatal = Errors.translate("write rows to table '" + table + "' at " + conn.where(), (JedisDataException) r);
                 }
                 continue;
@@ -410,6 +411,9 @@ final class RedisTableWriter implements TableWriter {
         }
         if (fatal != null) {
             throw fatal;
+        }
+        if (lost) {
+            return false;
         }
         if (cp != null) {
             Object x = results.get(at);

@@ -340,6 +340,7 @@ class RedisSinkIT {
         assertTrue(e.getMessage().contains("test:2"), "names the holder: " + e.getMessage());
         try (Jedis j = jedis()) {
             assertFalse(j.exists(key("t", "2")), "a fenced-out writer writes no rows");
+            assertEquals(Set.of(), j.keys(prefix + ":t:~stage*"), "and leaves no staged value behind");
         }
         assertEquals(Optional.of("position 1"), store.load("pipe", "t"));
         other.release(newer);
@@ -368,6 +369,7 @@ class RedisSinkIT {
         assertEquals(1, w.write(Batch.of(s, List.of(up(s, order(2, 1L, "a", "1", 1))))).upserted());
         try (Jedis j = jedis()) {
             assertTrue(j.exists(key("t", "2")));
+            assertEquals(Set.of(), j.keys(prefix + ":t:~stage*"), "no staged value is left behind");
         }
     }
 
