@@ -49,6 +49,8 @@ public final class TableRunner {
     private final String fingerprint;
     private final String where;
     private final Retrier retrier;
+    /** Whether the sink keeps versions: only then are versions stamped in the order of reads ({@link ObservedOrder}). */
+    private final boolean versioned;
 
     private TableSchema schema;
     private TableSchema target;
@@ -72,6 +74,7 @@ public final class TableRunner {
         this.where = "pipeline " + ctx.pipeline() + ", table '" + spec.table() + "'";
         this.fingerprint = fingerprint(table);
         this.retrier = new Retrier(ctx.retryPolicy(), where);
+        this.versioned = ctx.sink().capabilities().contains(SinkCapability.VERSIONED);
     }
 
     /** Runs the table; never throws for the table's own failures (they are in the report). */
@@ -196,7 +199,7 @@ public final class TableRunner {
                 Position a = after;
                 Chunk c = retrier.call("read snapshot", () -> ctx.source().readSnapshot(snapshotSpec, schema, a, maxRows));
                 // a CDC table's snapshot keeps version 0, so every change from the feed supersedes it
-                c = cdc ? c : ObservedOrder.stamp(c);
+                c = cdc || !versioned ? c : ObservedOrder.stamp(c);
                 after = c.next() == null ? after : c.next();
                 return c;
             }
@@ -221,7 +224,8 @@ public final class TableRunner {
             @Override
             public Chunk next(int maxRows) {
                 Position a = after;
-                Chunk c = ObservedOrder.stamp(retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, maxRows)));
+                Chunk c = retrier.call("read changes", () -> ctx.source().readChanges(spec, schema, a, maxRows));
+                c = versioned ? ObservedOrder.stamp(c) : c;
                 after = c.next() == null ? after : c.next();
                 return c;
             }
