@@ -34,10 +34,19 @@ final class ConnectWorker implements AutoCloseable {
     }
 
     static ConnectWorker start(String bootstrap, String group, String name) throws IOException {
-        int port;
+        int port = freePort();
+        Connect<?> c = new ConnectDistributed().startConnect(props(bootstrap, group, port));
+        return new ConnectWorker(c, port, name);
+    }
+
+    static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
+            return s.getLocalPort();
         }
+    }
+
+    /** The worker settings: same group, own REST port, replication factor 1, fail-over in seconds. */
+    static Map<String, String> props(String bootstrap, String group, int port) {
         Map<String, String> p = new HashMap<>();
         p.put("bootstrap.servers", bootstrap);
         p.put("group.id", group);
@@ -61,8 +70,12 @@ final class ConnectWorker implements AutoCloseable {
         p.put("session.timeout.ms", "6000");
         p.put("exactly.once.source.support", "enabled");
         p.put("task.shutdown.graceful.timeout.ms", "3000");
-        Connect<?> c = new ConnectDistributed().startConnect(p);
-        return new ConnectWorker(c, port, name);
+        return p;
+    }
+
+    /** A worker's REST client by port (for workers in other JVMs). */
+    static ConnectWorker remote(int port, String name) {
+        return new ConnectWorker(null, port, name);
     }
 
     String url() {
@@ -102,7 +115,7 @@ final class ConnectWorker implements AutoCloseable {
 
     /** Stops the worker gracefully; its tasks move to the others after the scheduled rebalance delay. */
     void stop() {
-        if (!stopped) {
+        if (!stopped && connect != null) {
             stopped = true;
             connect.stop();
             connect.awaitStop();
