@@ -6,7 +6,6 @@ import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.CheckpointUpdate;
 import dev.dbsync.spi.Column;
-import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.LeaseException;
 import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.RetriableException;
@@ -18,7 +17,6 @@ import dev.dbsync.spi.WriteResult.FailedEvent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import redis.clients.jedis.AbstractTransaction;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
@@ -31,9 +29,11 @@ import redis.clients.jedis.resps.ScanResult;
 
 /**
  * Writes one table. A batch is reduced to the last change of each key ({@link Batch#latestPerKey()}, in the order
- * of those last changes), encoded, and sent as one {@code MULTI … EXEC} of {@link Scripts#WRITE} calls of
- * {@code rows.per.script} rows each, pipelined, followed by the batch's checkpoint when the sink's own checkpoint
- * store handed out its lease. Every reply is read: a row the script refused (a key of another type) becomes a
+ * of those last changes) and cut into chunks of {@code rows.per.script} rows. A chunk is its rows' values written
+ * to staging keys with plain {@code HSET}/{@code SET}, then one {@link Scripts#WRITE} call that compares versions
+ * and moves each staged value over its row's key; chunks are pipelined, each its own {@code MULTI … EXEC}, or,
+ * when the batch carries a checkpoint of the sink's own store, the whole batch and the checkpoint are one
+ * {@code MULTI … EXEC}. Every reply is read: a row the script refused (a key of another type) becomes a
  * {@link FailedEvent}; a refused lease a {@link LeaseException}; a transient server state ({@code OOM},
  * {@code BUSY}, {@code LOADING}, a lost connection) a {@link RetriableException}, and writing the batch again is
  * harmless because every row write is idempotent. Nothing is buffered: {@link #flush()} has nothing to do.
@@ -42,7 +42,6 @@ final class RedisTableWriter implements TableWriter {
 
     private final RedisConnection conn;
     private final RedisCheckpointStore store;
-    private final TableSchema schema;
     private final String table;
     private final String tp;
     private final byte[] tpBytes;
@@ -88,7 +87,6 @@ final class RedisTableWriter implements TableWriter {
                      RedisSink.Format format, long ttlMillis, List<Integer> sets, List<Integer> sorted, int rowsPerScript) {
         this.conn = conn;
         this.store = store;
-        this.schema = schema;
         this.table = schema.name();
         this.tp = tp;
         this.tpBytes = tp.getBytes(UTF_8);
@@ -523,13 +521,5 @@ final class RedisTableWriter implements TableWriter {
     @Override
     public void close() {
         // nothing buffered, nothing held: connections belong to the sink's pool
-    }
-
-    TableSchema schema() {
-        return schema;
-    }
-
-    static SyncException internal(String message) {
-        return new SyncException(ErrorType.INTERNAL, message);
     }
 }
