@@ -108,7 +108,7 @@ class MongoToClickHouseIT {
         try (SyncEngine engine = SyncEngine.builder().pipeline("mongo-to-ch-" + RUN)
                 .source(new MongoSourceFactory().create(MongoTestServer.sourceConfig(database, Map.of(MongoSettings.STREAM_MAX_AWAIT, "200ms"))))
                 .sink(sink).checkpointStore(store).table(TableSync.cdc(TableSpec.of("events")).withTarget(target))
-                .batchRows(40).readRows(40).streamIdle(Duration.ofMillis(1500)).retryPolicy(RetryPolicy.none()).build()) {
+                .batchRows(40).readRows(40).streamIdle(Duration.ofMillis(1000)).retryPolicy(RetryPolicy.none()).build()) {
             SyncReport r = engine.runOnce();
             System.out.println(r.toText());
             return r;

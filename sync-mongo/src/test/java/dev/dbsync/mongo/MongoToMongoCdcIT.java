@@ -98,7 +98,7 @@ class MongoToMongoCdcIT {
                 .source(new MongoSourceFactory().create(MongoTestServer.sourceConfig(from, sourceSettings)))
                 .sink(sink).checkpointStore(store)
                 .table(TableSync.cdc(TableSpec.of("orders")))
-                .batchRows(40).readRows(40).streamIdle(Duration.ofSeconds(2)).build()) {
+                .batchRows(40).readRows(40).streamIdle(Duration.ofSeconds(1)).build()) {
             SyncReport r = engine.runOnce();
             System.out.println("run " + RUNS.incrementAndGet() + ":\n" + r.toText());
             return r;

@@ -137,7 +137,7 @@ class PostgresMongoIT {
         CheckpointStore store = new MongoCheckpointStoreFactory().create(MongoTestServer.storeConfig(database, Map.of(MongoSettings.LEASE_TTL, "2s")));
         try (SyncEngine engine = SyncEngine.builder().pipeline("pg-to-mongo-" + RUN).source(source)
                 .sink(crashAt < 0 ? real : new Crashing(real, crashAt)).checkpointStore(store).tables(tables)
-                .batchRows(100).streamIdle(Duration.ofMillis(1500)).retryPolicy(RetryPolicy.none()).build()) {
+                .batchRows(100).streamIdle(Duration.ofMillis(1000)).retryPolicy(RetryPolicy.none()).build()) {
             SyncReport r = engine.runOnce();
             System.out.println(r.toText());
             return r;
@@ -203,7 +203,7 @@ class PostgresMongoIT {
         try (SyncEngine engine = SyncEngine.builder().pipeline("mongo-to-pg-" + RUN)
                 .source(new MongoSourceFactory().create(MongoTestServer.sourceConfig(database, Map.of(MongoSettings.STREAM_MAX_AWAIT, "200ms"))))
                 .sink(crashAt < 0 ? real : new Crashing(real, crashAt)).checkpointStore(store)
-                .table(TableSync.cdc(TableSpec.of("products"))).batchRows(50).readRows(50).streamIdle(Duration.ofMillis(1500))
+                .table(TableSync.cdc(TableSpec.of("products"))).batchRows(50).readRows(50).streamIdle(Duration.ofMillis(1000))
                 .retryPolicy(RetryPolicy.none()).build()) {
             SyncReport r = engine.runOnce();
             System.out.println(r.toText());
