@@ -136,10 +136,15 @@ final class RedisSink implements Sink {
         }
     }
 
+    /**
+     * Not {@link SinkCapability#TRANSACTIONS}: a batch that carries the sink's own checkpoint is one
+     * {@code MULTI … EXEC}, but a batch without one is applied chunk by chunk (each chunk atomic), so that Redis
+     * applies one chunk while the next is encoded.
+     */
     @Override
     public Set<SinkCapability> capabilities() {
         return EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.AUTO_CREATE,
-                SinkCapability.TRANSACTIONS, SinkCapability.VERSIONED, SinkCapability.CHECKPOINT_STORE);
+                SinkCapability.VERSIONED, SinkCapability.CHECKPOINT_STORE);
     }
 
     /** Every core type and TIME (stored as ISO-8601 text, e.g. {@code 13:45:30.123456}). */
