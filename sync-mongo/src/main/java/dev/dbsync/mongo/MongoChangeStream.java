@@ -58,6 +58,8 @@ final class MongoChangeStream implements ChangeStream {
     private boolean splitSupported;
     private Fragments pending;
     private SyncException deferred;
+    /** An empty getMore was answered since the stream opened: everything committed before the open was delivered. */
+    private boolean caughtUp;
 
     /** A stream over these tables; {@code source} may be null for converting events alone (unit tests). */
     MongoChangeStream(MongoSource source, List<DocumentLayout> tables, Position from, boolean collectionScope, boolean split) {
@@ -240,8 +242,13 @@ final class MongoChangeStream implements ChangeStream {
             }
             if (e == null) {
                 BsonDocument token = cursor.getResumeToken();
-                if (token != null && pending == null) {
-                    position = Position.of(TOKEN, BsonValues.canonical(token));
+                if (pending == null) {
+                    // a getMore that returns nothing stands at the end of the history as of its own start, which lies
+                    // after the stream was opened
+                    caughtUp = true;
+                    if (token != null) {
+                        position = Position.of(TOKEN, BsonValues.canonical(token));
+                    }
                 }
                 long now = System.nanoTime();
                 if (!out.isEmpty() || now >= deadline) {
@@ -346,6 +353,7 @@ final class MongoChangeStream implements ChangeStream {
                 return true;
             case "invalidate":
                 closeCursor();
+                caughtUp = true;
                 deferred = new SyncException(ErrorType.EXTERNAL, "the change stream of collection(s) " + names + " was invalidated"
                         + " (collection dropped or renamed) at " + pos + "; snapshot the tables again");
                 if (out.isEmpty()) {
@@ -356,6 +364,15 @@ final class MongoChangeStream implements ChangeStream {
                 // DDL and other events change no document
                 return true;
         }
+    }
+
+    /**
+     * True once a getMore came back empty after the open: MongoDB answers a change stream's getMore with every event
+     * up to its post-batch resume token, so an empty answer means everything committed before it was delivered.
+     */
+    @Override
+    public boolean caughtUp() {
+        return caughtUp;
     }
 
     @Override
