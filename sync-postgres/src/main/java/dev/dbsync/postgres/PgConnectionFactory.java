@@ -44,6 +44,16 @@ class PgConnectionFactory {
         if (PGProperty.APPLICATION_NAME.getOrDefault(p) == null) {
             PGProperty.APPLICATION_NAME.set(p, "dbsync");
         }
+        // defaults a URL parameter overrides: a server that does not answer fails in bounded time
+        if (!p.containsKey(PGProperty.CONNECT_TIMEOUT.getName())) {
+            PGProperty.CONNECT_TIMEOUT.set(p, 10);
+        }
+        if (!p.containsKey(PGProperty.SOCKET_TIMEOUT.getName())) {
+            PGProperty.SOCKET_TIMEOUT.set(p, 300);
+        }
+        if (!p.containsKey(PGProperty.TCP_KEEP_ALIVE.getName())) {
+            PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        }
         this.properties = p;
     }
 

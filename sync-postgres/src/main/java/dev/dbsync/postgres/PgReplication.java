@@ -158,6 +158,7 @@ final class PgReplication {
                 }
                 tables.add(t);
             }
+            waitUntilSlotFree(c);
             if (checkSlot(c) == null) {
                 throw new FeedLostException("replication slot '" + slotName + "' does not exist (dropped, or never"
                         + " created for this feed): the changes since the saved position " + LogSequenceNumber.valueOf(start[0])
@@ -409,6 +410,39 @@ final class PgReplication {
                     continue;
                 }
                 throw e;
+            }
+        }
+    }
+
+    /**
+     * Waits a few seconds for the slot to be released (the WAL sender of a stream that just ended lets go of it
+     * shortly after); a slot still held after that belongs to another consumer, which is refused naming it.
+     */
+    private void waitUntilSlotFree(Connection c) throws SQLException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            try (PreparedStatement ps = c.prepareStatement("SELECT s.active_pid, a.application_name, a.client_addr::text,"
+                    + " a.backend_start FROM pg_replication_slots s LEFT JOIN pg_stat_activity a ON a.pid = s.active_pid"
+                    + " WHERE s.slot_name = ? AND s.active_pid IS NOT NULL")) {
+                ps.setString(1, slotName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return;
+                    }
+                    if (System.nanoTime() - deadline >= 0) {
+                        throw new SyncException(ErrorType.EXTERNAL, "replication slot '" + slotName + "' is in use by server"
+                                + " process " + rs.getLong(1) + " (application '" + rs.getString(2) + "', client "
+                                + (rs.getString(3) == null ? "local" : rs.getString(3)) + ", since " + rs.getTimestamp(4)
+                                + "): another pipeline or another copy of this one streams from it; give each pipeline its"
+                                + " own slot.name");
+                    }
+                }
+            }
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncException(ErrorType.INTERNAL, "interrupted while waiting for replication slot '" + slotName + "'", e);
             }
         }
     }

@@ -37,6 +37,7 @@ public final class PostgresSourceFactory implements SourceFactory {
     public static final String SLOT_NAME = "slot.name";
     public static final String PUBLICATION_NAME = "publication.name";
     public static final String SLOT_HEARTBEAT = "slot.heartbeat";
+    public static final String TIME_ZONE = "time.zone";
 
     private static final ConfigDef DEF = ConfigDef.builder()
             .required(URL, ConfigType.STRING, Validator.startsWith("jdbc:postgresql:"),
@@ -50,9 +51,20 @@ public final class PostgresSourceFactory implements SourceFactory {
                     "allow incremental reads by a non-time cursor (bigint, sequence): rows of late-committing transactions"
                     + " can be skipped, since such values are taken before commit")
             .optional(SLOT_NAME, ConfigType.STRING, "dbsync", Validator.matches("[a-z0-9_]{1,63}",
-                    "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data capture")
+                    "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data"
+                    + " capture; give every pipeline its own (a slot in use by another consumer is refused, naming it)")
             .optional(PUBLICATION_NAME, ConfigType.STRING, "dbsync", Validator.nonBlank(),
                     "publication for change data capture (created for the synced tables when missing)")
+            .optional(TIME_ZONE, ConfigType.STRING, null, v -> {
+                        try {
+                            java.time.ZoneId.of(String.valueOf(v).trim());
+                            return null;
+                        } catch (java.time.DateTimeException e) {
+                            return "not a time zone: " + e.getMessage();
+                        }
+                    }, "time zone of the source's sessions (e.g. UTC, Europe/Berlin): values of"
+                    + " 'timestamp without time zone' cursors are compared with the safe bound in it, so it must be the zone the"
+                    + " writers' now() runs in; default: this JVM's")
             .optional(SLOT_HEARTBEAT, ConfigType.DURATION, "10s", v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
                     "how often an idle change feed reports its position, so the slot advances and retains no WAL")
             .build();
@@ -84,8 +96,14 @@ public final class PostgresSourceFactory implements SourceFactory {
 
     @Override
     public Source create(Config config) {
+        java.util.Properties extra = new java.util.Properties();
+        String zone = config.getString(TIME_ZONE);
+        if (zone != null && !zone.isBlank()) {
+            // applied to every session as it starts (pgjdbc's "options" startup parameter)
+            org.postgresql.PGProperty.OPTIONS.set(extra, "-c TimeZone=" + zone.trim());
+        }
         PgConnectionFactory connections = new PgConnectionFactory(config.getString(URL), config.getString(USER),
-                config.getString(PASSWORD));
+                config.getString(PASSWORD), extra);
         return new PostgresSource(connections, config.getString(SCHEMA), config.getDuration(INCREMENTAL_LAG),
                 config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME), config.getDuration(SLOT_HEARTBEAT),
                 config.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR));

@@ -94,6 +94,21 @@ class PgReplicationIT {
     // ------------------------------------------------------------------ tests
 
     @Test
+    void aSlotInUseByAnotherConsumerIsRefusedNamingIt() {
+        db.exec("CREATE TABLE busy (id bigint PRIMARY KEY)");
+        TableSpec spec = TableSpec.of("public.busy");
+        TableSchema schema = db.describe(spec);
+        PgReplication repl = db.replication("busy", Duration.ofSeconds(1), 100);
+        Position start = repl.streamStart(List.of(spec));
+        try (ChangeStream first = repl.open(List.of(schema), List.of(spec), start)) {
+            first.poll(Duration.ofMillis(50));
+            SyncException e = assertThrows(SyncException.class, () -> repl.open(List.of(schema), List.of(spec), start).close());
+            assertTrue(e.getMessage().contains("is in use by server process") && e.getMessage().contains("application")
+                    && e.getMessage().contains("slot.name"), e.getMessage());
+        }
+    }
+
+    @Test
     void insertUpdateDeleteTruncateArriveExactlyWithTheSnapshotsValues() {
         db.exec("CREATE TABLE items (id bigint PRIMARY KEY, name text, price numeric(12,2), qty int, small smallint,"
                 + " ratio float8, r real, active boolean, data jsonb, tags text[], nums int[], blob bytea, uid uuid,"
