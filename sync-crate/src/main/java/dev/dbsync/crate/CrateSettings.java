@@ -61,9 +61,10 @@ final class CrateSettings {
             .optional(REFRESH_AFTER_FLUSH, ConfigType.BOOLEAN, "true",
                     "run REFRESH TABLE so rows written are visible to queries: on flush (at most once per "
                             + "refresh.interval) and always when a table's run ends")
-            .optional(REFRESH_INTERVAL, ConfigType.DURATION, "1s",
-                    "least time between two refreshes of a table while a run writes it (0s = refresh on every flush); "
-                            + "written rows are durable either way, this only bounds how late they become visible")
+            .optional(REFRESH_INTERVAL, ConfigType.DURATION, "10s",
+                    "least time between two refreshes of a table by the sink while a run writes it (0s = on every "
+                            + "flush; CrateDB's own periodic refresh still applies); written rows are durable either "
+                            + "way, this only bounds how late they become visible")
             .optional(BATCH_SIZE, ConfigType.INT, "5000", Validator.range(1, 100_000),
                     "rows per bulk request (JDBC batch)")
             .optional(DECIMAL_MAPPING, ConfigType.STRING, "numeric", Validator.oneOf("numeric", "text", "double"),

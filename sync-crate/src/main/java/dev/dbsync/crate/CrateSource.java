@@ -19,6 +19,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
@@ -28,6 +29,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads CrateDB tables: snapshots in primary-key order (keyset pagination) and incremental reads in
@@ -48,6 +51,11 @@ import java.util.OptionalLong;
  * <p>Threading: every call uses its own connection, so tables can be read from several threads.
  */
 final class CrateSource implements Source {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CrateSource.class);
+    /** Longest a write statement is waited for by the safe bound. */
+    static final Duration MAX_WRITE = Duration.ofMinutes(10);
+    private static final java.util.Set<String> STALE_JOBS_WARNED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private final CrateSettings settings;
     private final CrateSink.Connector connector;
@@ -260,7 +268,7 @@ final class CrateSource implements Source {
         try (Connection c = connector.connect()) {
             if (temporal(cursor)) {
                 // "cursor at least the safe bound": whatever becomes visible later lies at or above it
-                return Position.of(safeBound(c, cursor));
+                return Position.of(safeBound(c, table, cursor));
             }
             refresh(c, table);
             try (Statement st = c.createStatement();
@@ -288,7 +296,7 @@ final class CrateSource implements Source {
         List<ChangeEvent> events = new ArrayList<>();
         try (Connection c = connector.connect()) {
             // the bound is taken before the refresh: every write acknowledged by then is made visible by it
-            Object bound = bounded ? safeBound(c, cursor) : null;
+            Object bound = bounded ? safeBound(c, table, cursor) : null;
             refresh(c, table);
             try (PreparedStatement ps = c.prepareStatement(sql)) {
                 int p = 1;
@@ -323,7 +331,8 @@ final class CrateSource implements Source {
 
     /**
      * The safe bound of incremental reads by a time cursor: the earlier of CrateDB's current time and the start
-     * of the oldest write statement still running in the cluster ({@code sys.jobs}), less {@code incremental.lag}.
+     * of the oldest write statement naming the table still running in the cluster ({@code sys.jobs}; one listed
+     * for over {@link #MAX_WRITE} is taken for a stale entry), less {@code incremental.lag}.
      * CrateDB has no transactions to wait for, but a bulk write runs for a while with cursor values taken at its
      * start ({@code CURRENT_TIMESTAMP} is the statement's start), and its rows become visible shard by shard; a
      * row acknowledged but not yet refreshed is made visible by the read's own {@code REFRESH}. Rows are read only
@@ -331,17 +340,30 @@ final class CrateSource implements Source {
      * given to writers whose cursor comes from their own clock, taken before their statement reached CrateDB. CrateDB keeps timestamps of both kinds as UTC, so TIMESTAMP cursors get
      * the bound as UTC date-time.
      */
-    private Object safeBound(Connection c, Column cursor) throws SQLException {
+    private Object safeBound(Connection c, CrateTable table, Column cursor) throws SQLException {
         Instant now;
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CrateSql.currentTime())) {
             rs.next();
             now = CrateValues.readInstant(rs, 1);
         }
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CrateSql.oldestRunningWrite())) {
-            if (rs.next()) {
-                Instant oldest = CrateValues.readInstant(rs, 1);
-                if (oldest != null && oldest.isBefore(now)) {
-                    now = oldest;
+        try (PreparedStatement ps = c.prepareStatement(CrateSql.runningWrites())) {
+            ps.setString(1, "%" + table.name() + "%");
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Instant started = CrateValues.readInstant(rs, 2);
+                    if (started == null || !started.isBefore(now)) {
+                        continue;
+                    }
+                    if (Duration.between(started, now).compareTo(MAX_WRITE) > 0) {
+                        // CrateDB can keep a job listed that never ends (seen for a bulk write whose table was
+                        // dropped under it): past this age a job no longer holds the bound back
+                        if (STALE_JOBS_WARNED.add(rs.getString(1))) {
+                            LOG.warn("CrateDB job {} writing {} has been listed as running since {}; incremental reads"
+                                    + " of {} no longer wait for it", rs.getString(1), table, started, table);
+                        }
+                        continue;
+                    }
+                    now = started;
                 }
             }
         }

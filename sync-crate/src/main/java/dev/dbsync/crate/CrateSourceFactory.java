@@ -7,10 +7,11 @@ import dev.dbsync.spi.SourceFactory;
 
 /**
  * The {@code crate} source: reads CrateDB tables in primary-key order (full) or in (cursor, key) order
- * (incremental, with soft deletes), refreshing each table before reading it.
+ * (incremental, with soft deletes, below a safe bound), refreshing each table before reading it.
  *
  * <p>Settings: {@code url}, {@code user} (default {@code crate}), {@code password} (secret), {@code schema}
- * (default {@code doc}) and {@code refresh.before.read} (default true).
+ * (default {@code doc}), {@code refresh.before.read} (default true), {@code incremental.lag} (default 0s) and
+ * {@code incremental.allow.unsafe.cursor} (default false).
  */
 public final class CrateSourceFactory implements SourceFactory {
 

@@ -373,11 +373,13 @@ final class CrateSql {
     }
 
     /**
-     * The start of the oldest write statement still running in the cluster (null when none): rows of a bulk
-     * write in progress carry cursor values from around its start and become visible shard by shard.
+     * Write statements still running in the cluster whose text names the table (the parameter, a LIKE pattern):
+     * their id and start. Rows of a bulk write in progress carry cursor values from around its start and become
+     * visible shard by shard.
      */
-    static String oldestRunningWrite() {
-        return "SELECT MIN(started) FROM sys.jobs WHERE stmt ~* '\\s*(insert|update|delete|copy)\\s[\\s\\S]*'";
+    static String runningWrites() {
+        return "SELECT id, started FROM sys.jobs WHERE stmt ~* '\\s*(insert|update|delete|copy)\\s[\\s\\S]*'"
+                + " AND stmt ILIKE ?";
     }
 
     /** The largest cursor value, the start of incremental reads. */

@@ -54,18 +54,31 @@ public final class CrateSyncBenchmark {
         System.out.printf(Locale.ROOT, "PostgreSQL: %s%nCrateDB: %s%nrows: %d, rounds: %d (raw first in odd rounds, "
                 + "dbsync first in even ones; each round's tables dropped after it)%n", pg.kind(), crate.kind(), rows, rounds);
         List<Double> ratios = new ArrayList<>();
+        Cpu cpu = new Cpu(crate.jdbcUrl(), pgUrl);
         for (int round = 1; round <= rounds; round++) {
             String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
             String rawTable = "bench_raw_" + run;
             String syncTable = "bench_sync_" + run;
             double rawSecs;
             double syncSecs;
+            String rawCpu;
+            String syncCpu;
             if (round % 2 == 1) {
+                double[] c0 = cpu.now();
                 rawSecs = raw(pg, pgUrl, crate, rawTable);
+                double[] c1 = cpu.now();
                 syncSecs = sync(pg, pgUrl, crate, syncTable);
+                double[] c2 = cpu.now();
+                rawCpu = Cpu.delta(c0, c1);
+                syncCpu = Cpu.delta(c1, c2);
             } else {
+                double[] c0 = cpu.now();
                 syncSecs = sync(pg, pgUrl, crate, syncTable);
+                double[] c1 = cpu.now();
                 rawSecs = raw(pg, pgUrl, crate, rawTable);
+                double[] c2 = cpu.now();
+                syncCpu = Cpu.delta(c0, c1);
+                rawCpu = Cpu.delta(c1, c2);
             }
             if (syncSecs < 0) {
                 return;
@@ -77,6 +90,7 @@ public final class CrateSyncBenchmark {
             System.out.printf(Locale.ROOT, "round %d: raw bulk insert %,d rows in %.1f s = %,.0f rows/s | dbsync full sync %,d rows"
                     + " in %.1f s = %,.0f rows/s | ratio sync/raw %.2f%n", round, raw, rawSecs, raw / rawSecs, synced, syncSecs,
                     synced / syncSecs, ratio);
+            System.out.printf(Locale.ROOT, "         raw: %s | sync: %s%n", rawCpu, syncCpu);
             drop(crate, rawTable);
             drop(crate, syncTable);
         }
@@ -144,6 +158,92 @@ public final class CrateSyncBenchmark {
                 return -1;
             }
             return secs;
+        }
+    }
+
+    /**
+     * CPU seconds used so far by this JVM, by the local CrateDB node (found by its PostgreSQL port in its command
+     * line) and by the local PostgreSQL (its postmaster by port, with its live and reaped backends); -1 where the
+     * process is not on this machine. Wall time hides where the work goes on a machine whose cores are shared;
+     * CPU seconds per phase do not.
+     */
+    static final class Cpu {
+        private static final long TICKS = 100; // USER_HZ on Linux
+        private final String cratePort;
+        private final String pgPort;
+
+        Cpu(String crateUrl, String pgUrl) {
+            this.cratePort = port(crateUrl);
+            this.pgPort = port(pgUrl);
+        }
+
+        private static String port(String url) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("//[^/:]+:(\\d+)").matcher(url);
+            return m.find() ? m.group(1) : "";
+        }
+
+        double[] now() {
+            double jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+            return new double[] {jvm, processTree("-Cpsql.port=" + cratePort + " ", false), processTree("-p " + pgPort + " ", true)};
+        }
+
+        /** utime+stime of the process whose command line holds {@code marker}, with its children if asked. */
+        private static double processTree(String marker, boolean children) {
+            try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+                List<String> pids = dirs.map(p -> p.getFileName().toString()).filter(n -> n.matches("\\d+")).toList();
+                String root = null;
+                for (String pid : pids) {
+                    String cmd = read("/proc/" + pid + "/cmdline").replace('\0', ' ');
+                    if (cmd.contains(marker)) {
+                        root = pid;
+                        break;
+                    }
+                }
+                if (root == null) {
+                    return -1;
+                }
+                long ticks = 0;
+                for (String pid : pids) {
+                    String[] f = stat(pid);
+                    if (f == null) {
+                        continue;
+                    }
+                    if (pid.equals(root)) {
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                        if (children) {
+                            ticks += Long.parseLong(f[13]) + Long.parseLong(f[14]);
+                        }
+                    } else if (children && f[1].equals(root)) {
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                }
+                return ticks / (double) TICKS;
+            } catch (java.io.IOException | RuntimeException e) {
+                return -1;
+            }
+        }
+
+        /** The fields of /proc/PID/stat after the command name: [0]=state, [1]=ppid, [11]=utime … [14]=cstime. */
+        private static String[] stat(String pid) {
+            String s = read("/proc/" + pid + "/stat");
+            int close = s.lastIndexOf(')');
+            return close < 0 ? null : s.substring(close + 2).split(" ");
+        }
+
+        private static String read(String file) {
+            try {
+                return new String(java.nio.file.Files.readAllBytes(java.nio.file.Path.of(file)),
+                        java.nio.charset.StandardCharsets.UTF_8);
+            } catch (java.io.IOException e) {
+                return "";
+            }
+        }
+
+        static String delta(double[] from, double[] to) {
+            return String.format(Locale.ROOT, "CPU s: JVM %.1f, CrateDB %s, PostgreSQL %s", to[0] - from[0],
+                    from[1] < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", to[1] - from[1]),
+                    from[2] < 0 ? "n/a" : String.format(Locale.ROOT, "%.1f", to[2] - from[2]));
         }
     }
 

@@ -52,14 +52,28 @@ public final class CrateWriteBenchmark {
             events.add(ChangeEvent.read("bench", key, values, 0, Position.ofOwned(key)));
         }
         String run = Long.toString(System.currentTimeMillis() % 1_000_000, 36);
+        CrateSyncBenchmark.Cpu cpu = new CrateSyncBenchmark.Cpu(crate.jdbcUrl(), "");
         for (int round = 1; round <= rounds; round++) {
+            double[] c0 = cpu.now();
             double insert = raw(crate, schema, events, "bw_ins_" + run + round, false);
+            double[] c1 = cpu.now();
             double upsert = raw(crate, schema, events, "bw_ups_" + run + round, true);
+            double[] c2 = cpu.now();
             double every = writer(crate, schema, events, "bw_w0_" + run + round, "0s");
+            double[] c3 = cpu.now();
             double paced = writer(crate, schema, events, "bw_w1_" + run + round, "1s");
+            double[] c4 = cpu.now();
             System.out.printf(Locale.ROOT, "round %d: raw insert %,.0f rows/s | raw upsert %,.0f (%.2f) | writer, refresh"
                     + " every flush %,.0f (%.2f) | writer, refresh.interval=1s %,.0f (%.2f)%n", round, insert, upsert,
                     upsert / insert, every, every / insert, paced, paced / insert);
+            System.out.printf(Locale.ROOT, "  raw insert %s%n  raw upsert %s%n  writer 0s  %s%n  writer 1s  %s%n",
+                    CrateSyncBenchmark.Cpu.delta(c0, c1), CrateSyncBenchmark.Cpu.delta(c1, c2),
+                    CrateSyncBenchmark.Cpu.delta(c2, c3), CrateSyncBenchmark.Cpu.delta(c3, c4));
+            for (String t : List.of("bw_ins_", "bw_ups_", "bw_w0_", "bw_w1_")) {
+                try (Connection c = crate.connect(); Statement st = c.createStatement()) {
+                    st.execute("DROP TABLE IF EXISTS doc." + t + run + round);
+                }
+            }
         }
     }
 

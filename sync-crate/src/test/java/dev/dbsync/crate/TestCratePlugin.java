@@ -63,7 +63,7 @@ class TestCratePlugin {
         assertNull(s.replicas());
         assertTrue(s.partitionBy().isEmpty());
         assertTrue(s.refreshAfterFlush());
-        assertEquals(1_000_000_000L, s.refreshIntervalNanos());
+        assertEquals(10_000_000_000L, s.refreshIntervalNanos());
         assertEquals(5000, s.batchSize());
         assertEquals(DecimalMapping.NUMERIC, s.decimalMapping());
         assertEquals("dynamic", s.objectPolicy());
