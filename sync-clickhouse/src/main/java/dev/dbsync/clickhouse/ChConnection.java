@@ -118,6 +118,8 @@ final class ChConnection implements AutoCloseable {
     /** Sends a RowBinary INSERT whose body {@code writer} produces; returns the rows the server wrote. */
     long insert(String qualifiedTable, List<String> quotedColumns, DataStreamWriter writer, String what) {
         InsertSettings is = new InsertSettings();
+        // the engine's flush must mean "in the table": never an asynchronous insert, whatever the user's profile says
+        is.serverSetting("async_insert", "0");
         if (settings.jsonType) {
             is.serverSetting("input_format_binary_read_json_as_string", "1");
         }
