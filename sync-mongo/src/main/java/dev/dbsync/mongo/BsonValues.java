@@ -348,6 +348,12 @@ final class BsonValues {
         return json.substring(json.indexOf(':') + 1, json.length() - 1).trim();
     }
 
+    /** The relaxed Extended JSON text of a value, for messages ({@code 2}, {@code "a"}, {@code {"$oid": …}}). */
+    static String relaxed(BsonValue v) {
+        String json = new BsonDocument("v", v).toJson(RELAXED);
+        return json.substring(json.indexOf(':') + 1, json.length() - 1).trim();
+    }
+
     static BsonValue fromCanonical(String text) {
         return BsonDocument.parse("{\"v\": " + text + "}").get("v");
     }

@@ -125,13 +125,21 @@ final class DocumentLayout {
     /** The row values of a document, aligned with the columns; {@code key} fills the key columns. */
     Object[] values(BsonDocument doc, Object[] key) {
         try {
-            return convert(doc, key);
+            return convert(doc, key, null);
         } catch (DataException e) {
             throw new DataException(where(doc.get("_id")) + ": " + e.getMessage(), e);
         }
     }
 
-    private Object[] convert(BsonDocument doc, Object[] key) {
+    /**
+     * The row values of a document; a field whose value has no form in its column's type (a type that changed after
+     * the schema was taken, a Decimal128 NaN) is null and its reason is added to {@code problems}.
+     */
+    Object[] values(BsonDocument doc, Object[] key, List<String> problems) {
+        return convert(doc, key, problems);
+    }
+
+    private Object[] convert(BsonDocument doc, Object[] key, List<String> problems) {
         Object[] values = new Object[schema.columns().size()];
         for (int i = 0; i < keyIndexes.length; i++) {
             values[keyIndexes[i]] = key[i];
@@ -150,8 +158,15 @@ final class DocumentLayout {
             String f = e.getKey();
             Integer i = fieldIndex.get(f);
             if (i != null) {
-                // the location is formatted only for an error: it costs more than the conversion
-                values[i] = BsonValues.toJava(e.getValue(), schema.columns().get(i), null);
+                try {
+                    // the location is formatted only for an error: it costs more than the conversion
+                    values[i] = BsonValues.toJava(e.getValue(), schema.columns().get(i), null);
+                } catch (DataException bad) {
+                    if (problems == null) {
+                        throw bad;
+                    }
+                    problems.add(bad.getMessage());
+                }
             } else if (!f.equals("_id") && !schema.primaryKey().contains(f) && unknownWarned.add(f)) {
                 LOG.warn("collection '{}': field '{}' is not among the columns sampled when the table was described and is"
                         + " not read; use mode: document to carry every field", collection, f);
@@ -161,6 +176,6 @@ final class DocumentLayout {
     }
 
     String where(BsonValue id) {
-        return "collection '" + collection + "', document _id " + (id == null ? "(none)" : BsonValues.canonical(id));
+        return "collection '" + collection + "', document _id " + (id == null ? "(none)" : BsonValues.relaxed(id));
     }
 }

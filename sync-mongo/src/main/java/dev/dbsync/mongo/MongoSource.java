@@ -22,6 +22,7 @@ import dev.dbsync.spi.StreamingSource;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -276,22 +277,39 @@ final class MongoSource implements Source, StreamingSource {
         DocumentLayout layout = layout(schema);
         Bson filter = after == null ? new BsonDocument() : Filters.gt("_id", layout.id(after.values()));
         List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 10_000));
+        List<WriteResult.FailedEvent> failed = new ArrayList<>(0);
+        List<String> problems = new ArrayList<>(0);
+        Position next = after;
+        int rows = 0;
         try (MongoCursor<BsonDocument> cur = db.getCollection(spec.table(), BsonDocument.class).find(filter)
                 .sort(new BsonDocument("_id", new BsonInt32(1))).limit(maxRows).batchSize(Math.min(maxRows, 10_000)).iterator()) {
             while (cur.hasNext()) {
                 BsonDocument doc = cur.next();
+                rows++;
                 Object[] key = layout.key(doc.get("_id"));
-                Object[] values = layout.values(doc, key);
+                Object[] values = layout.values(doc, key, problems);
                 Position pos = Position.ofOwned(key);
-                events.add(softDeleted(spec, doc)
+                next = pos;
+                ChangeEvent e = softDeleted(spec, doc)
                         ? ChangeEvent.delete(spec.table(), key, values, 0, pos)
-                        : ChangeEvent.read(spec.table(), key, values, 0, pos));
+                        : ChangeEvent.read(spec.table(), key, values, 0, pos);
+                add(e, doc, layout, problems, events, failed);
             }
         } catch (MongoException e) {
             throw MongoConnections.wrap("collection '" + spec.table() + "': snapshot read after " + after, e);
         }
-        Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-        return new Chunk(events, next, events.size() < maxRows);
+        return new Chunk(events, next, rows < maxRows, failed);
+    }
+
+    /** An event, or a failed row (with what could be read) when some of its fields had no form in their columns. */
+    private static void add(ChangeEvent e, BsonDocument doc, DocumentLayout layout, List<String> problems, List<ChangeEvent> events,
+                            List<WriteResult.FailedEvent> failed) {
+        if (problems.isEmpty()) {
+            events.add(e);
+            return;
+        }
+        failed.add(new WriteResult.FailedEvent(e, layout.where(doc.get("_id")) + ": " + String.join("; ", problems), null));
+        problems.clear();
     }
 
     private static boolean softDeleted(TableSpec spec, BsonDocument doc) {
@@ -377,24 +395,30 @@ final class MongoSource implements Source, StreamingSource {
                 }
             }
             List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 10_000));
+            List<WriteResult.FailedEvent> failed = new ArrayList<>(0);
+            List<String> problems = new ArrayList<>(0);
+            Position next = after;
+            int rows = 0;
             try (MongoCursor<BsonDocument> cur = db.getCollection(spec.table(), BsonDocument.class).find(Filters.and(and))
                     .sort(Sorts.ascending(f, "_id")).limit(maxRows).batchSize(Math.min(maxRows, 10_000)).iterator()) {
                 while (cur.hasNext()) {
                     BsonDocument doc = cur.next();
+                    rows++;
                     Object[] key = layout.key(doc.get("_id"));
-                    Object[] values = layout.values(doc, key);
+                    Object[] values = layout.values(doc, key, problems);
                     Object cursorValue = BsonValues.toJava(doc.get(f), c, layout.where(doc.get("_id")));
                     Object[] pos = new Object[key.length + 1];
                     pos[0] = cursorValue;
                     System.arraycopy(key, 0, pos, 1, key.length);
                     long version = version(cursorValue);
-                    events.add(softDeleted(spec, doc)
-                            ? ChangeEvent.delete(spec.table(), key, values, version, Position.ofOwned(pos))
-                            : ChangeEvent.upsert(spec.table(), key, values, version, Position.ofOwned(pos)));
+                    Position p = Position.ofOwned(pos);
+                    next = p;
+                    add(softDeleted(spec, doc)
+                            ? ChangeEvent.delete(spec.table(), key, values, version, p)
+                            : ChangeEvent.upsert(spec.table(), key, values, version, p), doc, layout, problems, events, failed);
                 }
             }
-            Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-            return new Chunk(events, next, events.size() < maxRows);
+            return new Chunk(events, next, rows < maxRows, failed);
         } catch (MongoException e) {
             throw MongoConnections.wrap("collection '" + spec.table() + "': incremental read after " + after, e);
         }

@@ -265,12 +265,38 @@ class MongoSourceIT {
         db.getCollection("drift").insertOne(new Document("_id", 1).append("qty", 1));
         TableSpec spec = TableSpec.of("drift");
         TableSchema schema = source.describe(spec);
-        db.getCollection("drift").insertOne(new Document("_id", 2).append("qty", "one"));
-        DataException drift = assertThrows(DataException.class, () -> readAll(source, spec, schema, 10));
-        assertTrue(drift.getMessage().contains("'drift'") && drift.getMessage().contains("'qty'") && drift.getMessage().contains("_id"),
-                drift.getMessage());
+        db.getCollection("drift").insertOne(new Document("_id", 2).append("qty", "one").append("price", "x"));
+        db.getCollection("drift").insertOne(new Document("_id", 3).append("qty", 3));
+        Chunk c = source.readSnapshot(spec, schema, null, 10);
+        assertEquals(List.of(1, 3), List.of(c.events().get(0).key().get(0), c.events().get(1).key().get(0)),
+                "the other documents are read");
+        assertEquals(1, c.failed().size(), "the document whose field changed type fails alone");
+        WriteResultCheck.failedRow(c.failed().get(0), 2, "'drift'", "'qty'", "_id 2");
+        assertEquals(List.of(3), c.next().values(), "the position moves past the failed document too");
+        db.getCollection("drift").insertOne(new Document("_id", 4).append("qty", 4)
+                .append("amount", new org.bson.types.Decimal128(new BigDecimal("1.5"))));
+        db.getCollection("decimals").insertMany(List.of(new Document("_id", 1).append("amount", new org.bson.types.Decimal128(new BigDecimal("2.5"))),
+                new Document("_id", 2).append("amount", org.bson.types.Decimal128.NaN)));
+        TableSpec decimals = TableSpec.of("decimals");
+        TableSchema decimalSchema = source.describe(decimals);
+        Chunk d = source.readSnapshot(decimals, decimalSchema, null, 10);
+        assertEquals(1, d.events().size());
+        WriteResultCheck.failedRow(d.failed().get(0), 2, "'decimals'", "'amount'", "NaN");
+        DataException drift = assertThrows(DataException.class,
+                () -> BsonValues.toJava(new org.bson.BsonString("one"), schema.column("qty"), "collection 'drift', document _id 2"));
+        assertTrue(drift.getMessage().contains("'drift'") && drift.getMessage().contains("'qty'"), drift.getMessage());
         ConfigException cursor = assertThrows(ConfigException.class, () -> source.describe(TableSpec.of("drift").withCursor("nope_at")));
         assertTrue(cursor.getMessage().contains("'nope_at'"), cursor.getMessage());
+    }
+
+    /** Checks a row a read could do only in part. */
+    private static final class WriteResultCheck {
+        static void failedRow(dev.dbsync.spi.WriteResult.FailedEvent f, Object key, String... inReason) {
+            assertEquals(List.of(key), f.event().key());
+            for (String s : inReason) {
+                assertTrue(f.reason().contains(s), "'" + s + "' in: " + f.reason());
+            }
+        }
     }
 
     private static void sleep(long ms) {
