@@ -285,6 +285,13 @@ final class Docs {
                 int y = i.atOffset(ZoneOffset.UTC).getYear();
                 return y < 0 || y > 9999 ? "column '" + c.name() + "': timestamps hold the years 0000 to 9999, got " + v : null;
             }
+            case JSON:
+                if (s.jsonMapping.equals("disabled") || v instanceof java.util.Map || isListOfObjects(v)) {
+                    return null;
+                }
+                return "column '" + c.name() + "': json.mapping " + s.jsonMapping + " holds JSON objects (or arrays of objects) only, got "
+                        + (v instanceof List ? "an array of non-objects" : "the scalar " + v)
+                        + "; set json.mapping: disabled to keep any JSON value (stored, not searchable)";
             case ARRAY: {
                 for (Object e : (List<?>) v) {
                     String r = refuses(c, c.elementType(), e, s);
@@ -299,6 +306,18 @@ final class Docs {
         }
     }
 
+    private static boolean isListOfObjects(Object v) {
+        if (!(v instanceof List)) {
+            return false;
+        }
+        for (Object e : (List<?>) v) {
+            if (e != null && !(e instanceof java.util.Map)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Writes one column value; {@code null} is written as JSON null (the field is absent from searches). */
     static void writeValue(JsonGenerator g, ObjectMapper json, Column c, LogicalType t, Object v, ElasticSettings s)
             throws IOException {
@@ -306,7 +325,8 @@ final class Docs {
             g.writeNull();
             return;
         }
-        if (t == LogicalType.DATE || t == LogicalType.TIMESTAMP || t == LogicalType.TIMESTAMP_TZ || t == LogicalType.FLOAT64) {
+        if (t == LogicalType.DATE || t == LogicalType.TIMESTAMP || t == LogicalType.TIMESTAMP_TZ || t == LogicalType.FLOAT64
+                || t == LogicalType.JSON) {
             String refused = refuses(c, t, v, s);
             if (refused != null) {
                 throw new IllegalArgumentException(refused);

@@ -85,6 +85,13 @@ class DocsTest {
         Column day = Column.of("d", LogicalType.DATE);
         assertNull(Docs.refuses(day, day.type(), LocalDate.of(1, 1, 1), DEFAULTS));
         assertNotNull(Docs.refuses(day, day.type(), LocalDate.of(10_000, 1, 1), DEFAULTS));
+        Column j = Column.of("j", LogicalType.JSON);
+        assertNull(Docs.refuses(j, j.type(), Map.of("a", List.of(1, Map.of("b", 2))), DEFAULTS));
+        assertNull(Docs.refuses(j, j.type(), List.of(Map.of("a", 1)), DEFAULTS), "arrays of objects fit flattened");
+        assertNotNull(Docs.refuses(j, j.type(), List.of("a", "b"), DEFAULTS), "flattened refuses arrays of scalars");
+        assertNotNull(Docs.refuses(j, j.type(), "text", DEFAULTS));
+        ElasticSettings disabled = ElasticSettings.of(ElasticSettings.SINK.parse(Map.of("url", "http://h:9200", "json.mapping", "disabled")));
+        assertNull(Docs.refuses(j, j.type(), 42, disabled), "a disabled object keeps any JSON");
         Column f = Column.of("f", LogicalType.FLOAT64);
         assertNotNull(Docs.refuses(f, f.type(), Double.NaN, DEFAULTS));
         assertNull(Docs.refuses(f, f.type(), Double.MAX_VALUE, DEFAULTS));

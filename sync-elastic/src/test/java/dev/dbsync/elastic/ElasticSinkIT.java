@@ -73,11 +73,16 @@ class ElasticSinkIT {
         try (ElasticSink sink = ElasticTesting.sink(Map.of("json.mapping", "object")); TableWriter w = sink.open(s)) {
             // attrs.size is a number first, then an object: Elasticsearch refuses the second document only
             WriteResult r = w.write(Batch.of(s, List.of(up(s, 1, "one", Map.of("size", 42), 0),
-                    up(s, 2, "two", Map.of("size", Map.of("w", 3)), 0), up(s, 3, "three", Map.of("size", 7), 0))));
+                    up(s, 2, "two", Map.of("size", Map.of("w", 3)), 0), up(s, 3, "three", Map.of("size", 7), 0),
+                    up(s, 4, "tags", List.of("a", "b"), 0))));
             w.flush();
             assertEquals(2, r.upserted());
-            assertEquals(1, r.failed().size(), "the rejected row is reported: " + r.failed());
-            WriteResult.FailedEvent f = r.failed().get(0);
+            assertEquals(2, r.failed().size(), "the rejected rows are reported: " + r.failed());
+            // an array of scalars cannot be an object field: refused before sending, with the setting that keeps it
+            WriteResult.FailedEvent tags = r.failed().get(0);
+            assertEquals(List.of(4L), tags.event().key());
+            assertTrue(tags.reason().contains("json.mapping"), tags.reason());
+            WriteResult.FailedEvent f = r.failed().get(1);
             assertEquals(List.of(2L), f.event().key());
             assertTrue(f.reason().contains("parsing_exception") && f.reason().contains("attrs"), f.reason());
             assertEquals(Map.of(1L, "one", 3L, "three"), titles(s.name()));
