@@ -13,7 +13,7 @@ import picocli.CommandLine.Spec;
 /** {@code dbsync demo}: the whole story on embedded defaults, or against real servers. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Generates the e-commerce data set in PostgreSQL (embedded unless --postgres-url), syncs it to "
-                + "every target available (PostgreSQL always; ClickHouse when Node.js is installed or --clickhouse-url; "
+                + "every target available (PostgreSQL always; ClickHouse started locally or at --clickhouse-url; "
                 + "CrateDB with --crate-url), changes rows, syncs incrementally, verifies every target and writes "
                 + "<out>/demo-report.md and <out>/demo-chart.png.",
                 "Exit code 0 when every target equals the source, 1 when a sync failed, 3 on differences."},

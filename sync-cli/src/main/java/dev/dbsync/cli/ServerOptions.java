@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 
 /**
  * Where the demo and the benchmarks find their databases. Nothing given: embedded PostgreSQL, and ClickHouse
- * started locally when Node.js is installed. {@code --config FILE} reads the same settings from a properties file
- * (keys = option names without dashes, e.g. {@code postgres-url=jdbc:postgresql://db/shop}); options win.
+ * started locally (chdb under Node.js, fetched when missing). {@code --config FILE} reads the same settings from
+ * a properties file (keys = option names without dashes, e.g. {@code postgres-url=jdbc:postgresql://db/shop});
+ * options win.
  */
 final class ServerOptions {
 
@@ -33,7 +34,7 @@ final class ServerOptions {
     String postgresPassword;
     @Option(names = "--postgres-target-url", description = "target PostgreSQL database; default: a database created on the source's server")
     String postgresTargetUrl;
-    @Option(names = "--clickhouse-url", description = "ClickHouse HTTP URL (http://host:8123); default: started locally when Node.js is installed")
+    @Option(names = "--clickhouse-url", description = "ClickHouse HTTP URL (http://host:8123); default: started locally (chdb under Node.js, fetched when missing)")
     String clickhouseUrl;
     @Option(names = "--clickhouse-user", description = "ClickHouse user")
     String clickhouseUser;
