@@ -160,7 +160,8 @@ public final class StreamRunner implements AutoCloseable {
             Checkpoint cp = ctx.checkpoints().load(t.id()).orElse(null);
             // without a feed position, a table checkpoint says nothing about changes since: snapshot again
             boolean covers = streamCp != null && (covered == null || covered.contains(t.id()));
-            boolean sameConfig = cp == null || cp.config() == null || cp.config().equals(TableRunner.fingerprint(t));
+            boolean sameConfig = cp == null || TableRunner.sameConfig(cp.config(), TableRunner.fingerprint(t,
+                    retrier.call("describe '" + t.id() + "'", () -> ctx.source().describe(t.spec()))));
             if (cp == null || !covers || !sameConfig) {
                 if (cp != null) {
                     LOG.warn("pipeline {}: table '{}' is {}; it is snapshotted again", ctx.pipeline(), t.id(),

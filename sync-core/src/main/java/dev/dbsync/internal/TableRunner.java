@@ -46,7 +46,7 @@ public final class TableRunner {
     private final TableSync table;
     private final TableSpec spec;
     private final TableSpec snapshotSpec;
-    private final String fingerprint;
+    private String fingerprint;
     private final String where;
     private final Retrier retrier;
     /** Whether the sink keeps versions: only then are versions stamped in the order of reads ({@link ObservedOrder}). */
@@ -72,7 +72,7 @@ public final class TableRunner {
                 ? new TableSpec(spec.table(), spec.keyColumns(), List.of(), spec.softDeleteColumn(), spec.softDeleteValue())
                 : spec;
         this.where = "pipeline " + ctx.pipeline() + ", table '" + spec.table() + "'";
-        this.fingerprint = fingerprint(table);
+        this.fingerprint = fingerprint(table, null);
         this.retrier = new Retrier(ctx.retryPolicy(), where);
         this.versioned = ctx.sink().capabilities().contains(SinkCapability.VERSIONED);
     }
@@ -123,19 +123,40 @@ public final class TableRunner {
     private void prepare() {
         schema = retrier.call("describe", () -> ctx.source().describe(spec));
         target = schema.withName(table.target());
+        fingerprint = fingerprint(table, schema);
         output = new TableOutput(ctx, spec.table(), target, retrier);
     }
 
     /**
-     * What a checkpoint of this table means: how it is read and what identifies and orders its rows. A saved
-     * checkpoint made under another configuration is not trusted: the table starts a fresh snapshot.
+     * What a checkpoint of this table means: how it is read, what identifies and orders its rows, and which
+     * columns of which types it carries. A saved checkpoint made under another configuration, or before the
+     * source table's columns changed (added, dropped, retyped), is not trusted: the table starts a fresh snapshot,
+     * so rows changed meanwhile are never left with a column missing in the target.
      */
-    static String fingerprint(TableSync t) {
+    static String fingerprint(TableSync t, TableSchema schema) {
         String mode = t.strategy() == Strategy.CDC ? "cdc"
                 : t.strategy() == Strategy.INCREMENTAL || t.continueIncrementally() ? "incremental" : "full";
         TableSpec s = t.spec();
-        return mode + ";key=" + s.keyColumns() + ";cursor=" + s.cursorColumns() + ";softDelete="
+        String config = mode + ";key=" + s.keyColumns() + ";cursor=" + s.cursorColumns() + ";softDelete="
                 + (s.softDeleteColumn() == null ? "" : s.softDeleteColumn() + "=" + s.softDeleteValue());
+        if (schema == null) {
+            return config;
+        }
+        StringBuilder cols = new StringBuilder();
+        for (dev.dbsync.spi.Column c : schema.columns()) {
+            cols.append(c.name()).append(':').append(c.type()).append(c.elementType() == null ? "" : "<" + c.elementType() + ">")
+                    .append('(').append(c.precision()).append(',').append(c.scale()).append(')').append('\n');
+        }
+        return config + ";columns=" + Integer.toHexString(cols.toString().hashCode()) + "/" + schema.columns().size();
+    }
+
+    /** Whether a checkpoint's recorded configuration still holds; one written before columns were recorded does. */
+    static boolean sameConfig(String saved, String now) {
+        if (saved == null || saved.equals(now)) {
+            return true;
+        }
+        int i = now.indexOf(";columns=");
+        return !saved.contains(";columns=") && i >= 0 && saved.equals(now.substring(0, i));
     }
 
     private Checkpoint checkpoint(Phase phase, Position snapshotAfter, Position changesFrom, long rows) {
@@ -147,7 +168,7 @@ public final class TableRunner {
             return;
         }
         Checkpoint cp = ctx.checkpoints().load(table.id()).orElse(null);
-        if (cp != null && cp.config() != null && !cp.config().equals(fingerprint)) {
+        if (cp != null && !sameConfig(cp.config(), fingerprint)) {
             LOG.warn("{}: the table's configuration changed since its checkpoint (was {}, now {}); starting a fresh snapshot",
                     where, cp.config(), fingerprint);
             cp = null;

@@ -648,6 +648,29 @@ class EngineBehaviourTest {
         assertEquals(source.rows("items"), sink.rows("items"));
     }
 
+    /** A column added to the source table makes the next run snapshot again, so no row keeps it empty. */
+    @Test
+    void aChangedColumnSetMeansAFreshSnapshot() {
+        MemorySource source = source(20);
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(source, new MemorySink(), store).table(INCREMENTAL).build().runOnce().succeeded());
+        SyncReport same = engine(source, new MemorySink(), store).table(INCREMENTAL).build().runOnce();
+        assertFalse(same.table("items").snapshot(), "unchanged columns: incremental only");
+        List<List<Object>> rows = source.rows("items");
+        TableSchema wider = new TableSchema("items", List.of(Column.required("id", LogicalType.INT64),
+                Column.of("name", LogicalType.STRING), Column.of("updated_at", LogicalType.INT64),
+                Column.of("is_deleted", LogicalType.BOOLEAN), Column.of("colour", LogicalType.STRING)), List.of("id"));
+        source.createTable(wider);
+        for (List<Object> r : rows) {
+            source.upsert("items", r.get(0), r.get(1), r.get(2), r.get(3), "blue");
+        }
+        MemorySink sink = new MemorySink();
+        SyncReport r = engine(source, sink, store).table(INCREMENTAL).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertTrue(r.table("items").snapshot(), "a column was added: snapshot again: " + r.toText());
+        assertTrue(sink.rows("items").stream().allMatch(row -> "blue".equals(row.get(4))));
+    }
+
     /** Passes everything to another sink and its writers; tests override single hooks. */
     static class ForwardingSink implements dev.dbsync.spi.Sink {
         private final dev.dbsync.spi.Sink delegate;
