@@ -12,6 +12,7 @@ import dev.dbsync.spi.Source;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -216,30 +217,37 @@ final class RedisSource implements Source {
             from = lo;
         }
         List<ChangeEvent> events = new ArrayList<>();
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
+        Position next = after;
         String tp = conn.layout.tablePrefix(spec.table());
         int i = from;
         int n = snap.keys().size();
         // keys deleted since the scan give no event: read on until something is found or the end is reached
-        while (events.isEmpty() && i < n) {
+        while (events.isEmpty() && failed.isEmpty() && i < n) {
             int to = Math.min(n, i + maxRows);
             List<String> texts = snap.texts().subList(i, to);
             List<Object> values = fetch(spec.table(), schema, tp, texts, true);
             for (int r = 0; r < texts.size(); r++) {
                 Object[] key = snap.keys().get(i + r);
-                Object row = values.get(2 * r);
+                Decoded row = (Decoded) values.get(2 * r);
                 if (row == null) {
                     continue;
                 }
                 long version = values.get(2 * r + 1) == null ? 0 : ((Double) values.get(2 * r + 1)).longValue();
-                events.add(event(spec, schema, key, (Object[]) row, version, Position.of(key), true));
+                ChangeEvent e = event(spec, schema, key, row.row(), version, Position.of(key), true);
+                next = e.position();
+                if (row.problem() == null) {
+                    events.add(e);
+                } else {
+                    failed.add(new WriteResult.FailedEvent(e, row.problem(), row.cause()));
+                }
             }
             i = to;
         }
         if (i >= n) {
             snapshots.remove(spec.table());
         }
-        Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-        return new Chunk(events, next, i >= n);
+        return new Chunk(events, next, i >= n, failed);
     }
 
     private ChangeEvent event(TableSpec spec, TableSchema schema, Object[] key, Object[] row, long version, Position pos,
@@ -302,38 +310,62 @@ final class RedisSource implements Source {
         }
     }
 
+    /** A row as far as it could be read: {@code problem} names the key and column that could not (null = all read). */
+    private record Decoded(Object[] row, String problem, Exception cause) {
+    }
+
+    /**
+     * Decodes a stored value; null when the key is gone. A field that does not parse as its column's type (a key
+     * another program wrote) is null in the row and named in {@link Decoded#problem()}: the row fails alone.
+     */
     @SuppressWarnings("unchecked")
-    private Object[] decode(String table, TableSchema schema, String key, String format, Object v) {
+    private Decoded decode(String table, TableSchema schema, String key, String format, Object v) {
         List<Column> cols = schema.columns();
         Object[] row = new Object[cols.size()];
-        String column = null;
-        try {
-            if (format.equals("hash")) {
-                Map<byte[], byte[]> h = (Map<byte[], byte[]>) v;
-                if (h == null || h.isEmpty()) {
-                    return null;
-                }
-                Map<String, String> fields = new java.util.HashMap<>(h.size() * 2);
-                h.forEach((f, x) -> fields.put(new String(f, UTF_8), new String(x, UTF_8)));
-                for (int i = 0; i < row.length; i++) {
-                    column = cols.get(i).name();
-                    row[i] = Codec.parse(fields.get(column), cols.get(i));
-                }
-            } else {
-                if (v == null) {
-                    return null;
-                }
-                JsonNode doc = Codec.JSON.readTree(v instanceof byte[] ? new String((byte[]) v, UTF_8) : (String) v);
-                for (int i = 0; i < row.length; i++) {
-                    column = cols.get(i).name();
-                    row[i] = Codec.fromJson(doc.get(column), cols.get(i));
+        String problem = null;
+        Exception cause = null;
+        if (format.equals("hash")) {
+            Map<byte[], byte[]> h = (Map<byte[], byte[]>) v;
+            if (h == null || h.isEmpty()) {
+                return null;
+            }
+            Map<String, String> fields = new java.util.HashMap<>(h.size() * 2);
+            h.forEach((f, x) -> fields.put(new String(f, UTF_8), new String(x, UTF_8)));
+            for (int i = 0; i < row.length; i++) {
+                try {
+                    row[i] = Codec.parse(fields.get(cols.get(i).name()), cols.get(i));
+                } catch (RuntimeException e) {
+                    if (problem == null) {
+                        problem = "table '" + table + "': key " + key + ", column '" + cols.get(i).name() + "': '"
+                                + fields.get(cols.get(i).name()) + "' is not a " + cols.get(i).type() + " (" + e.getMessage() + ")";
+                        cause = e;
+                    }
                 }
             }
-        } catch (IOException | RuntimeException e) {
-            throw new SyncException(ErrorType.DATA, "table '" + table + "': key " + key
-                    + (column == null ? "" : ", column '" + column + "'") + " cannot be read: " + e.getMessage(), e);
+        } else {
+            if (v == null) {
+                return null;
+            }
+            JsonNode doc;
+            try {
+                doc = Codec.JSON.readTree(v instanceof byte[] ? new String((byte[]) v, UTF_8) : (String) v);
+            } catch (IOException e) {
+                return new Decoded(row, "table '" + table + "': key " + key + " does not hold a JSON document: "
+                        + e.getMessage(), e);
+            }
+            for (int i = 0; i < row.length; i++) {
+                try {
+                    row[i] = Codec.fromJson(doc.get(cols.get(i).name()), cols.get(i));
+                } catch (RuntimeException e) {
+                    if (problem == null) {
+                        problem = "table '" + table + "': key " + key + ", column '" + cols.get(i).name() + "': "
+                                + doc.get(cols.get(i).name()) + " is not a " + cols.get(i).type() + " (" + e.getMessage() + ")";
+                        cause = e;
+                    }
+                }
+            }
         }
-        return row;
+        return new Decoded(row, problem, cause);
     }
 
     @Override
@@ -360,6 +392,8 @@ final class RedisSource implements Source {
         entries.forEach(t -> texts.add(t.getElement()));
         List<Object> rows = entries.isEmpty() ? List.of() : fetch(spec.table(), schema, tp, texts, false);
         List<ChangeEvent> events = new ArrayList<>(entries.size());
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
+        Position next = after;
         for (int r = 0; r < entries.size(); r++) {
             long seq = (long) entries.get(r).getScore();
             Object[] key;
@@ -370,12 +404,18 @@ final class RedisSource implements Source {
                         + "' is not a key of " + schema.primaryKey() + ": " + e.getMessage(), e);
             }
             Position pos = Position.of(seq);
-            Object[] row = (Object[]) rows.get(2 * r);
-            events.add(row == null ? ChangeEvent.delete(spec.table(), key, null, seq, pos)
-                    : event(spec, schema, key, row, seq, pos, false));
+            next = pos;
+            Decoded row = (Decoded) rows.get(2 * r);
+            if (row == null) {
+                events.add(ChangeEvent.delete(spec.table(), key, null, seq, pos));
+            } else if (row.problem() == null) {
+                events.add(event(spec, schema, key, row.row(), seq, pos, false));
+            } else {
+                failed.add(new WriteResult.FailedEvent(event(spec, schema, key, row.row(), seq, pos, false), row.problem(),
+                        row.cause()));
+            }
         }
-        Position next = events.isEmpty() ? after : events.get(events.size() - 1).position();
-        return new Chunk(events, next, entries.size() < maxRows);
+        return new Chunk(events, next, entries.size() < maxRows, failed);
     }
 
     @Override

@@ -112,6 +112,33 @@ class RedisSourceIT {
         }
     }
 
+    /** A field another program wrote that does not parse as its column fails that row alone, naming key and column. */
+    @Test
+    void aValueThatDoesNotParseFailsItsRowAloneNamingKeyAndColumn() {
+        TableSchema s = RedisSinkIT.orders("orders");
+        try (RedisSink sink = Fixtures.sink(prefix); RedisSource src = Fixtures.source(prefix)) {
+            TableWriter w = sink.open(s);
+            TableSpec spec = TableSpec.of("orders").withCursor("updated_at");
+            TableSchema schema = src.describe(spec);
+            Position start = src.changesStart(spec, schema);
+            w.write(Batch.of(s, List.of(up(s, 1, "a"), up(s, 2, "b"), up(s, 3, "c"))));
+            try (Jedis j = RedisTestServer.get().jedis()) {
+                j.hset(prefix + ":orders:2", "customer_id", "forty-two");
+            }
+            Chunk snap = src.readSnapshot(spec, schema, null, 10);
+            assertEquals(List.of(List.of(1L), List.of(3L)), snap.events().stream().map(ChangeEvent::key).toList());
+            assertEquals(1, snap.failed().size());
+            String why = snap.failed().get(0).reason();
+            assertTrue(why.contains(prefix + ":orders:2") && why.contains("customer_id") && why.contains("forty-two"), why);
+            assertEquals(List.of(2L), snap.failed().get(0).event().key());
+            Chunk changes = src.readChanges(spec, schema, start, 10);
+            assertEquals(2, changes.events().size());
+            assertEquals(1, changes.failed().size());
+            assertEquals(changes.failed().get(0).event().position(), src.readChanges(spec, schema, start, 2).next(),
+                    "the position moves past a failed row too");
+        }
+    }
+
     @Test
     void aTableTheSinkNeverWroteIsNamedInTheError() {
         try (RedisSource src = Fixtures.source(prefix)) {
