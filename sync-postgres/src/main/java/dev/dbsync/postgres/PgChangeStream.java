@@ -20,6 +20,7 @@ import dev.dbsync.spi.ChangeKind;
 import dev.dbsync.spi.ChangeStream;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.FeedLostException;
 import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
@@ -788,6 +789,10 @@ final class PgChangeStream implements ChangeStream {
                 if (s >= 0) {
                     seen[s] = true;
                     identity[s] = cols.get(i).key();
+                } else {
+                    // a column added while the feed runs: the target must get it, and every row its value
+                    throw new FeedLostException("table '" + t.spec.table() + "' gained column '" + cols.get(i).name()
+                            + "' while the change feed ran: its schema changed, so the feed's tables are read afresh");
                 }
             }
             for (int s = 0; s < seen.length; s++) {

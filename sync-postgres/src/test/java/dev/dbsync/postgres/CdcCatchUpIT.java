@@ -74,6 +74,38 @@ class CdcCatchUpIT {
         }
     }
 
+    @Test
+    void aColumnAddedWhileTheFeedRunsReachesEveryRowOfTheTarget() {
+        CdcFixture source = new CdcFixture("addcol_src");
+        PgTestDb target = PgTestDb.create("addcol_dst");
+        String slot = "addcol_" + ProcessHandle.current().pid();
+        source.exec("CREATE TABLE items (id bigint PRIMARY KEY, v text)",
+                "INSERT INTO items SELECT g, 'v' || g FROM generate_series(1, 20) g");
+        CheckpointStore store = CheckpointStores.memory();
+        try {
+            assertTrue(runInto(source, target, slot, store).succeeded());
+            source.exec("ALTER TABLE items ADD COLUMN colour text NOT NULL DEFAULT 'blue'",
+                    "UPDATE items SET colour = 'red', v = 'changed' WHERE id = 3", "INSERT INTO items VALUES (21, 'new', 'green')");
+            SyncReport r = runInto(source, target, slot, store);
+            assertTrue(r.succeeded(), r.toText());
+            assertEquals(21, target.count("SELECT count(*) FROM items"));
+            assertEquals(19, target.count("SELECT count(*) FROM items WHERE colour = 'blue'"), "rows untouched by the change get it too");
+            assertEquals(1, target.count("SELECT count(*) FROM items WHERE id = 3 AND colour = 'red' AND v = 'changed'"));
+            assertEquals(1, target.count("SELECT count(*) FROM items WHERE id = 21 AND colour = 'green'"));
+        } finally {
+            new PgReplication(source.connections, slot, slot).dropSlot();
+        }
+    }
+
+    private static SyncReport runInto(CdcFixture source, PgTestDb target, String slot, CheckpointStore store) {
+        PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);
+        try (SyncEngine engine = SyncEngine.builder().pipeline("addcol").source(src)
+                .sink(new PostgresSink(target.factory(), "public", true, null)).checkpointStore(store)
+                .table(TableSync.cdc(TableSpec.of("public.items"))).streamIdle(Duration.ofMillis(300)).build()) {
+            return engine.runOnce();
+        }
+    }
+
     private static SyncReport run(CdcFixture source, String slot, MemorySink sink, CheckpointStore store, boolean resnapshot,
                                   String table) {
         PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);

@@ -374,6 +374,7 @@ public abstract class SourceContractTest {
             rows.add(row(id, "r" + id, at, false));
         }
         upsertRows(t, s, rows);
+        settle();
         MemorySink sink = new MemorySink();
         var store = CheckpointStores.memory();
         TableSync table = TableSync.incremental(TableSpec.of(t).withCursor("updated_at").withSoftDelete("is_deleted"))
