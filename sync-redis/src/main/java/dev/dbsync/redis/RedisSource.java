@@ -271,7 +271,6 @@ final class RedisSource implements Source {
         String format;
         try (Jedis j = conn.get()) {
             format = Codec.JSON.readTree(j.get(tp + "~schema")).path("format").asText("hash");
-            boolean module = false;
             Pipeline p = j.pipelined();
             List<Response<?>> rows = new ArrayList<>(texts.size());
             List<Response<Double>> scores = new ArrayList<>(texts.size());
@@ -289,17 +288,14 @@ final class RedisSource implements Source {
             List<Object> out = new ArrayList<>(2 * texts.size());
             for (int r = 0; r < texts.size(); r++) {
                 Object v;
+                Decoded d;
                 try {
                     v = rows.get(r).get();
+                    d = decode(table, schema, tp + texts.get(r), format, v);
                 } catch (redis.clients.jedis.exceptions.JedisDataException e) {
-                    if (!module && e.getMessage() != null && e.getMessage().startsWith("WRONGTYPE") && !format.equals("hash")) {
-                        v = j.sendCommand(() -> "JSON.GET".getBytes(UTF_8), (tp + texts.get(r)).getBytes(UTF_8));
-                    } else {
-                        throw new SyncException(ErrorType.DATA, "table '" + table + "': key " + tp + texts.get(r)
-                                + " cannot be read as " + format + ": " + e.getMessage(), e);
-                    }
+                    d = otherType(j, table, schema, tp + texts.get(r), format, e);
                 }
-                out.add(decode(table, schema, tp + texts.get(r), format, v));
+                out.add(d);
                 out.add(versions ? scores.get(r).get() : null);
             }
             return out;
@@ -308,6 +304,22 @@ final class RedisSource implements Source {
         } catch (IOException e) {
             throw new SyncException(ErrorType.EXTERNAL, "table '" + table + "': the schema at " + tp + "~schema cannot be read", e);
         }
+    }
+
+    /**
+     * A key that {@code GET}/{@code HGETALL} refused: a JSON table's row stored by {@code JSON.SET} (RedisJSON) is
+     * read with {@code JSON.GET}; anything else is a key of another type, which fails its row alone.
+     */
+    private Decoded otherType(Jedis j, String table, TableSchema schema, String key, String format, Exception refused) {
+        if (!format.equals("hash")) {
+            try {
+                return decode(table, schema, key, format, j.sendCommand(() -> "JSON.GET".getBytes(UTF_8), key.getBytes(UTF_8)));
+            } catch (redis.clients.jedis.exceptions.JedisDataException e) {
+                // not a RedisJSON document either
+            }
+        }
+        return new Decoded(new Object[schema.columns().size()], "table '" + table + "': key " + key
+                + " cannot be read as " + format + ": " + refused.getMessage(), refused);
     }
 
     /** A row as far as it could be read: {@code problem} names the key and column that could not (null = all read). */

@@ -124,13 +124,16 @@ class RedisSourceIT {
             w.write(Batch.of(s, List.of(up(s, 1, "a"), up(s, 2, "b"), up(s, 3, "c"))));
             try (Jedis j = RedisTestServer.get().jedis()) {
                 j.hset(prefix + ":orders:2", "customer_id", "forty-two");
+                j.set(prefix + ":orders:9", "somebody's string");
             }
             Chunk snap = src.readSnapshot(spec, schema, null, 10);
             assertEquals(List.of(List.of(1L), List.of(3L)), snap.events().stream().map(ChangeEvent::key).toList());
-            assertEquals(1, snap.failed().size());
+            assertEquals(2, snap.failed().size());
             String why = snap.failed().get(0).reason();
             assertTrue(why.contains(prefix + ":orders:2") && why.contains("customer_id") && why.contains("forty-two"), why);
             assertEquals(List.of(2L), snap.failed().get(0).event().key());
+            String other = snap.failed().get(1).reason();
+            assertTrue(other.contains(prefix + ":orders:9") && other.contains("WRONGTYPE"), other);
             Chunk changes = src.readChanges(spec, schema, start, 10);
             assertEquals(2, changes.events().size());
             assertEquals(1, changes.failed().size());
