@@ -17,9 +17,10 @@ import org.slf4j.LoggerFactory;
  * row's node.
  *
  * <p>Upsert, per row: {@code MERGE} the node by key; if its stored version is not newer, replace its properties
- * with the row's; for each foreign key, delete the relationships of that type to any other node and
- * {@code MERGE} the one to the referenced node, which is itself {@code MERGE}d (a placeholder holding only its
- * key until that row is synced). Nothing is ever {@code CREATE}d, so a replayed batch changes nothing.
+ * with the row's; for each foreign key, delete the relationships of that type to any other node and, when the one
+ * to the referenced node is missing, {@code MERGE} it, and the referenced node itself (a placeholder holding only
+ * its key until that row is synced). Nothing is ever {@code CREATE}d, so a replayed batch changes nothing. A
+ * relationship carries the version of the change that made it.
  *
  * <p>Delete: {@code DETACH DELETE} of the node unless it holds a newer version.
  */
@@ -100,10 +101,14 @@ final class NodeWriter extends GraphWriter {
             String f = "row.f[" + i + "]";
             String type = Cypher.id(l.type);
             String target = Cypher.id(l.label);
+            // only a reference that changed touches relationships: the unchanged one (the common case of an
+            // update) is read, not locked or written
             q.append("WITH n, row, [(n)-[r:").append(type).append("]->(o:").append(target).append(") WHERE ").append(f)
-                    .append(" IS NULL OR ").append(differs("o", l.referenced, f)).append(" | r] AS stale\n")
+                    .append(" IS NULL OR ").append(differs("o", l.referenced, f)).append(" | r] AS stale, ").append(f)
+                    .append(" IS NOT NULL AND NOT EXISTS { MATCH (n)-[:").append(type).append("]->(o:").append(target)
+                    .append(' ').append(propertyMap(l.referenced, f)).append(") } AS missing\n")
                     .append("FOREACH (r IN stale | DELETE r)\n")
-                    .append("FOREACH (f IN CASE WHEN ").append(f).append(" IS NULL THEN [] ELSE [").append(f).append("] END |\n")
+                    .append("FOREACH (f IN CASE WHEN missing THEN [").append(f).append("] ELSE [] END |\n")
                     .append("  MERGE (o:").append(target).append(' ').append(propertyMap(l.referenced, "f"))
                     .append(") ON CREATE SET o.").append(placeholder).append(" = true\n")
                     .append("  MERGE (n)-[r:").append(type).append("]->(o) SET r.").append(version).append(" = row.vv)\n");

@@ -80,16 +80,20 @@ final class RelationshipWriter extends GraphWriter {
         String a = Cypher.id(startLabel);
         String b = Cypher.id(endLabel);
         String key = propertyMap(keys, "row.k");
+        // an existing relationship between the same ends is updated in place; only a new or moved one is MERGEd
+        // with its ends (which locks them)
         this.upsert = "UNWIND $rows AS row\n"
                 + "OPTIONAL MATCH ()-[old:" + t + " " + key + "]->()\n"
                 + "WITH row, old WHERE old IS NULL OR " + fresh("old") + "\n"
-                + "FOREACH (x IN CASE WHEN old IS NOT NULL AND (NOT startNode(old):" + a + " OR NOT endNode(old):" + b
-                + " OR " + differs("startNode(old)", startKeys, "row.a") + " OR " + differs("endNode(old)", endKeys, "row.b")
-                + ") THEN [old] ELSE [] END | DELETE x)\n"
-                + "MERGE (a:" + a + " " + propertyMap(startKeys, "row.a") + ") ON CREATE SET a." + placeholder + " = true\n"
-                + "MERGE (b:" + b + " " + propertyMap(endKeys, "row.b") + ") ON CREATE SET b." + placeholder + " = true\n"
-                + "MERGE (a)-[r:" + t + " " + key + "]->(b)\n"
-                + "SET r = row.p\n"
+                + "WITH row, old, coalesce(old IS NOT NULL AND startNode(old):" + a + " AND endNode(old):" + b
+                + " AND NOT " + differs("startNode(old)", startKeys, "row.a") + " AND NOT " + differs("endNode(old)", endKeys, "row.b")
+                + ", false) AS same\n"
+                + "FOREACH (x IN CASE WHEN same THEN [old] ELSE [] END | SET x = row.p)\n"
+                + "FOREACH (x IN CASE WHEN old IS NOT NULL AND NOT same THEN [old] ELSE [] END | DELETE x)\n"
+                + "FOREACH (_ IN CASE WHEN same THEN [] ELSE [1] END |\n"
+                + "  MERGE (a:" + a + " " + propertyMap(startKeys, "row.a") + ") ON CREATE SET a." + placeholder + " = true\n"
+                + "  MERGE (b:" + b + " " + propertyMap(endKeys, "row.b") + ") ON CREATE SET b." + placeholder + " = true\n"
+                + "  MERGE (a)-[r:" + t + " " + key + "]->(b) SET r = row.p)\n"
                 + "RETURN count(*)";
         this.delete = "UNWIND $rows AS row\n"
                 + "OPTIONAL MATCH ()-[r:" + t + " " + key + "]->()\n"
