@@ -40,6 +40,8 @@ public final class StreamRunner implements AutoCloseable {
     public static final String STREAM_KEY = "__stream__";
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamRunner.class);
+    /** How often a quiet feed's position is saved. */
+    private static final long IDLE_SAVE_NANOS = 1_000_000_000L;
 
     private final EngineContext ctx;
     private final List<TableSync> tables;
@@ -213,6 +215,7 @@ public final class StreamRunner implements AutoCloseable {
         long deadline = maxTime == null ? Long.MAX_VALUE : System.nanoTime() + maxTime.toNanos();
         long lastEvent = System.nanoTime();
         long catchUpDeadline = 0;
+        long lastIdleSave = System.nanoTime();
         int failures = 0;
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
             List<ChangeEvent> events;
@@ -233,6 +236,16 @@ public final class StreamRunner implements AutoCloseable {
             }
             if (events.isEmpty()) {
                 long now = System.nanoTime();
+                if (now - lastIdleSave >= IDLE_SAVE_NANOS) {
+                    lastIdleSave = now;
+                    Position idlePos = stream.idlePosition();
+                    if (idlePos != null && !idlePos.equals(position)) {
+                        // a quiet feed still moves on (a resume token, a processed log position): keep it
+                        ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, idlePos, 0, feedConfig()));
+                        stream.acknowledge(idlePos);
+                        position = idlePos;
+                    }
+                }
                 if (idle != null && now - lastEvent >= idle.toNanos()) {
                     if (stream.caughtUp()) {
                         return;

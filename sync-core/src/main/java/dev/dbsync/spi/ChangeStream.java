@@ -24,6 +24,17 @@ public interface ChangeStream extends AutoCloseable {
     void acknowledge(Position flushed);
 
     /**
+     * Where the stream stands after a poll that returned nothing, when that is further than its last event (e.g.
+     * a change stream's post-batch resume token, the log position a replication server reported as processed):
+     * every change before it has been delivered. The engine saves and acknowledges it while the feed is quiet, so
+     * an idle feed never leaves a stale position behind. Called from the polling thread after everything polled
+     * was flushed. The default, null, means the stream cannot tell.
+     */
+    default Position idlePosition() {
+        return null;
+    }
+
+    /**
      * Whether the stream has delivered every change committed before it was opened. A run that must bring the
      * target up to the moment it started (the engine's {@code runOnce}) keeps polling until this is true, however
      * long the feed stays quiet meanwhile (a source far behind may need minutes to get through unrelated log).

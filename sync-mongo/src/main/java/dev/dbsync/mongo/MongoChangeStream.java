@@ -215,6 +215,12 @@ final class MongoChangeStream implements ChangeStream {
         return position;
     }
 
+    /** The post-batch resume token of the last empty getMore (none while a split event is half read). */
+    @Override
+    public Position idlePosition() {
+        return pending == null ? position : null;
+    }
+
     @Override
     public List<ChangeEvent> poll(Duration timeout) {
         if (deferred != null) {

@@ -644,6 +644,15 @@ final class PgChangeStream implements ChangeStream {
         return endMarkSeen || !inTransaction && Long.compareUnsigned(processedLsn(), endMarkLsn) >= 0;
     }
 
+    /**
+     * With everything polled acknowledged and no transaction half read: the position up to which the server
+     * reported the WAL processed, so a quiet feed's saved position follows the slot.
+     */
+    @Override
+    public Position idlePosition() {
+        return closed || !idle() ? null : position(processedLsn(), 0, 0);
+    }
+
     /** Whether everything polled is acknowledged and no transaction is half read. */
     private boolean idle() {
         return !inTransaction
