@@ -70,6 +70,9 @@ final class ConnectWorker implements AutoCloseable {
         p.put("session.timeout.ms", "6000");
         p.put("exactly.once.source.support", "enabled");
         p.put("task.shutdown.graceful.timeout.ms", "3000");
+        // sink tasks' consumers: a killed worker's partitions are given to the survivor after seconds, not 45 s
+        p.put("consumer.session.timeout.ms", "6000");
+        p.put("consumer.heartbeat.interval.ms", "1000");
         return p;
     }
 
