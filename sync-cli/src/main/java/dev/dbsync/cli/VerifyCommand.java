@@ -33,8 +33,8 @@ import picocli.CommandLine.Spec;
                 + "per chunk of keys, then lists the differing keys.",
                 "The target is read with the source connector named like the sink, given the sink settings it "
                         + "declares (override with --target-type / --target-set).",
-                "Values are compared in the form the sink stores them; rows with a value the sink refuses are "
-                        + "listed as expected differences.",
+                "Values are compared in the form the sink stores them; rows the sync dead-letters (a value the "
+                        + "sink refuses, a row the source cannot read) are listed as expected differences.",
                 "Prints 'dbsync: OK …' (exit 0), 'dbsync: DIFFERENT …' (exit 3) or 'dbsync: FAILED …' when a table "
                         + "could not be verified (exit 1)."},
         footer = ExitCodes.TABLE)
@@ -95,7 +95,7 @@ final class VerifyCommand implements Callable<Integer> {
                 }
                 String result = r.equal() ? "equal" : r.differences() + " keys differ";
                 if (r.expectedDifferences() > 0) {
-                    result += String.format(Locale.ROOT, " (%d expected: values the sink refuses)", r.expectedDifferences());
+                    result += String.format(Locale.ROOT, " (%d expected: rows dead-lettered by the sync)", r.expectedDifferences());
                 }
                 out.printf(Locale.ROOT, "%-28s %-24s %12d %12d %8d %8d  %s%n", r.table(), r.target(), r.sourceRows(),
                         r.targetRows(), r.chunks(), r.differingChunks(), result);
@@ -106,9 +106,9 @@ final class VerifyCommand implements Callable<Integer> {
                     printKeys(out, "values differ", r.different(), r.differences());
                 }
                 if (!r.expected().isEmpty()) {
-                    out.printf(Locale.ROOT, "    expected (the sink refuses the value): %s%s%n",
-                            String.join("; ", r.expected().stream()
-                                    .map(x -> "[" + x.key() + "] " + x.column() + ": " + x.reason()).toList()),
+                    out.printf(Locale.ROOT, "    expected (dead-lettered by the sync): %s%s%n",
+                            String.join("; ", r.expected().stream().map(x -> "[" + x.key() + "] "
+                                    + (x.column() == null ? "" : x.column() + ": ") + x.reason()).toList()),
                             r.expected().size() < r.expectedDifferences() ? " …" : "");
                 }
                 out.flush();

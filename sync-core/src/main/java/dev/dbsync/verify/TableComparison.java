@@ -10,6 +10,7 @@ import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,9 +28,11 @@ import java.util.function.Consumer;
 /** One table's comparison (see {@link Verifier}); used once, by one thread plus the target's reading thread. */
 final class TableComparison {
 
-    private static final int READ_ROWS = 10_000;
     /** Mixed into the hash of a source row the sink refuses, so no target row can match it. */
     private static final String REFUSED = "\u0000refused\u0000";
+    /** Mixed into the hash of a row its reader could not read, so it matches no row of the other side. */
+    private static final String UNREADABLE_SOURCE = "\u0000unreadable source row\u0000";
+    private static final String UNREADABLE_TARGET = "\u0000unreadable target row\u0000";
 
     private final Source source;
     private final Source target;
@@ -40,6 +43,7 @@ final class TableComparison {
     private final int chunkKeys;
     private final int maxKeys;
     private final int keyBudget;
+    private final int readRows;
 
     // results, filled by compare()
     private final List<String> missing = new ArrayList<>();
@@ -51,7 +55,8 @@ final class TableComparison {
     private long expectedMissing;
 
     TableComparison(Source source, Source target, Sink sink, TableSpec sourceSpec, TableSpec targetSpec,
-                    Set<String> probes, int chunkKeys, int maxKeys, int keyBudget) {
+                    Set<String> probes, int chunkKeys, int maxKeys, int keyBudget, int readRows) {
+        this.readRows = readRows;
         this.source = source;
         this.target = target;
         this.sink = sink;
@@ -74,8 +79,8 @@ final class TableComparison {
                 columns.add(c.name());
             }
         }
-        Side src = new Side(source, sourceSpec, s, columns, t, sink);
-        Side dst = new Side(target, tSpec, t, columns, s, null);
+        Side src = new Side(source, sourceSpec, s, columns, t, sink, true, readRows);
+        Side dst = new Side(target, tSpec, t, columns, s, null, false, readRows);
         long estimate = source.estimateRows(sourceSpec).orElse(chunkKeys * 1024L);
         int chunks = (int) Math.max(1, Math.min(1 << 20, (estimate + chunkKeys - 1) / chunkKeys));
 
@@ -206,7 +211,7 @@ final class TableComparison {
                     add(extra, k);
                 } else if (y == null) {
                     absentFromTarget(x);
-                } else if (x.refusedColumn != null) {
+                } else if (x.expectedReason != null) {
                     expected(x);
                 } else if (x.hash != y) {
                     differences++;
@@ -217,7 +222,7 @@ final class TableComparison {
     }
 
     private void absentFromTarget(Row r) {
-        if (r.refusedColumn != null) {
+        if (r.expectedReason != null) {
             expectedMissing++;
             expected(r);
         } else {
@@ -229,7 +234,7 @@ final class TableComparison {
     private void expected(Row r) {
         expectedDifferences++;
         if (expected.size() < maxKeys) {
-            expected.add(new ExpectedDifference(r.key, r.refusedColumn, r.refusedReason));
+            expected.add(new ExpectedDifference(r.key, r.expectedColumn, r.expectedReason));
         }
     }
 
@@ -253,8 +258,12 @@ final class TableComparison {
         }
     }
 
-    /** One row: the key text, the hashes of key and row, and the first value the sink refuses (or null). */
-    private record Row(String key, long keyHash, long hash, String refusedColumn, String refusedReason) {
+    /**
+     * One row: the key text, the hashes of key and row, and why it is an expected difference (null when it is not):
+     * the first column whose value the sink refuses and the sink's reason, or (no column) why the source could not
+     * read it.
+     */
+    private record Row(String key, long keyHash, long hash, String expectedColumn, String expectedReason) {
         int chunk(int chunks) {
             return (int) Math.floorMod(keyHash, (long) chunks);
         }
@@ -272,11 +281,17 @@ final class TableComparison {
         final boolean[] json;
         final int[] keyIndexes;
         final Sink sink;
+        /** Whether this side reads the source (its unreadable rows were dead-lettered by the sync). */
+        final boolean source;
+        final int readRows;
         /** Per column of {@link #schema}: the column as the sink sees it (after type fallbacks); null without sink. */
         final Column[] sinkColumns;
         final Set<LogicalType> supported;
 
-        Side(Source reader, TableSpec spec, TableSchema schema, List<String> columns, TableSchema other, Sink sink) {
+        Side(Source reader, TableSpec spec, TableSchema schema, List<String> columns, TableSchema other, Sink sink,
+             boolean source, int readRows) {
+            this.source = source;
+            this.readRows = readRows;
             this.reader = reader;
             this.spec = spec;
             this.schema = schema;
@@ -303,7 +318,7 @@ final class TableComparison {
             Position after = null;
             String[] refused = new String[2];
             while (true) {
-                Chunk c = reader.readSnapshot(spec, schema, after, READ_ROWS);
+                Chunk c = reader.readSnapshot(spec, schema, after, readRows);
                 for (ChangeEvent e : c.events()) {
                     if (e.operation() != Operation.UPSERT) {
                         continue;
@@ -327,8 +342,25 @@ final class TableComparison {
                     out.accept(new Row(key.toString(), hash(md, key), hash(md, row), refused[0], refused[1]));
                     rows++;
                 }
+                for (WriteResult.FailedEvent f : c.failed()) {
+                    // a row the reader could read only in part: on the source side the sync dead-lettered it (an
+                    // expected difference, like a value the sink refuses); on the target side it matches nothing
+                    refused[0] = null;
+                    refused[1] = null;
+                    List<Object> k = f.event().key();
+                    StringBuilder key = new StringBuilder();
+                    for (int i = 0; i < keyIndexes.length && i < k.size(); i++) {
+                        key.append(i == 0 ? "" : ", ")
+                                .append(Normalizer.text(stored(keyIndexes[i], k.get(i), refused), false));
+                    }
+                    StringBuilder row = new StringBuilder(key).append('\u0000')
+                            .append(source ? UNREADABLE_SOURCE : UNREADABLE_TARGET);
+                    out.accept(new Row(key.toString(), hash(md, key), hash(md, row), null,
+                            source ? "the source cannot read this row: " + f.reason() : null));
+                    rows++;
+                }
                 after = c.next() == null ? after : c.next();
-                if (c.last() || c.events().isEmpty()) {
+                if (c.last() || (c.events().isEmpty() && c.failed().isEmpty())) {
                     return rows;
                 }
             }

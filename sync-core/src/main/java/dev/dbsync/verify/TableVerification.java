@@ -22,7 +22,8 @@ import java.util.Set;
  * @param extra               keys in the target but not in the source
  * @param different           keys in both whose values differ
  * @param differences         number of unexpected differing keys, also those not listed
- * @param expected            keys that differ because the sink refuses one of their source values
+ * @param expected            keys that differ because the sync dead-lettered their source row (the sink refuses
+ *                            one of its values, or the source could read it only in part)
  * @param expectedDifferences number of such keys, also those not listed
  * @param expectedMissing     how many of them are absent from the target (the rest are there in another state)
  * @param probesFound         which of the probed keys are live rows of the target
@@ -74,7 +75,7 @@ public record TableVerification(String table, String target, long sourceRows, lo
         }
         String rows = String.format(java.util.Locale.ROOT, "%,d source rows, %,d target rows", sourceRows, targetRows);
         String exp = expectedDifferences == 0 ? ""
-                : String.format(java.util.Locale.ROOT, ", %,d expected differences (values the sink refuses)",
+                : String.format(java.util.Locale.ROOT, ", %,d expected differences (rows dead-lettered by the sync)",
                 expectedDifferences);
         if (equal()) {
             return head + "equal, " + rows + exp;

@@ -26,9 +26,9 @@ import java.util.Set;
  * <p>Values are compared through what the target can hold: each source value is first converted as the engine
  * converts it for this sink (a type the sink does not {@link Sink#supportedTypes() support} becomes its fallback),
  * then put in the form the sink {@link Sink#storedForm stores} it (e.g. milliseconds, a DATE as a timestamp at
- * midnight). A source row holding a value the sink {@link Sink#refuses refuses} is not an error of the sync: the
- * row was dead-lettered, so its key is reported as an {@link ExpectedDifference}, counted apart from the real
- * differences, which are still found.
+ * midnight). A source row holding a value the sink {@link Sink#refuses refuses}, or one the source can read only in
+ * part ({@link dev.dbsync.spi.Chunk#failed()}), is not an error of the sync: the row was dead-lettered, so its key is
+ * reported as an {@link ExpectedDifference}, counted apart from the real differences, which are still found.
  *
  * <p>Rows are compared on their live state (soft-deleted rows of the source and deleted rows of the target are
  * skipped) over the columns both tables have, except the soft-delete column. Keys are spread over chunks of
@@ -53,6 +53,8 @@ public final class Verifier implements AutoCloseable {
     public static final int DEFAULT_MAX_KEYS = 20;
     /** Default for {@link Builder#keyBudget(int)}. */
     public static final int DEFAULT_KEY_BUDGET = 200_000;
+    /** Default for {@link Builder#readRows(int)}. */
+    public static final int DEFAULT_READ_ROWS = 10_000;
 
     private final Source source;
     private final Source target;
@@ -61,6 +63,7 @@ public final class Verifier implements AutoCloseable {
     private final int chunkKeys;
     private final int maxKeys;
     private final int keyBudget;
+    private final int readRows;
     private final List<AutoCloseable> owned;
 
     private Verifier(Builder b) {
@@ -71,6 +74,7 @@ public final class Verifier implements AutoCloseable {
         this.chunkKeys = b.chunkKeys;
         this.maxKeys = b.maxKeys;
         this.keyBudget = b.keyBudget;
+        this.readRows = b.readRows;
         this.owned = List.copyOf(b.owned);
     }
 
@@ -171,7 +175,7 @@ public final class Verifier implements AutoCloseable {
         requireNonNull(probes, "probes is null");
         try {
             return new TableComparison(source, target, sink, sourceSpec, TableSpec.of(targetTable), probes,
-                    chunkKeys, maxKeys, keyBudget).compare();
+                    chunkKeys, maxKeys, keyBudget, readRows).compare();
         } catch (RuntimeException e) {
             return TableVerification.failed(sourceSpec.table(), targetTable, describe(e));
         }
@@ -225,6 +229,7 @@ public final class Verifier implements AutoCloseable {
         private int chunkKeys = DEFAULT_CHUNK_KEYS;
         private int maxKeys = DEFAULT_MAX_KEYS;
         private int keyBudget = DEFAULT_KEY_BUDGET;
+        private int readRows = DEFAULT_READ_ROWS;
         private final List<AutoCloseable> owned = new ArrayList<>();
 
         private Builder() {
@@ -306,6 +311,15 @@ public final class Verifier implements AutoCloseable {
                 throw new IllegalArgumentException("keyBudget must be >= 1, got " + value);
             }
             this.keyBudget = value;
+            return this;
+        }
+
+        /** Most rows per read of either side (one read's rows are held at once); default {@value #DEFAULT_READ_ROWS}. */
+        public Builder readRows(int value) {
+            if (value < 1) {
+                throw new IllegalArgumentException("readRows must be >= 1, got " + value);
+            }
+            this.readRows = value;
             return this;
         }
 

@@ -41,11 +41,11 @@ public record VerifyReport(List<TableVerification> tables, Duration duration) {
             keys(sb, "only in target", t.extra(), t.differences());
             keys(sb, "values differ", t.different(), t.differences());
             if (!t.expected().isEmpty()) {
-                sb.append("    expected (the sink refuses the value): ");
+                sb.append("    expected (dead-lettered by the sync): ");
                 for (int i = 0; i < t.expected().size(); i++) {
                     ExpectedDifference e = t.expected().get(i);
-                    sb.append(i == 0 ? "" : "; ").append('[').append(e.key()).append("] ").append(e.column())
-                            .append(": ").append(e.reason());
+                    sb.append(i == 0 ? "" : "; ").append('[').append(e.key()).append("] ")
+                            .append(e.column() == null ? "" : e.column() + ": ").append(e.reason());
                 }
                 sb.append(t.expected().size() < t.expectedDifferences() ? " \u2026" : "").append('\n');
             }

@@ -295,6 +295,63 @@ class VerifierTest {
         }
     }
 
+    /** A source that can read the rows whose note is "unreadable" only in part, as Chunk.failed rows. */
+    static final class PartlyReadable extends MemorySource {
+        @Override
+        public synchronized Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+            Chunk c = super.readSnapshot(spec, schema, after, maxRows);
+            List<dev.dbsync.spi.ChangeEvent> events = new java.util.ArrayList<>();
+            List<dev.dbsync.spi.WriteResult.FailedEvent> failed = new java.util.ArrayList<>();
+            for (dev.dbsync.spi.ChangeEvent e : c.events()) {
+                if ("unreadable".equals(e.values().get(1))) {
+                    failed.add(new dev.dbsync.spi.WriteResult.FailedEvent(e, "column 'amount': NaN has no DECIMAL form",
+                            null));
+                } else {
+                    events.add(e);
+                }
+            }
+            return new Chunk(events, c.next(), c.last(), failed);
+        }
+    }
+
+    @Test
+    void rowsTheSourceCannotReadAreExpectedAndChunksOfThemAloneDoNotEndTheRead() {
+        MemorySource source = new PartlyReadable();
+        MemorySource target = new MemorySource();
+        source.createTable(ORDERS);
+        target.createTable(ORDERS);
+        for (long id = 1; id <= 30; id++) {
+            // ids 11..20 cannot be read: with 10 rows per read, one whole chunk holds only failed rows
+            Object[] row = {id, id > 10 && id <= 20 ? "unreadable" : "note " + id, new BigDecimal("1.50"), T0};
+            source.upsert("orders", row);
+            if (!"unreadable".equals(row[1])) {
+                target.upsert("orders", row);
+            }
+        }
+        target.upsert("orders", 15L, "an older state", new BigDecimal("1.50"), T0);
+        TableVerification t = Verifier.builder().source(source).target(target).chunkKeys(5).maxKeys(20).readRows(10)
+                .table(TableSpec.of("orders"), "orders").build().run().tables().get(0);
+        assertTrue(t.equal(), t.summary() + " missing " + t.missing());
+        assertEquals(30, t.sourceRows(), "rows 21..30 after the chunk of unreadable rows are read too");
+        assertEquals(10, t.expectedDifferences());
+        assertEquals(9, t.expectedMissing());
+        ExpectedDifference e = t.expected().stream().filter(x -> x.key().equals("15")).findFirst().orElseThrow();
+        assertNull(e.column());
+        assertTrue(e.reason().contains("cannot read") && e.reason().contains("NaN"), e.reason());
+
+        // the reader of the target cannot read a row: it matches nothing, a real difference
+        PartlyReadable badTarget = new PartlyReadable();
+        badTarget.createTable(ORDERS);
+        for (List<Object> r : target.rows("orders")) {
+            badTarget.upsert("orders", r.toArray());
+        }
+        badTarget.upsert("orders", 3L, "unreadable", new BigDecimal("1.50"), T0);
+        TableVerification d = Verifier.builder().source(source).target(badTarget).chunkKeys(5).readRows(10)
+                .table(TableSpec.of("orders"), "orders").build().run().tables().get(0);
+        assertFalse(d.equal());
+        assertEquals(List.of("3"), d.different());
+    }
+
     @Test
     void aTableThatCannotBeReadIsReportedAndTheOthersAreStillVerified() {
         MemorySource[] db = twin(20);
