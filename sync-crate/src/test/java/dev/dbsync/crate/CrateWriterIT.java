@@ -129,6 +129,47 @@ class CrateWriterIT {
         assertEquals(5000, count(b.name()));
     }
 
+    /**
+     * Refreshes are paced: with a long {@code refresh.interval} flushes send none and closing sends one; with
+     * {@code 0s} every flush after a write refreshes. Counted in CrateDB's statement log ({@code sys.jobs_log}).
+     */
+    @Test
+    void refreshesArePacedAndAlwaysSentAtClose() throws Exception {
+        TableSchema paced = schema("w_paced_" + run);
+        CrateSettings hour = CrateSettings.sink(server.config("replicas", "0", "refresh.interval", "1h"));
+        try (CrateSink sink = new CrateSink(hour, connector); TableWriter w = sink.open(paced)) {
+            for (int i = 0; i < 5; i++) {
+                w.write(Batch.of(paced, rows(paced.name(), i * 10 + 1, i * 10 + 10)));
+                w.flush();
+            }
+            assertEquals(0, refreshes(paced.name()), "no refresh before the interval passed");
+        }
+        assertEquals(1, refreshes(paced.name()), "one refresh when the writer closed");
+
+        TableSchema every = schema("w_every_" + run);
+        CrateSettings zero = CrateSettings.sink(server.config("replicas", "0", "refresh.interval", "0s"));
+        try (CrateSink sink = new CrateSink(zero, connector); TableWriter w = sink.open(every)) {
+            for (int i = 0; i < 5; i++) {
+                w.write(Batch.of(every, rows(every.name(), i * 10 + 1, i * 10 + 10)));
+                w.flush();
+            }
+            w.flush(); // nothing written since the last refresh: none sent
+            assertEquals(5, refreshes(every.name()));
+        }
+        assertEquals(5, refreshes(every.name()), "nothing left to refresh at close");
+    }
+
+    private long refreshes(String table) throws SQLException {
+        try (Connection c = server.connect();
+             var ps = c.prepareStatement("SELECT count(*) FROM sys.jobs_log WHERE stmt = ?")) {
+            ps.setString(1, "REFRESH TABLE \"doc\".\"" + table + "\"");
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
     /** A BIGINT extreme fails its own row with CrateDB's range; the rest of the batch is written. */
     @Test
     void bigintExtremesFailTheirRowOnly() throws Exception {
