@@ -22,6 +22,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -185,6 +186,32 @@ class CrateWriterIT {
             assertTrue(r.failed().get(0).reason().contains("BIGINT range"), r.failed().get(0).reason());
         }
         assertEquals(6, count(s.name()));
+    }
+
+    /**
+     * A dynamic OBJECT column takes the type of a key from its first value; a later document whose value of that
+     * key cannot be cast (the common failure of CrateDB sinks) fails its row alone, with CrateDB's reason, and
+     * new keys are still added.
+     */
+    @Test
+    void aDocumentThatContradictsTheObjectsInferredTypesFailsAlone() throws Exception {
+        TableSchema s = new TableSchema("w_obj_" + run, List.of(Column.required("id", LogicalType.INT64),
+                Column.of("doc", LogicalType.JSON)), List.of("id"));
+        try (CrateSink sink = new CrateSink(settings, connector); TableWriter w = sink.open(s)) {
+            WriteResult first = w.write(Batch.of(s, List.of(doc(s, 1, Map.of("n", 1, "tag", "a")))));
+            assertTrue(first.failed().isEmpty(), first.failed().toString());
+            WriteResult second = w.write(Batch.of(s, List.of(doc(s, 2, Map.of("n", "not a number")),
+                    doc(s, 3, Map.of("n", 3, "added", true)), doc(s, 4, Map.of("tag", "b")))));
+            assertEquals(2, second.upserted());
+            assertEquals(1, second.failed().size(), second.failed().toString());
+            assertEquals(2L, second.failed().get(0).event().key().get(0));
+            assertTrue(second.failed().get(0).reason().contains("Cannot cast"), second.failed().get(0).reason());
+        }
+        assertEquals(3, count(s.name()));
+    }
+
+    private static ChangeEvent doc(TableSchema s, long id, Map<String, Object> doc) {
+        return ChangeEvent.read(s.name(), new Object[] {id}, new Object[] {id, doc}, 0, Position.of(id));
     }
 
     /** A number cursor has no safe bound: refused unless the user opts in, naming the setting. */
