@@ -27,6 +27,8 @@ public record Checkpoint(Phase phase, Position snapshotAfter, Position changesFr
     public enum Phase {
         /** A full snapshot is under way; resume after {@link #snapshotAfter()}. */
         SNAPSHOT,
+        /** A full snapshot is being loaded into a replacement of the target; resume after {@link #snapshotAfter()}. */
+        REPLACE,
         /** The snapshot completed (or was not needed); changes are read from {@link #changesFrom()}. */
         CHANGES,
         /** A full snapshot completed and the table is not followed incrementally. */

@@ -124,6 +124,23 @@ final class TableOutput implements AutoCloseable {
         retrier.run("truncate '" + types.schema().name() + "'", writer::truncate);
     }
 
+    /** Starts loading a replacement of the target (the sink offers REPLACE). */
+    void beginReplacement() {
+        flush();
+        retrier.run("begin a replacement of '" + types.schema().name() + "'", writer::beginReplacement);
+    }
+
+    /** Continues a replacement; false when it was swapped in already. */
+    boolean resumeReplacement() {
+        return retrier.call("resume the replacement of '" + types.schema().name() + "'", writer::resumeReplacement);
+    }
+
+    /** Flushes, then swaps the replacement in. */
+    void commitReplacement() {
+        flush();
+        retrier.run("swap in the replacement of '" + types.schema().name() + "'", writer::commitReplacement);
+    }
+
     private void forgetUnflushed() {
         sinceFlush.clear();
         rejected.clear();

@@ -55,6 +55,8 @@ public final class TableRunner {
     private TableSchema schema;
     private TableSchema target;
     private TableOutput output;
+    /** Whether the snapshot under way is loaded into a replacement of the target. */
+    private boolean replacing;
     private long rowsRead;
     private boolean snapshot;
     private long estimate = -1;
@@ -176,7 +178,7 @@ public final class TableRunner {
         boolean follow = table.strategy() == Strategy.INCREMENTAL
                 || (table.strategy() == Strategy.FULL && table.continueIncrementally());
         boolean cdc = table.strategy() == Strategy.CDC;
-        if (cp != null && cp.phase() == Phase.SNAPSHOT) {
+        if (cp != null && (cp.phase() == Phase.SNAPSHOT || cp.phase() == Phase.REPLACE)) {
             cp = runSnapshot(cp, follow);
         } else if (cp == null || cp.phase() == Phase.DONE && !cdc || cp.phase() == Phase.CHANGES && !follow && !cdc) {
             cp = runSnapshot(startSnapshot(follow), follow);
@@ -189,10 +191,15 @@ public final class TableRunner {
     /** Truncates the target when configured and saves the starting checkpoint with the incremental start. */
     private Checkpoint startSnapshot(boolean follow) {
         Position changesFrom = follow ? retrier.call("find incremental start", () -> ctx.source().changesStart(spec, schema)) : null;
-        if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
+        Phase phase = Phase.SNAPSHOT;
+        if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.REPLACE)) {
+            // loaded aside and swapped in at the end: a refresh that fails half-way leaves the target as it was
+            output.beginReplacement();
+            phase = Phase.REPLACE;
+        } else if (ctx.truncateBeforeSnapshot() && ctx.sink().capabilities().contains(SinkCapability.TRUNCATE)) {
             output.truncate();
         }
-        Checkpoint cp = checkpoint(Phase.SNAPSHOT, null, changesFrom, 0);
+        Checkpoint cp = checkpoint(phase, null, changesFrom, 0);
         ctx.checkpoints().save(table.id(), cp);
         return cp;
     }
@@ -211,6 +218,15 @@ public final class TableRunner {
         Checkpoint end = follow || cdc
                 ? checkpoint(Phase.CHANGES, null, from.changesFrom(), 0)
                 : checkpoint(Phase.DONE, null, null, 0);
+        replacing = from.phase() == Phase.REPLACE;
+        if (replacing && !output.resumeReplacement()) {
+            // the previous process swapped the replacement in and died before saving that: the snapshot is complete
+            LOG.info("{}: the replacement was swapped in before the last run ended; the snapshot is complete", where);
+            replacing = false;
+            ctx.checkpoints().save(table.id(), end);
+            return end;
+        }
+        Phase during = replacing ? Phase.REPLACE : Phase.SNAPSHOT;
         return pump(new Reader() {
             Position after = from.snapshotAfter();
             long rows = base;
@@ -228,7 +244,7 @@ public final class TableRunner {
             @Override
             public Checkpoint checkpointAfter(ChangeEvent last, int count) {
                 rows += count;
-                return checkpoint(Phase.SNAPSHOT, last.position(), from.changesFrom(), rows);
+                return checkpoint(during, last.position(), from.changesFrom(), rows);
             }
 
             @Override
@@ -341,6 +357,11 @@ public final class TableRunner {
                 if (due && pending != null) {
                     if (output.hasUnflushed()) {
                         output.flush();
+                    }
+                    if (item.end() && replacing && item.checkpoint() != null) {
+                        // the whole snapshot is in the replacement: swap it in, then record that it is done
+                        output.commitReplacement();
+                        replacing = false;
                     }
                     unflushedRows = 0;
                     ctx.checkpoints().save(table.id(), pending);

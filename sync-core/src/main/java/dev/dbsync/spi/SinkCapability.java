@@ -16,5 +16,10 @@ public enum SinkCapability {
      */
     VERSIONED,
     /** Offers a {@link CheckpointStore} that lives in the target ({@link Sink#checkpointStore()}). */
-    CHECKPOINT_STORE
+    CHECKPOINT_STORE,
+    /**
+     * Loads a fresh snapshot aside and swaps it in atomically once complete ({@link TableWriter#beginReplacement()}
+     * and the methods after it), so a refresh that fails half-way never leaves the target emptier than before.
+     */
+    REPLACE
 }

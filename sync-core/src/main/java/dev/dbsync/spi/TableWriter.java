@@ -52,6 +52,32 @@ public interface TableWriter extends AutoCloseable {
     }
 
     /**
+     * Starts loading a replacement of the table ({@link SinkCapability#REPLACE}): a leftover replacement is
+     * dropped, an empty one created, and writes go to it (readers still see the table) until
+     * {@link #commitReplacement()}. Called instead of {@link #truncate()} before a fresh full snapshot.
+     */
+    default void beginReplacement() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot load a replacement");
+    }
+
+    /**
+     * Continues a replacement a previous process began (a resumed snapshot): writes go to it again. Returns false
+     * when there is none because it was already swapped in (the previous process got as far as
+     * {@link #commitReplacement()}): the snapshot is complete.
+     */
+    default boolean resumeReplacement() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot load a replacement");
+    }
+
+    /**
+     * Makes what was written to the replacement durable, then swaps it in atomically: readers see the old rows or
+     * the new ones, never a partly loaded table; the replacement is gone afterwards and writes go to the table.
+     */
+    default void commitReplacement() {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " cannot load a replacement");
+    }
+
+    /**
      * Sends what is still buffered (a row written and not yet flushed must not be lost because the writer
      * closes), then releases this table's resources. Called once; the sink itself stays open.
      */

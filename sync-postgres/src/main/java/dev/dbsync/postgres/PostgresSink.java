@@ -93,7 +93,8 @@ final class PostgresSink implements Sink {
 
     @Override
     public Set<SinkCapability> capabilities() {
-        EnumSet<SinkCapability> caps = EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.TRANSACTIONS);
+        EnumSet<SinkCapability> caps = EnumSet.of(SinkCapability.DELETE, SinkCapability.TRUNCATE, SinkCapability.TRANSACTIONS,
+                SinkCapability.REPLACE);
         if (autoCreate) {
             caps.add(SinkCapability.AUTO_CREATE);
         }
@@ -150,6 +151,8 @@ final class PostgresSink implements Sink {
     /** The writer of one target table: its connection, staging table and statements. */
     private final class Writer implements TableWriter {
         private final PgName target;
+        /** Where writes go: the target, or its replacement while a fresh snapshot is loaded aside. */
+        private PgName into;
         private TableSchema schema;
         private Connection conn;
         private String copySql;
@@ -166,6 +169,87 @@ final class PostgresSink implements Sink {
 
         Writer(PgName target) {
             this.target = target;
+            this.into = target;
+        }
+
+        /** The replacement's name: the target's with a suffix, cut to PostgreSQL's 63 bytes. */
+        private PgName replacementName() {
+            String suffix = "__dbsync_new";
+            String base = target.table();
+            while (base.getBytes(java.nio.charset.StandardCharsets.UTF_8).length + suffix.length() > 63) {
+                base = base.substring(0, base.length() - 1);
+            }
+            return new PgName(target.schema(), base + suffix);
+        }
+
+        @Override
+        public synchronized void beginReplacement() {
+            PgName r = replacementName();
+            try {
+                connect();
+                try (Statement st = conn.createStatement()) {
+                    st.execute("DROP TABLE IF EXISTS " + r.sql());
+                    st.execute("CREATE TABLE " + r.sql() + " (LIKE " + target.sql() + " INCLUDING ALL)");
+                }
+                conn.commit();
+                into = r;
+                prepareStatements(schema);
+            } catch (SQLException e) {
+                rollbackQuietly();
+                throw PgErrors.map(e, "creating the replacement " + r + " of " + where());
+            }
+        }
+
+        @Override
+        public synchronized boolean resumeReplacement() {
+            PgName r = replacementName();
+            try {
+                connect();
+                boolean exists;
+                try (PreparedStatement ps = conn.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+                    ps.setString(1, r.sql());
+                    try (ResultSet rs = ps.executeQuery()) {
+                        rs.next();
+                        exists = rs.getBoolean(1);
+                    }
+                }
+                conn.commit();
+                if (exists) {
+                    into = r;
+                    prepareStatements(schema);
+                }
+                return exists;
+            } catch (SQLException e) {
+                rollbackQuietly();
+                throw PgErrors.map(e, "looking for the replacement " + r + " of " + where());
+            }
+        }
+
+        /**
+         * Replaces the target's rows with the replacement's in one transaction (readers wait, then see the new
+         * rows; views and grants on the target stay, since the table itself stays), and drops the replacement.
+         */
+        @Override
+        public synchronized void commitReplacement() {
+            PgName r = into;
+            if (r.equals(target)) {
+                throw new IllegalStateException("no replacement of " + where() + " is being loaded");
+            }
+            String cols = list(schema.columnNames());
+            try {
+                connect();
+                try (Statement st = conn.createStatement()) {
+                    st.execute("TRUNCATE " + target.sql());
+                    st.execute("INSERT INTO " + target.sql() + " (" + cols + ") SELECT " + cols + " FROM " + r.sql());
+                    st.execute("DROP TABLE " + r.sql());
+                }
+                conn.commit();
+                into = target;
+                prepareStatements(schema);
+            } catch (SQLException e) {
+                rollbackQuietly();
+                throw PgErrors.map(e, "swapping the replacement " + r + " into " + where());
+            }
         }
 
         private String where() {
@@ -297,9 +381,9 @@ final class PostgresSink implements Sink {
             }
             conn.commit();
             copySql = "COPY " + STAGE + " (" + cols + ", " + PgName.quote(OP_COLUMN) + ") FROM STDIN";
-            directCopySql = "COPY " + target.sql() + " (" + cols + ") FROM STDIN";
+            directCopySql = "COPY " + into.sql() + " (" + cols + ") FROM STDIN";
             String keys = list(s.primaryKey());
-            StringBuilder up = new StringBuilder("INSERT INTO ").append(target.sql()).append(" AS t (").append(cols)
+            StringBuilder up = new StringBuilder("INSERT INTO ").append(into.sql()).append(" AS t (").append(cols)
                     .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
                     .append(PgName.quote(OP_COLUMN)).append(" = 'U' ON CONFLICT (").append(keys).append(") DO ");
             List<String> nonKey = new ArrayList<>();
@@ -318,7 +402,7 @@ final class PostgresSink implements Sink {
                 }
             }
             upsertSql = up.toString();
-            deleteSql = "DELETE FROM " + target.sql() + " WHERE (" + keys + ") IN (SELECT " + keys + " FROM " + STAGE
+            deleteSql = "DELETE FROM " + into.sql() + " WHERE (" + keys + ") IN (SELECT " + keys + " FROM " + STAGE
                     + " WHERE " + PgName.quote(OP_COLUMN) + " = 'D')";
             keyIdx = s.keyIndexes();
             types = new LogicalType[s.columns().size()];
@@ -519,7 +603,7 @@ final class PostgresSink implements Sink {
             try {
                 connect();
                 try (Statement st = conn.createStatement()) {
-                    st.execute("TRUNCATE " + target.sql());
+                    st.execute("TRUNCATE " + into.sql());
                 }
                 conn.commit();
             } catch (SQLException e) {

@@ -59,6 +59,36 @@ class PostgresSinkIT {
     }
 
     @Test
+    void aReplacementIsLoadedAsideAndSwappedInWhole() {
+        TableSchema s = schema("replaced");
+        DB.exec("CREATE TABLE IF NOT EXISTS replaced (id bigint PRIMARY KEY, v text)",
+                "CREATE OR REPLACE VIEW replaced_view AS SELECT id, v FROM replaced");
+        try (PostgresSink sink = new PostgresSink(DB.factory(), "public", true, null)) {
+            try (TableWriter w = sink.open(s)) {
+                w.write(Batch.of(s, rows("replaced", 10, "old")));
+                w.beginReplacement();
+                w.write(Batch.of(s, rows("replaced", 3, "new")));
+            }
+            assertEquals(10, DB.count("SELECT count(*) FROM replaced"), "readers see the old rows while the new ones load");
+            assertEquals(3, DB.count("SELECT count(*) FROM replaced__dbsync_new"));
+            try (TableWriter w = sink.open(s)) {
+                assertTrue(w.resumeReplacement(), "a later process continues the replacement");
+                w.write(Batch.of(s, List.of(ChangeEvent.upsert("replaced", new Object[] {4L}, new Object[] {4L, "new4"}, 0,
+                        Position.of(4L)))));
+                w.commitReplacement();
+                w.write(Batch.of(s, List.of(ChangeEvent.upsert("replaced", new Object[] {5L}, new Object[] {5L, "after"}, 0,
+                        Position.of(5L)))));
+            }
+            assertEquals(5, DB.count("SELECT count(*) FROM replaced_view"), "the view on the table still works");
+            assertEquals(4, DB.count("SELECT count(*) FROM replaced WHERE v LIKE 'new%'"));
+            assertEquals(0, DB.count("SELECT count(*) FROM pg_tables WHERE tablename = 'replaced__dbsync_new'"));
+            try (TableWriter w = sink.open(s)) {
+                assertTrue(!w.resumeReplacement(), "swapped in already: nothing to resume");
+            }
+        }
+    }
+
+    @Test
     void hostileNamesAreQuotedEverywhere() {
         String table = "x\"; DROP TABLE victim; --";
         DB.exec("CREATE TABLE IF NOT EXISTS victim (id int)");

@@ -104,6 +104,30 @@ public final class CrashingSink implements Sink {
             }
 
             @Override
+            public void beginReplacement() {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    w.beginReplacement();
+                }
+            }
+
+            @Override
+            public boolean resumeReplacement() {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    return w.resumeReplacement();
+                }
+            }
+
+            @Override
+            public void commitReplacement() {
+                synchronized (CrashingSink.this) {
+                    checkAlive();
+                    w.commitReplacement();
+                }
+            }
+
+            @Override
             public void close() {
                 synchronized (CrashingSink.this) {
                     if (!crashed) {

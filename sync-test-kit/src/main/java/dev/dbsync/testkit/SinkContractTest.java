@@ -175,6 +175,9 @@ public abstract class SinkContractTest {
         if (has(SinkCapability.VERSIONED)) {
             add(tests, "aReplayedOlderChangeNeverWinsInAVersionedSink", this::aReplayedOlderChangeNeverWinsInAVersionedSink);
         }
+        if (has(SinkCapability.REPLACE)) {
+            add(tests, "aReplacementIsLoadedAsideAndSwappedInWhole", this::aReplacementIsLoadedAsideAndSwappedInWhole);
+        }
         return tests.stream();
     }
 
@@ -403,6 +406,27 @@ public abstract class SinkContractTest {
         TableWriter other = open(sink(), s);
         write(other, s, List.of(up(s, simpleRow(2, "replayed older"), -7L), up(s, simpleRow(3, "new"), 10L)));
         assertTarget(s, List.of(simpleRow(1, "newer"), simpleRow(2, "negative versions order too"), simpleRow(3, "new")));
+    }
+
+    /** A replacement is invisible until swapped in, survives its writer (a resumed snapshot), and then replaces all. */
+    void aReplacementIsLoadedAsideAndSwappedInWhole() {
+        Sink sink = sink();
+        TableSchema s = simpleSchema(tableName("replace"));
+        TableWriter w = open(sink, s);
+        write(w, s, List.of(up(s, simpleRow(1, "old")), up(s, simpleRow(2, "old"))));
+        w.beginReplacement();
+        write(w, s, List.of(up(s, simpleRow(3, "new"))));
+        assertTarget(s, List.of(simpleRow(1, "old"), simpleRow(2, "old")));
+        w.close();
+        writers.remove(w);
+        TableWriter again = open(sink(), s);
+        assertTrue(again.resumeReplacement(), "the replacement outlives its writer");
+        write(again, s, List.of(up(s, simpleRow(4, "new"))));
+        again.commitReplacement();
+        assertTarget(s, List.of(simpleRow(3, "new"), simpleRow(4, "new")));
+        write(again, s, List.of(up(s, simpleRow(5, "after"))));
+        assertTarget(s, List.of(simpleRow(3, "new"), simpleRow(4, "new"), simpleRow(5, "after")));
+        assertFalse(open(sink(), s).resumeReplacement(), "nothing to resume once swapped in");
     }
 
     /** Rows written and never flushed reach the target when the writer closes, as the contract asks. */

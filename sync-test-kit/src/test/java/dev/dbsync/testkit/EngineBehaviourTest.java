@@ -671,6 +671,103 @@ class EngineBehaviourTest {
         assertTrue(sink.rows("items").stream().allMatch(row -> "blue".equals(row.get(4))));
     }
 
+    /** A full refresh that fails half-way leaves the target as it was, and the next run finishes the replacement. */
+    @Test
+    void aFailedFullRefreshNeverLeavesTheTargetEmptier() {
+        MemorySource source = source(100);
+        CheckpointStore store = CheckpointStores.memory();
+        MemorySink good = new MemorySink().replacing();
+        TableSync full = TableSync.full(TableSpec.of("items"));
+        assertTrue(engine(source, good, store).table(full).build().runOnce().succeeded());
+        assertEquals(100, good.rows("items").size());
+        source.upsert("items", 101L, "new", 100L, false);
+        source.delete("items", 5L);
+        MemorySink refusing = new MemorySink().replacing().rejecting(e -> ((Number) e.key().get(0)).longValue() == 60);
+        // the same target, now refusing a row half-way through the refresh (default handler: the table fails)
+        java.util.concurrent.atomic.AtomicReference<MemorySink> target = new java.util.concurrent.atomic.AtomicReference<>(good);
+        SyncReport failed = engine(source, new ForwardingSink(good) {
+            @Override
+            protected WriteResult write(TableWriter w, Batch batch) {
+                for (dev.dbsync.spi.ChangeEvent e : batch.events()) {
+                    if (((Number) e.key().get(0)).longValue() == 60) {
+                        throw new dev.dbsync.spi.DataException("row 60 refused");
+                    }
+                }
+                return super.write(w, batch);
+            }
+
+            @Override
+            public java.util.Set<dev.dbsync.spi.SinkCapability> capabilities() {
+                return good.capabilities();
+            }
+        }, store).table(full).build().runOnce();
+        assertFalse(failed.succeeded());
+        assertEquals(100, good.rows("items").size(), "the failed refresh left the target as it was");
+        assertTrue(good.replacementRows("items").size() > 0, "the replacement holds what was loaded");
+        SyncReport resumed = engine(source, good, store).table(full).build().runOnce();
+        assertTrue(resumed.succeeded(), resumed::toText);
+        assertEquals(source.rows("items"), good.rows("items"), "the resumed refresh was swapped in");
+        assertEquals(null, good.replacementRows("items"));
+        assertTrue(refusing.rows("items").isEmpty() && target.get() == good);
+    }
+
+    /** A crash between the swap and saving its checkpoint: the next run sees the replacement gone and is done. */
+    @Test
+    void aRefreshSwappedInBeforeACrashIsNotLoadedAgain() {
+        MemorySource source = source(30);
+        CheckpointStore inner = CheckpointStores.memory();
+        MemorySink sink = new MemorySink().replacing();
+        java.util.concurrent.atomic.AtomicBoolean crashOnDone = new java.util.concurrent.atomic.AtomicBoolean(true);
+        CheckpointStore crashing = new CheckpointStore() {
+            @Override
+            public dev.dbsync.spi.Lease acquire(String pipeline, String holder) {
+                return inner.acquire(pipeline, holder);
+            }
+
+            @Override
+            public java.util.Optional<String> load(String pipeline, String key) {
+                return inner.load(pipeline, key);
+            }
+
+            @Override
+            public void save(dev.dbsync.spi.Lease lease, String key, String text) {
+                if (text.contains("\"DONE\"") && crashOnDone.getAndSet(false)) {
+                    throw new SimulatedCrash("killed after the swap, before its checkpoint");
+                }
+                inner.save(lease, key, text);
+            }
+
+            @Override
+            public void clear(dev.dbsync.spi.Lease lease, String key) {
+                inner.clear(lease, key);
+            }
+
+            @Override
+            public void release(dev.dbsync.spi.Lease lease) {
+                inner.release(lease);
+            }
+        };
+        TableSync full = TableSync.full(TableSpec.of("items"));
+        assertFalse(engine(source, sink, crashing).table(full).build().runOnce().succeeded());
+        assertEquals(30, sink.rows("items").size(), "swapped in before the crash");
+        List<Integer> written = Collections.synchronizedList(new ArrayList<>());
+        SyncReport r = engine(source, new ForwardingSink(sink) {
+            @Override
+            protected WriteResult write(TableWriter w, Batch batch) {
+                written.add(batch.events().size());
+                return super.write(w, batch);
+            }
+
+            @Override
+            public java.util.Set<dev.dbsync.spi.SinkCapability> capabilities() {
+                return sink.capabilities();
+            }
+        }, crashing).table(full).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(List.of(), written, "nothing loaded again");
+        assertEquals(source.rows("items"), sink.rows("items"));
+    }
+
     /** Passes everything to another sink and its writers; tests override single hooks. */
     static class ForwardingSink implements dev.dbsync.spi.Sink {
         private final dev.dbsync.spi.Sink delegate;
@@ -701,6 +798,21 @@ class EngineBehaviourTest {
                 @Override
                 public void truncate() {
                     ForwardingSink.this.truncate(w, schema);
+                }
+
+                @Override
+                public void beginReplacement() {
+                    w.beginReplacement();
+                }
+
+                @Override
+                public boolean resumeReplacement() {
+                    return w.resumeReplacement();
+                }
+
+                @Override
+                public void commitReplacement() {
+                    w.commitReplacement();
                 }
 
                 @Override

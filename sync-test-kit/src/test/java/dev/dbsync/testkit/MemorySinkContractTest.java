@@ -36,6 +36,14 @@ class MemorySinkContractTest extends SinkContractTest {
         return out;
     }
 
+    /** The variant loading fresh snapshots aside passes the contract, replacements included. */
+    static class Replacing extends MemorySinkContractTest {
+        @Override
+        protected MemorySink createSink() {
+            return new MemorySink().replacing();
+        }
+    }
+
     /** The versioned variant passes the contract, versions included. */
     static class Versioned extends MemorySinkContractTest {
         @Override

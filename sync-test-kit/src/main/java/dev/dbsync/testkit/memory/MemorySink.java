@@ -29,8 +29,10 @@ public class MemorySink implements Sink {
     private final Map<String, TreeMap<List<Object>, List<Object>>> durable = new LinkedHashMap<>();
     private final List<Writer> writers = new ArrayList<>();
     private final Map<String, Map<List<Object>, Long>> versions = new LinkedHashMap<>();
+    private final Map<String, TreeMap<List<Object>, List<Object>>> replacements = new LinkedHashMap<>();
     private Predicate<ChangeEvent> rejects = e -> false;
     private boolean versioned;
+    private boolean replacing;
     private long writes;
     private long flushes;
 
@@ -40,7 +42,16 @@ public class MemorySink implements Sink {
         if (versioned) {
             c.add(SinkCapability.VERSIONED);
         }
+        if (replacing) {
+            c.add(SinkCapability.REPLACE);
+        }
         return c;
+    }
+
+    /** Loads fresh snapshots aside and swaps them in at the end, offering {@link SinkCapability#REPLACE}. */
+    public synchronized MemorySink replacing() {
+        this.replacing = true;
+        return this;
     }
 
     /**
@@ -133,7 +144,7 @@ public class MemorySink implements Sink {
     }
 
     private synchronized void flush(Writer w) {
-        TreeMap<List<Object>, List<Object>> rows = durable.get(w.table);
+        TreeMap<List<Object>, List<Object>> rows = w.replacement ? replacements.get(w.table) : durable.get(w.table);
         Map<List<Object>, Long> kept = versions.computeIfAbsent(w.table, k -> new java.util.HashMap<>());
         for (Batch b : w.pending) {
             for (ChangeEvent e : b.events()) {
@@ -166,7 +177,7 @@ public class MemorySink implements Sink {
 
     private synchronized void truncate(Writer w) {
         flush(w);
-        durable.get(w.table).clear();
+        (w.replacement ? replacements.get(w.table) : durable.get(w.table)).clear();
         versions.remove(w.table);
     }
 
@@ -211,10 +222,50 @@ public class MemorySink implements Sink {
     public void close() {
     }
 
+    private synchronized void beginReplacement(Writer w) {
+        flush(w);
+        replacements.put(w.table, new TreeMap<>(Keys.TUPLES));
+        w.replacement = true;
+    }
+
+    private synchronized boolean resumeReplacement(Writer w) {
+        w.replacement = replacements.containsKey(w.table);
+        return w.replacement;
+    }
+
+    private synchronized void commitReplacement(Writer w) {
+        flush(w);
+        durable.put(w.table, replacements.remove(w.table));
+        w.replacement = false;
+    }
+
+    /** The rows of a replacement being loaded for {@code table}; null when none is. */
+    public synchronized List<List<Object>> replacementRows(String table) {
+        TreeMap<List<Object>, List<Object>> r = replacements.get(table);
+        return r == null ? null : new ArrayList<>(r.values());
+    }
+
     private final class Writer implements TableWriter {
         final String table;
         final List<Batch> pending = new ArrayList<>();
         boolean closed;
+        /** Whether writes go to the table's replacement. */
+        boolean replacement;
+
+        @Override
+        public void beginReplacement() {
+            MemorySink.this.beginReplacement(this);
+        }
+
+        @Override
+        public boolean resumeReplacement() {
+            return MemorySink.this.resumeReplacement(this);
+        }
+
+        @Override
+        public void commitReplacement() {
+            MemorySink.this.commitReplacement(this);
+        }
 
         Writer(String table) {
             this.table = table;
