@@ -214,6 +214,8 @@ final class KafkaCheckpointStore implements CheckpointStore {
         p.put("acks", "all");
         p.put("transactional.id", txnPrefix + pipeline);
         p.put("max.request.size", Integer.toString(MAX_BYTES));
+        // the sink's writers send their batches through this producer when the engine keeps checkpoints here
+        KafkaSettings.producerDefaults(p);
         p.put("transaction.timeout.ms", Long.toString(Math.max(10_000, ttl.toMillis() * 2)));
         p.put("client.id", "dbsync-" + pipeline + "-" + ProcessHandle.current().pid());
         Txn txn = new Txn(new KafkaProducer<>(p), true, "pipeline " + pipeline);

@@ -62,6 +62,16 @@ final class KafkaSettings {
         return p;
     }
 
+    /**
+     * Producer settings for change events unless client.properties chose otherwise: records with Connect schemas
+     * repeat the same few kilobytes of schema, which compression takes away; large batches carry them.
+     */
+    static void producerDefaults(Map<String, Object> p) {
+        p.putIfAbsent("compression.type", "lz4");
+        p.putIfAbsent("linger.ms", "5");
+        p.putIfAbsent("batch.size", "262144");
+    }
+
     private static void copy(Config config, String key, Map<String, Object> to) {
         if (config.has(key) && config.get(key) != null) {
             to.put(key, config.get(key));

@@ -191,6 +191,7 @@ final class KafkaSink implements Sink {
         p.put("value.serializer", ByteArraySerializer.class.getName());
         p.put("enable.idempotence", "true");
         p.put("acks", "all");
+        KafkaSettings.producerDefaults(p);
         if (transactionalId != null) {
             p.put("transactional.id", transactionalId);
             // a transaction left open by a crash blocks read_committed consumers at most this long
