@@ -76,6 +76,53 @@ final class CrateSink implements Sink {
         }
     }
 
+    /**
+     * How CrateDB keeps a value, as the CrateDB source reads it back: timestamps to the millisecond (truncated), a
+     * DATE as the timestamp at midnight UTC, bytes as base64 text, a UUID as its text, decimals as the
+     * {@code decimal.mapping} stores them; array elements likewise.
+     */
+    @Override
+    public Object storedForm(Column column, Object value) {
+        return stored(column.type(), column, value);
+    }
+
+    private Object stored(LogicalType type, Column column, Object v) {
+        if (v == null) {
+            return null;
+        }
+        switch (type) {
+            case TIMESTAMP_TZ:
+                return (v instanceof java.time.OffsetDateTime ? ((java.time.OffsetDateTime) v).toInstant() : (java.time.Instant) v)
+                        .truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            case TIMESTAMP:
+                return ((java.time.LocalDateTime) v).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+            case DATE:
+                return ((java.time.LocalDate) v).atStartOfDay();
+            case BYTES:
+                return java.util.Base64.getEncoder().encodeToString((byte[]) v);
+            case UUID:
+                return v.toString();
+            case DECIMAL:
+                switch (settings.decimalMapping()) {
+                    case TEXT:
+                        return ((java.math.BigDecimal) v).toPlainString();
+                    case DOUBLE:
+                        return ((java.math.BigDecimal) v).doubleValue();
+                    default:
+                        return v;
+                }
+            case ARRAY: {
+                java.util.List<Object> out = new java.util.ArrayList<>();
+                for (Object e : (java.util.List<?>) v) {
+                    out.add(stored(column.elementType(), column, e));
+                }
+                return out;
+            }
+            default:
+                return v;
+        }
+    }
+
     @Override
     public TableWriter open(TableSchema schema) {
         if (closed) {
