@@ -268,12 +268,15 @@ final class ConnectEnvelope {
 
     /** The dbsync table of a Debezium envelope's value schema and key schema (the key's fields = the primary key). */
     static TableSchema tableOf(String name, Schema keySchema, Schema valueSchema) {
-        Field after = valueSchema.field("after");
-        if (after == null) {
-            after = valueSchema.field("before");
-        }
-        if (after == null || after.schema().type() != Schema.Type.STRUCT) {
-            throw new IllegalArgumentException("table '" + name + "': the record value is not a change event envelope (no before/after struct)");
+        Schema rowSchema;
+        if (isEnvelope(valueSchema)) {
+            Field after = valueSchema.field("after") != null ? valueSchema.field("after") : valueSchema.field("before");
+            rowSchema = after.schema();
+        } else if (valueSchema != null && valueSchema.type() == Schema.Type.STRUCT) {
+            // a flattened row (Debezium's ExtractNewRecordState): the value is the row itself
+            rowSchema = valueSchema;
+        } else {
+            throw new IllegalArgumentException("table '" + name + "': the record value is neither a change event envelope nor a row struct");
         }
         List<String> key = new ArrayList<>();
         if (keySchema != null && keySchema.type() == Schema.Type.STRUCT) {
@@ -285,10 +288,19 @@ final class ConnectEnvelope {
             throw new IllegalArgumentException("table '" + name + "': the record key carries no primary key struct");
         }
         List<Column> columns = new ArrayList<>();
-        for (Field f : after.schema().fields()) {
+        for (Field f : rowSchema.fields()) {
             columns.add(columnOf(f.name(), f.schema(), !key.contains(f.name()) && f.schema().isOptional()));
         }
         return new TableSchema(name, columns, key);
+    }
+
+    /** Whether a value schema is Debezium's envelope (an {@code op} and a before/after row struct). */
+    static boolean isEnvelope(Schema valueSchema) {
+        if (valueSchema == null || valueSchema.type() != Schema.Type.STRUCT || valueSchema.field("op") == null) {
+            return false;
+        }
+        Field row = valueSchema.field("after") != null ? valueSchema.field("after") : valueSchema.field("before");
+        return row != null && row.schema().type() == Schema.Type.STRUCT;
     }
 
     private static Column columnOf(String name, Schema s, boolean nullable) {
@@ -346,6 +358,11 @@ final class ConnectEnvelope {
      * partition, so its offsets grow in the order of its changes).
      */
     static ChangeEvent event(TableSchema table, Struct value, Position position, long offsetVersion) {
+        if (!isEnvelope(value.schema())) {
+            // a flattened row: an upsert of unknown origin (its deletes come as tombstones)
+            Object[] row = row(table, value);
+            return ChangeEvent.upsert(table.name(), keyOf(table, row), row, offsetVersion, position);
+        }
         String op = value.getString("op");
         Struct source = value.schema().field("source") == null ? null : value.getStruct("source");
         long version = 0;
@@ -392,6 +409,21 @@ final class ConnectEnvelope {
             out[i] = f == null ? null : fromConnect(cols.get(i).type(), cols.get(i), f.schema(), s.get(f));
         }
         return out;
+    }
+
+    /** A delete by key from a tombstone's key struct. */
+    static ChangeEvent deleteByKey(TableSchema table, Struct key, Position position, long offsetVersion) {
+        int[] idx = table.keyIndexes();
+        Object[] k = new Object[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            Column c = table.columns().get(idx[i]);
+            Field f = key.schema().field(c.name());
+            k[i] = f == null ? null : fromConnect(c.type(), c, f.schema(), key.get(f));
+            if (k[i] == null) {
+                throw new IllegalArgumentException("table '" + table.name() + "': a tombstone's key has no value for '" + c.name() + "'");
+            }
+        }
+        return ChangeEvent.delete(table.name(), k, null, offsetVersion, position);
     }
 
     private static Object[] keyOf(TableSchema table, Object[] row) {

@@ -106,14 +106,18 @@ public final class DbsyncSinkTask extends SinkTask {
                     topic = r.topic();
                 }
                 if (r.value() == null) {
-                    continue; // a tombstone: the delete event before it did the work
-                }
-                if (!(r.value() instanceof Struct)) {
-                    fail(r, "the record value is not a Debezium change event with a schema (use JsonConverter with"
-                            + " schemas.enable=true or Avro)");
+                    // a tombstone deletes its key: after a Debezium delete event that is a harmless repeat, for
+                    // flattened streams (ExtractNewRecordState) it is the only delete there is
+                    tombstone(r, run);
                     continue;
                 }
-                if ("t".equals(((Struct) r.value()).getString("op"))) {
+                if (!(r.value() instanceof Struct)) {
+                    fail(r, "the record value is not a Debezium change event or row with a schema (use JsonConverter with"
+                            + " schemas.enable=true, or Avro)");
+                    continue;
+                }
+                Struct v = (Struct) r.value();
+                if (ConnectEnvelope.isEnvelope(v.schema()) && "t".equals(v.getString("op"))) {
                     writeRun(run);
                     run.clear();
                     Target t = target(r);
@@ -129,6 +133,16 @@ public final class DbsyncSinkTask extends SinkTask {
         } catch (SyncException e) {
             throw new ConnectException(e.getMessage(), e);
         }
+    }
+
+    private void tombstone(SinkRecord r, List<SinkRecord> run) {
+        boolean rowInRun = run.stream().anyMatch(x -> x.value() != null && x.topic().equals(r.topic()));
+        if ((targets.get(r.topic()) == null && !rowInRun) || !(r.key() instanceof Struct)) {
+            // no row of this topic was seen by this task yet, so the table's columns are unknown
+            LOG.debug("tombstone at {}-{}@{} before any row of its topic: skipped", r.topic(), r.kafkaPartition(), r.kafkaOffset());
+            return;
+        }
+        run.add(r);
     }
 
     private boolean changesSchema(SinkRecord r) {
@@ -156,14 +170,25 @@ public final class DbsyncSinkTask extends SinkTask {
         if (run.isEmpty()) {
             return;
         }
-        Target t = target(run.get(0));
+        SinkRecord first = run.get(0);
+        for (SinkRecord r : run) {
+            if (r.value() != null) {
+                first = r;
+                break;
+            }
+        }
+        Target t = first.value() == null ? targets.get(first.topic()) : target(first);
+        if (t == null) {
+            return;
+        }
         List<ChangeEvent> events = new ArrayList<>(run.size());
         Map<ChangeEvent, SinkRecord> origin = new IdentityHashMap<>();
         for (SinkRecord r : run) {
             ChangeEvent e;
             try {
-                e = ConnectEnvelope.event(t.schema, (Struct) r.value(), Position.of(r.topic(), r.kafkaPartition(), r.kafkaOffset()),
-                        r.kafkaOffset() + 1);
+                Position pos = Position.of(r.topic(), r.kafkaPartition(), r.kafkaOffset());
+                e = r.value() == null ? ConnectEnvelope.deleteByKey(t.schema, (Struct) r.key(), pos, r.kafkaOffset() + 1)
+                        : ConnectEnvelope.event(t.schema, (Struct) r.value(), pos, r.kafkaOffset() + 1);
             } catch (RuntimeException ex) {
                 fail(r, ex.getMessage());
                 continue;
