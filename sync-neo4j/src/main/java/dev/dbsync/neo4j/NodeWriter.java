@@ -102,11 +102,12 @@ final class NodeWriter extends GraphWriter {
             String type = Cypher.id(l.type);
             String target = Cypher.id(l.label);
             // only a reference that changed touches relationships: the unchanged one (the common case of an
-            // update) is read, not locked or written
-            q.append("WITH n, row, [(n)-[r:").append(type).append("]->(o:").append(target).append(") WHERE ").append(f)
-                    .append(" IS NULL OR ").append(differs("o", l.referenced, f)).append(" | r] AS stale, ").append(f)
-                    .append(" IS NOT NULL AND NOT EXISTS { MATCH (n)-[:").append(type).append("]->(o:").append(target)
-                    .append(' ').append(propertyMap(l.referenced, f)).append(") } AS missing\n")
+            // update) is read, not locked or written; read by expanding from the node itself, so the plan never
+            // depends on how many nodes the referenced label had when it was made
+            q.append("WITH n, row, [(n)-[r:").append(type).append("]->(o:").append(target).append(") | [r, coalesce(NOT ")
+                    .append(differs("o", l.referenced, f)).append(", false)]] AS current\n")
+                    .append("WITH n, row, [x IN current WHERE ").append(f).append(" IS NULL OR NOT x[1] | x[0]] AS stale, ")
+                    .append(f).append(" IS NOT NULL AND none(x IN current WHERE x[1]) AS missing\n")
                     .append("FOREACH (r IN stale | DELETE r)\n")
                     .append("FOREACH (f IN CASE WHEN missing THEN [").append(f).append("] ELSE [] END |\n")
                     .append("  MERGE (o:").append(target).append(' ').append(propertyMap(l.referenced, "f"))

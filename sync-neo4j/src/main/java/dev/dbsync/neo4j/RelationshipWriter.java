@@ -80,10 +80,16 @@ final class RelationshipWriter extends GraphWriter {
         String a = Cypher.id(startLabel);
         String b = Cypher.id(endLabel);
         String key = propertyMap(keys, "row.k");
+        StringBuilder keyProps = new StringBuilder();
+        for (String k : keys) {
+            keyProps.append(keyProps.length() == 0 ? "" : ", ").append(Cypher.id(k));
+        }
+        // the hint pins the lookup by key to the key's index whatever the statistics say when the plan is made
+        String hint = " USING INDEX old:" + t + "(" + keyProps + ")";
         // an existing relationship between the same ends is updated in place; only a new or moved one is MERGEd
         // with its ends (which locks them)
         this.upsert = "UNWIND $rows AS row\n"
-                + "OPTIONAL MATCH ()-[old:" + t + " " + key + "]->()\n"
+                + "OPTIONAL MATCH ()-[old:" + t + " " + key + "]->()" + hint + "\n"
                 + "WITH row, old WHERE old IS NULL OR " + fresh("old") + "\n"
                 + "WITH row, old, coalesce(old IS NOT NULL AND startNode(old):" + a + " AND endNode(old):" + b
                 + " AND NOT " + differs("startNode(old)", startKeys, "row.a") + " AND NOT " + differs("endNode(old)", endKeys, "row.b")
@@ -96,9 +102,9 @@ final class RelationshipWriter extends GraphWriter {
                 + "  MERGE (a)-[r:" + t + " " + key + "]->(b) SET r = row.p)\n"
                 + "RETURN count(*)";
         this.delete = "UNWIND $rows AS row\n"
-                + "OPTIONAL MATCH ()-[r:" + t + " " + key + "]->()\n"
-                + "WITH row, r, r IS NOT NULL AND NOT " + fresh("r") + " AS stale\n"
-                + "FOREACH (x IN CASE WHEN r IS NOT NULL AND NOT stale THEN [r] ELSE [] END | DELETE x)\n"
+                + "OPTIONAL MATCH ()-[old:" + t + " " + key + "]->()" + hint + "\n"
+                + "WITH row, old, old IS NOT NULL AND NOT " + fresh("old") + " AS stale\n"
+                + "FOREACH (x IN CASE WHEN old IS NOT NULL AND NOT stale THEN [old] ELSE [] END | DELETE x)\n"
                 + "RETURN sum(CASE WHEN stale THEN 1 ELSE 0 END)";
     }
 
