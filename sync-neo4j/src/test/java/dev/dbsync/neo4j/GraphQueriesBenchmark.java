@@ -92,6 +92,7 @@ public final class GraphQueriesBenchmark {
             if (!report.succeeded()) {
                 throw new IllegalStateException(report.toText());
             }
+            System.out.print(report.toText());
             long rows = products + customers + orders + items;
             System.out.printf("PostgreSQL → Neo4j full sync: %,d rows (%,d nodes, %,d relationships) in %.1f s = %,.0f rows/s%n",
                     rows, products + customers + orders, orders + items, secs, rows / secs);
