@@ -28,6 +28,7 @@ final class KafkaTableWriter implements TableWriter {
     /** The transactions this writer's unflushed records went into, with their generations. */
     private final Map<Txn, Long> pending = new IdentityHashMap<>();
     private String pipeline;
+    private final java.util.concurrent.atomic.AtomicReference<Exception> sendErrors = new java.util.concurrent.atomic.AtomicReference<>();
 
     KafkaTableWriter(KafkaSink sink, Envelope envelope, String topic, boolean tombstones, int maxRecordBytes) {
         this.sink = sink;
@@ -79,7 +80,7 @@ final class KafkaTableWriter implements TableWriter {
             txn = sink.txnFor(pipeline);
         }
         if (!records.isEmpty()) {
-            long gen = txn.send(records);
+            long gen = txn.send(records, sendErrors);
             pending.put(txn, gen);
         }
         return WriteResult.appliedExcept(batch, failed);
@@ -91,8 +92,16 @@ final class KafkaTableWriter implements TableWriter {
             for (Map.Entry<Txn, Long> e : pending.entrySet()) {
                 e.getKey().commit(e.getValue());
             }
+        } catch (RuntimeException e) {
+            sendErrors.set(null); // reported by this exception; the engine writes the records again
+            throw e;
         } finally {
             pending.clear();
+        }
+        Exception failed = sendErrors.getAndSet(null);
+        if (failed != null) {
+            // only without transactions (with them the commit fails): some records may have landed, all are sent again
+            throw new dev.dbsync.spi.DataException("topic '" + topic + "': records were refused by Kafka: " + failed.getMessage(), failed);
         }
     }
 
@@ -107,7 +116,7 @@ final class KafkaTableWriter implements TableWriter {
             records.add(new ProducerRecord<>(topic, p, null, value));
         }
         Txn txn = sink.txnFor(pipeline);
-        pending.put(txn, txn.send(records));
+        pending.put(txn, txn.send(records, sendErrors));
         flush();
     }
 

@@ -71,6 +71,20 @@ final class Txn implements AutoCloseable {
      * Callers hold {@link #lock()} when several calls must land in one transaction.
      */
     long send(List<ProducerRecord<byte[], byte[]>> records) {
+        return send(records, null);
+    }
+
+    /**
+     * As {@link #send(List)}, also recording a failed send in {@code errors}, the sender's own holder: without
+     * transactions each writer learns of its own failed records at its flush, whoever flushed the producer.
+     */
+    long send(List<ProducerRecord<byte[], byte[]>> records, AtomicReference<Exception> errors) {
+        Callback cb = errors == null ? callback : (md, e) -> {
+            if (e != null) {
+                sendError.compareAndSet(null, e);
+                errors.compareAndSet(null, e);
+            }
+        };
         lock.lock();
         try {
             checkFenced();
@@ -80,7 +94,7 @@ final class Txn implements AutoCloseable {
                     open = true;
                 }
                 for (ProducerRecord<byte[], byte[]> r : records) {
-                    producer.send(r, callback);
+                    producer.send(r, cb);
                 }
             } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
                 fenced = true;
@@ -112,12 +126,10 @@ final class Txn implements AutoCloseable {
             }
             checkFenced();
             if (!transactional) {
+                // the callers check their own error holders: a failed record is reported to the writer that sent it
                 producer.flush();
-                Exception e = sendError.getAndSet(null);
+                sendError.set(null);
                 generation++;
-                if (e != null) {
-                    throw new DataException(description + ": records were refused by Kafka: " + e.getMessage(), e);
-                }
                 return;
             }
             if (!open) {

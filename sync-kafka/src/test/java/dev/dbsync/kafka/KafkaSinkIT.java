@@ -300,6 +300,36 @@ class KafkaSinkIT {
         }
     }
 
+    /** A broker refusing a record (larger than the topic allows) fails the flush, with and without transactions. */
+    @Test
+    void aRecordTheBrokerRefusesFailsTheFlushSoTheEngineWritesAgain() throws Exception {
+        TableSchema s = new TableSchema("big", List.of(Column.required("id", LogicalType.INT64), Column.of("blob", LogicalType.BYTES)),
+                List.of("id"));
+        byte[] blob = new byte[16_000];
+        new java.util.Random(1).nextBytes(blob);
+        for (String transactions : List.of("false", "true")) {
+            String prefix = "refused" + transactions + System.nanoTime();
+            try (org.apache.kafka.clients.admin.Admin admin = kafka.admin()) {
+                admin.createTopics(List.of(new org.apache.kafka.clients.admin.NewTopic(prefix + ".public.big", 1, (short) 1)
+                        .configs(Map.of("max.message.bytes", "4000")))).all().get();
+            }
+            try (Sink sink = sink(prefix, Map.of("transactions", transactions)); TableWriter w = sink.open(s)) {
+                w.write(Batch.of(s, List.of(ChangeEvent.insert("big", new Object[] {1L}, new Object[] {1L, new byte[] {1}}, 0, pos(1)),
+                        ChangeEvent.insert("big", new Object[] {2L}, new Object[] {2L, blob}, 0, pos(2)))));
+                dev.dbsync.spi.DataException e = assertThrows(dev.dbsync.spi.DataException.class, w::flush,
+                        "transactions=" + transactions + ": the refused record is reported at the flush");
+                assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("large") || e.getMessage().contains("abort"),
+                        e.getMessage());
+                // the engine then writes the events again in halves: the small one alone goes through
+                w.write(Batch.of(s, List.of(ChangeEvent.insert("big", new Object[] {1L}, new Object[] {1L, new byte[] {1}}, 0, pos(1)))));
+                w.flush();
+            }
+            List<ConsumerRecord<byte[], byte[]>> got = readAll(prefix + ".public.big", 0, Duration.ofSeconds(2));
+            assertTrue(got.stream().allMatch(r -> r.value().length < 4000), "nothing oversized was stored");
+            assertTrue(!got.isEmpty(), "the rewritten small record is there");
+        }
+    }
+
     private CheckpointStore storeOn(String topic) {
         KafkaCheckpointStoreFactory f = new KafkaCheckpointStoreFactory();
         return f.create(f.configDef().parse(Map.of("bootstrap.servers", kafka.bootstrap(), "checkpoint.topic", topic)));
