@@ -12,9 +12,10 @@ import picocli.CommandLine.Spec;
 
 /** {@code dbsync bench queries}. */
 @Command(name = "queries", mixinStandardHelpOptions = true,
-        description = {"Syncs the generated e-commerce data into every database available, asks each the same "
-                + "analytical questions in its dialect and reports median and p95 times and the speed-up against "
-                + "PostgreSQL.", "Writes <out>/bench-queries.md and <out>/bench-queries.png."})
+        description = {"Syncs the generated e-commerce data into every database available, asks each the questions it "
+                + "can answer in its own language (SQL, aggregation pipelines, search requests, Redis commands, Cypher), "
+                + "checks the answers equal PostgreSQL's and reports median and p95 times and the speed-up against "
+                + "PostgreSQL. MongoDB, Elasticsearch, Redis and Neo4j take part when their URL is given.", "Writes <out>/bench-queries.md and <out>/bench-queries.png."})
 final class BenchQueriesCommand implements Callable<Integer> {
 
     @Spec
@@ -41,7 +42,12 @@ final class BenchQueriesCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--runs must be >= 1 and --warmup >= 0");
         }
         PrintWriter w = spec.commandLine().getOut();
-        new QueryBenchmark(servers.toOptions(), orders, runs, warmup, out, w, ProgressBar.console(w)).run();
+        boolean same = new QueryBenchmark(servers.toOptions(), orders, runs, warmup, out, w, ProgressBar.console(w)).run()
+                .stream().noneMatch(t -> Boolean.FALSE.equals(t.sameAsReference()));
+        if (!same) {
+            w.println("dbsync: DIFFERENT bench queries: a database answered differently from PostgreSQL (see the report)");
+            return ExitCodes.DIFFERENCES;
+        }
         w.println("dbsync: OK bench queries");
         return ExitCodes.OK;
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Generates the e-commerce data set in PostgreSQL (embedded unless --postgres-url), syncs it to "
                 + "every target available (PostgreSQL always; ClickHouse started locally or at --clickhouse-url; "
-                + "CrateDB with --crate-url), changes rows, syncs incrementally, verifies every target and writes "
+                + "CrateDB with --crate-url; MongoDB with --mongo-url, or its in-process imitation with --mongo-imitation), "
+                + "changes rows, syncs incrementally, verifies every target and writes "
                 + "<out>/demo-report.md and <out>/demo-chart.png.",
                 "Exit code 0 when every target equals the source, 1 when a sync failed, 3 on differences."},
         footer = ExitCodes.TABLE)

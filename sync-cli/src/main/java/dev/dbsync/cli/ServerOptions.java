@@ -15,13 +15,15 @@ import picocli.CommandLine.Option;
  * Where the demo and the benchmarks find their databases. Nothing given: embedded PostgreSQL, and ClickHouse
  * started locally (chdb under Node.js, fetched when missing). {@code --config FILE} reads the same settings from
  * a properties file (keys = option names without dashes, e.g. {@code postgres-url=jdbc:postgresql://db/shop});
- * options win.
+ * options win. MongoDB, Elasticsearch, Redis and Neo4j are used only when their URL is given (MongoDB also as the
+ * in-process imitation with {@code --mongo-imitation}).
  */
 final class ServerOptions {
 
     private static final Set<String> KEYS = Set.of("postgres-url", "postgres-user", "postgres-password",
             "postgres-target-url", "clickhouse-url", "clickhouse-user", "clickhouse-password", "clickhouse-database",
-            "no-clickhouse", "crate-url", "crate-user", "crate-password");
+            "no-clickhouse", "crate-url", "crate-user", "crate-password", "mongo-url", "mongo-imitation", "elastic-url",
+            "elastic-user", "elastic-password", "redis-url", "neo4j-url", "neo4j-user", "neo4j-password");
 
     @Option(names = "--config", paramLabel = "FILE", description = "properties file with any of the server options below")
     Path config;
@@ -51,6 +53,26 @@ final class ServerOptions {
     @Option(names = "--crate-password", description = "CrateDB password")
     String cratePassword;
 
+    @Option(names = "--mongo-url", description = "MongoDB connection string (mongodb://…); a database of the run's own is written")
+    String mongoUrl;
+    @Option(names = "--mongo-imitation", description = "use an in-process imitation of MongoDB's wire protocol "
+            + "(mongo-java-server) when no --mongo-url is given; its figures say nothing about MongoDB's speed")
+    boolean mongoImitation;
+    @Option(names = "--elastic-url", description = "Elasticsearch HTTP URL (http://host:9200); benchmarks only")
+    String elasticUrl;
+    @Option(names = "--elastic-user", description = "Elasticsearch user")
+    String elasticUser;
+    @Option(names = "--elastic-password", description = "Elasticsearch password")
+    String elasticPassword;
+    @Option(names = "--redis-url", description = "Redis URL (redis://host:6379/0); benchmarks only")
+    String redisUrl;
+    @Option(names = "--neo4j-url", description = "Neo4j Bolt URL (bolt://host:7687); benchmarks only")
+    String neo4jUrl;
+    @Option(names = "--neo4j-user", description = "Neo4j user (default neo4j)")
+    String neo4jUser;
+    @Option(names = "--neo4j-password", description = "Neo4j password")
+    String neo4jPassword;
+
     Environment.Options toOptions() {
         Properties p = new Properties();
         if (config != null) {
@@ -71,7 +93,12 @@ final class ServerOptions {
                 or(clickhouseUrl, p, "clickhouse-url"), or(clickhouseUser, p, "clickhouse-user"),
                 or(clickhousePassword, p, "clickhouse-password"), or(clickhouseDatabase, p, "clickhouse-database"),
                 noClickhouse || Boolean.parseBoolean(p.getProperty("no-clickhouse", "false")),
-                or(crateUrl, p, "crate-url"), or(crateUser, p, "crate-user"), or(cratePassword, p, "crate-password"));
+                or(crateUrl, p, "crate-url"), or(crateUser, p, "crate-user"), or(cratePassword, p, "crate-password"),
+                or(mongoUrl, p, "mongo-url"),
+                mongoImitation || Boolean.parseBoolean(p.getProperty("mongo-imitation", "false")),
+                or(elasticUrl, p, "elastic-url"), or(elasticUser, p, "elastic-user"),
+                or(elasticPassword, p, "elastic-password"), or(redisUrl, p, "redis-url"),
+                or(neo4jUrl, p, "neo4j-url"), or(neo4jUser, p, "neo4j-user"), or(neo4jPassword, p, "neo4j-password"));
     }
 
     private static String or(String given, Properties p, String key) {

@@ -3,14 +3,10 @@ package dev.dbsync.cli.bench;
 import dev.dbsync.cli.datagen.ConnectionSource;
 import dev.dbsync.cli.datagen.EcommerceGenerator;
 import dev.dbsync.cli.datagen.GenerationReport;
-import dev.dbsync.cli.demo.ClickHouseHttp;
 import dev.dbsync.cli.demo.Environment;
 import dev.dbsync.cli.demo.Target;
 import dev.dbsync.engine.Connectors;
 import java.io.PrintWriter;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 
 /** What both benchmarks share: the servers and the generated source data. */
 final class BenchSetup {
@@ -39,16 +35,8 @@ final class BenchSetup {
 
     /** The server's own version string, asked of the server. */
     static String version(Target t) {
-        try {
-            if (t.type().equals("clickhouse")) {
-                return "ClickHouse " + new ClickHouseHttp(t.queryUrl(), t.user(), t.password(), "default")
-                        .execute("SELECT version()").trim();
-            }
-            try (Connection c = java.sql.DriverManager.getConnection(t.queryUrl(), props(t));
-                 Statement s = c.createStatement(); ResultSet rs = s.executeQuery("SELECT version()")) {
-                rs.next();
-                return rs.getString(1);
-            }
+        try (QueryRunner q = QueryRunner.open(t)) {
+            return q.version();
         } catch (Exception e) {
             return t.kind() + " (version query failed: " + e.getMessage() + ")";
         }

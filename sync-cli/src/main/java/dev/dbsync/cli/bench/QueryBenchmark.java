@@ -22,16 +22,38 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The query benchmark: syncs the same generated data into every database, then asks each the same questions in its
- * own dialect ({@link Queries}), {@code warmup} untimed and {@code runs} timed executions each, one at a time, and
- * reports median and 95th percentile wall times and the speed-up against PostgreSQL. Writes
+ * The query benchmark: syncs the same generated data into every database, then asks each the questions it can
+ * answer, in its own language ({@link Queries}), {@code warmup} untimed and {@code runs} timed executions each, one
+ * at a time, and reports median and 95th percentile wall times and the speed-up against PostgreSQL. Every timed
+ * answer is compared with PostgreSQL's answer to the same question about the same key (numbers to 4 decimals, days
+ * as dates, the compared columns of each question); a database answering differently is reported. Writes
  * {@code bench-queries.md} and {@code bench-queries.png}.
  */
 public final class QueryBenchmark {
 
-    /** Timings of one query on one database. */
-    public record Timing(String database, String query, double medianMs, double p95Ms, int rows, String firstRow) {
+    /**
+     * Timings of one query on one database.
+     *
+     * @param answers  the normalised answer of each timed run (the same keys on every database)
+     * @param sameAsReference whether every answer equals the reference database's (PostgreSQL's); null when this is
+     *                 the reference or no other database answered the question
+     */
+    public record Timing(String database, String query, double medianMs, double p95Ms, int rows, String firstRow,
+                         List<List<String>> answers, Boolean sameAsReference, String difference) {
+
+        Timing compared(Boolean same, String diff) {
+            return new Timing(database, query, medianMs, p95Ms, rows, firstRow, answers, same, diff);
+        }
     }
+
+    /** Indexes the PostgreSQL target gets after its sync, for the lookups and joins the other databases index too. */
+    static final List<String> POSTGRES_INDEXES = List.of(
+            "CREATE INDEX IF NOT EXISTS bench_orders_customer_id ON orders (customer_id)",
+            "CREATE INDEX IF NOT EXISTS bench_products_updated_at ON products (updated_at, id)",
+            "CREATE INDEX IF NOT EXISTS bench_order_items_order_id ON order_items (order_id)",
+            "CREATE INDEX IF NOT EXISTS bench_order_items_product_id ON order_items (product_id)",
+            "CREATE INDEX IF NOT EXISTS bench_products_name_fts ON products USING gin (to_tsvector('simple', name))",
+            "ANALYZE");
 
     private final Environment.Options servers;
     private final long orders;
@@ -52,7 +74,7 @@ public final class QueryBenchmark {
         this.progress = progress;
     }
 
-    /** Runs the benchmark and returns the timings (database × query). */
+    /** Runs the benchmark and returns the timings (database × query), compared with PostgreSQL's answers. */
     public List<Timing> run() throws Exception {
         int cores = Math.max(2, Runtime.getRuntime().availableProcessors());
         BenchSetup setup = BenchSetup.prepare(servers, orders, cores, out);
@@ -65,6 +87,7 @@ public final class QueryBenchmark {
             out.flush();
             Map<String, Object> raw = Pipelines.ecommerce("bench-queries-" + t.type(), setup.env.sourceSettings(), t,
                     checkpoints.resolve(t.type()), cores);
+            long t0 = System.nanoTime();
             try (SyncEngine engine = Pipelines.engine(raw, setup.connectors, progress)) {
                 SyncReport r = engine.runOnce();
                 out.println(r.toText());
@@ -72,14 +95,23 @@ public final class QueryBenchmark {
                     out.println("Skipping " + t.name() + ": the sync failed");
                     continue;
                 }
+                out.printf(Locale.ROOT, "  synced %,d rows in %.1f s%n", r.rowsRead(), (System.nanoTime() - t0) / 1e9);
             }
-            versions.add(t.name() + ": " + BenchSetup.version(t));
+            versions.add(t.name() + ": " + BenchSetup.version(t) + " (" + t.kind() + ")");
             databases.add(t.name());
-            String database = String.valueOf(t.settings().getOrDefault("database", "default"));
             out.printf("%n== Queries on %s (%d warm-up + %d timed runs each)%n", t.name(), warmup, runs);
-            try (QueryRunner q = QueryRunner.open(t, database)) {
+            try (QueryRunner q = QueryRunner.open(t)) {
+                if (t.type().equals("postgres") && q instanceof QueryRunner.Jdbc jdbc) {
+                    for (String ddl : POSTGRES_INDEXES) {
+                        jdbc.execute(ddl);
+                    }
+                }
                 for (Queries.Query query : Queries.ALL) {
-                    Timing timing = time(t, q, query);
+                    String text = query.text(t.type());
+                    if (text == null) {
+                        continue;
+                    }
+                    Timing timing = time(t, q, query, text);
                     timings.add(timing);
                     out.printf(Locale.ROOT, "  %-20s median %9.2f ms  p95 %9.2f ms  %,d rows  first: %s%n", query.name(),
                             timing.medianMs(), timing.p95Ms(), timing.rows(), abbreviate(timing.firstRow()));
@@ -87,30 +119,64 @@ public final class QueryBenchmark {
                 }
             }
         }
-        write(timings, databases, versions, setup);
-        return timings;
+        List<Timing> checked = compare(timings);
+        checked.stream().filter(x -> Boolean.FALSE.equals(x.sameAsReference())).forEach(x -> out.printf(
+                "DIFFERENT ANSWER: %s on %s: %s%n", x.query(), x.database(), x.difference()));
+        write(checked, databases, versions, setup);
+        return checked;
     }
 
-    private Timing time(Target t, QueryRunner q, Queries.Query query) throws Exception {
+    /** Each timing compared with the first database (PostgreSQL) that answered the same question. */
+    static List<Timing> compare(List<Timing> timings) {
+        Map<String, Timing> reference = new LinkedHashMap<>();
+        Map<String, Integer> answered = new LinkedHashMap<>();
+        for (Timing t : timings) {
+            reference.putIfAbsent(t.query(), t);
+            answered.merge(t.query(), 1, Integer::sum);
+        }
+        List<Timing> out = new ArrayList<>();
+        for (Timing t : timings) {
+            Timing ref = reference.get(t.query());
+            if (ref == t || answered.get(t.query()) < 2) {
+                out.add(t.compared(ref == t && answered.get(t.query()) > 1 ? Boolean.TRUE : null, null));
+                continue;
+            }
+            String diff = null;
+            for (int i = 0; i < t.answers().size() && diff == null; i++) {
+                if (!t.answers().get(i).equals(ref.answers().get(i))) {
+                    diff = "run " + (i + 1) + ": " + abbreviate(String.valueOf(t.answers().get(i))) + " where "
+                            + ref.database() + " answered " + abbreviate(String.valueOf(ref.answers().get(i)));
+                }
+            }
+            out.add(t.compared(diff == null, diff));
+        }
+        return out;
+    }
+
+    private Timing time(Target t, QueryRunner q, Queries.Query query, String text) throws Exception {
+        long bound = query.ids().bound(orders);
         SplittableRandom random = new SplittableRandom(7);
-        QueryRunner.Answer answer = null;
         for (int i = 0; i < warmup; i++) {
-            answer = q.run(query.sql(t.type(), 1 + random.nextLong(orders)));
+            q.run(text, 1 + random.nextLong(bound));
         }
         double[] ms = new double[runs];
-        // the point lookup asks for a different key each time, the same keys on every database
+        List<List<String>> answers = new ArrayList<>();
+        QueryRunner.Answer first = null;
+        // questions about a key ask about a different key each time, the same keys on every database
         random = new SplittableRandom(11);
         for (int i = 0; i < runs; i++) {
-            String sql = query.sql(t.type(), 1 + random.nextLong(orders));
+            long id = 1 + random.nextLong(bound);
             long t0 = System.nanoTime();
-            QueryRunner.Answer a = q.run(sql);
+            QueryRunner.Answer a = q.run(text, id);
             ms[i] = (System.nanoTime() - t0) / 1e6;
             if (i == 0) {
-                answer = a;
+                first = a;
             }
+            answers.add(Answers.normalise(a, query));
         }
         Arrays.sort(ms);
-        return new Timing(t.name(), query.name(), percentile(ms, 50), percentile(ms, 95), answer.rows(), answer.firstRow());
+        return new Timing(t.name(), query.name(), percentile(ms, 50), percentile(ms, 95), first.rows().size(),
+                first.firstRow(), answers, null, null);
     }
 
     /** Nearest-rank percentile of sorted values. */
@@ -129,7 +195,11 @@ public final class QueryBenchmark {
         sb.append("Run at ").append(Instant.now()).append(String.format(Locale.ROOT,
                 ". The same e-commerce data (%,d rows generated, %,d orders) synced by dbsync into every database; "
                         + "%d warm-up and %d timed runs per query, one at a time, from this JVM over the database's "
-                        + "usual client protocol (JDBC; HTTP for ClickHouse), answers read completely.%n%n",
+                        + "usual client protocol (JDBC; HTTP for ClickHouse and Elasticsearch; the official drivers "
+                        + "for MongoDB, Redis and Neo4j), answers read completely. Each database is asked the "
+                        + "questions it can answer; the PostgreSQL target gets indexes on orders.customer_id, "
+                        + "products.updated_at, order_items.order_id and product_id and a GIN index on "
+                        + "to_tsvector('simple', name) after its sync.%n%n",
                 setup.generation.totalRows(), orders, warmup, runs));
         sb.append("## Machine\n\n").append(Machine.describe());
         versions.forEach(v -> sb.append("- ").append(v).append('\n'));
@@ -156,8 +226,15 @@ public final class QueryBenchmark {
             }
             sb.append('\n');
         }
-        sb.append("\n×N = PostgreSQL's median divided by this database's median (above 1: faster than PostgreSQL).\n");
-        sb.append("\n## Answers (rows, first row), to check every database answered the same question\n\n| query |");
+        sb.append("\n×N = PostgreSQL's median divided by this database's median (above 1: faster than PostgreSQL). "
+                + "– = the database is not asked this question.\n");
+        if (databases.stream().anyMatch(d -> d.contains("imitation"))) {
+            sb.append("\n**MongoDB imitation**: mongo-java-server, an in-process imitation of MongoDB's wire protocol. "
+                    + "Its figures: imitation, says nothing about MongoDB's speed. They show that the aggregation "
+                    + "pipelines answer like the SQL queries.\n");
+        }
+        sb.append("\n## Answers (rows, first row of the first timed run; = every timed answer equals PostgreSQL's, "
+                + "≠ it differs)\n\n| query |");
         databases.forEach(d -> sb.append(' ').append(d).append(" |"));
         sb.append("\n|---|");
         databases.forEach(d -> sb.append("---|"));
@@ -166,14 +243,20 @@ public final class QueryBenchmark {
             sb.append("| ").append(e.getKey()).append(" |");
             for (String d : databases) {
                 Timing t = e.getValue().get(d);
-                sb.append(t == null ? " – |" : " " + t.rows() + ": `" + abbreviate(t.firstRow()).replace("|", "/") + "` |");
+                sb.append(t == null ? " – |" : " " + mark(t) + t.rows() + ": `" + abbreviate(t.firstRow()).replace("|", "/")
+                        + "` |");
             }
             sb.append('\n');
         }
+        List<String> differences = timings.stream().filter(t -> Boolean.FALSE.equals(t.sameAsReference()))
+                .map(t -> "- " + t.query() + " on " + t.database() + ": " + t.difference()).toList();
+        sb.append(differences.isEmpty() ? "\nEvery database answered every shared question as PostgreSQL did.\n"
+                : "\n**Different answers:**\n\n" + String.join("\n", differences) + "\n");
         sb.append("\n## Queries\n\n");
         for (Queries.Query q : Queries.ALL) {
-            sb.append("- **").append(q.name()).append("** (").append(q.question()).append(")\n  - PostgreSQL/CrateDB: `")
-                    .append(q.postgres()).append("`\n  - ClickHouse: `").append(q.clickhouse()).append("`\n");
+            sb.append("- **").append(q.name()).append("** (").append(q.question()).append(")\n");
+            q.dialects().forEach((type, text) -> sb.append("  - ").append(type.equals("postgres") ? "PostgreSQL/CrateDB"
+                    : type).append(": `").append(text).append("`\n"));
         }
         sb.append("\n![median query time per database](bench-queries.png)\n");
         Files.writeString(outDir.resolve("bench-queries.md"), sb.toString(), StandardCharsets.UTF_8);
@@ -193,6 +276,10 @@ public final class QueryBenchmark {
         out.println("Report: " + outDir.resolve("bench-queries.md").toAbsolutePath());
         out.println("Chart:  " + outDir.resolve("bench-queries.png").toAbsolutePath());
         out.flush();
+    }
+
+    private static String mark(Timing t) {
+        return t.sameAsReference() == null ? "" : t.sameAsReference() ? "= " : "≠ ";
     }
 
     private static String abbreviate(String s) {

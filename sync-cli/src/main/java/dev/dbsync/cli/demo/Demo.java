@@ -120,7 +120,7 @@ public final class Demo {
     public Result run() throws Exception {
         long t0 = System.nanoTime();
         Connectors connectors = Connectors.load();
-        Environment env = Environment.resolve(options.environment(), "demo", connectors, out);
+        Environment env = Environment.resolve(options.environment(), "demo", Environment.Scope.DEMO, connectors, out);
 
         step("1. Generating the e-commerce data set (" + String.format(Locale.ROOT, "%,d", options.orders()) + " orders)");
         EcommerceGenerator generator = EcommerceGenerator.builder().scale(options.orders()).seed(options.seed())

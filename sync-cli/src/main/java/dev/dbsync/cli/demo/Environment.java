@@ -23,11 +23,28 @@ import java.util.Properties;
  */
 public final class Environment {
 
-    /** Where the servers are; null fields mean "start or create one". */
+    /**
+     * Where the servers are; null fields mean "start or create one" for PostgreSQL and ClickHouse, and "leave it
+     * out" for the other databases, which are used only when given ({@code mongoImitation} starts an in-process
+     * imitation of MongoDB's wire protocol instead of a real MongoDB).
+     */
     public record Options(String postgresUrl, String postgresUser, String postgresPassword, String postgresTargetUrl,
                           String clickhouseUrl, String clickhouseUser, String clickhousePassword,
                           String clickhouseDatabase, boolean noClickhouse,
-                          String crateUrl, String crateUser, String cratePassword) {
+                          String crateUrl, String crateUser, String cratePassword,
+                          String mongoUrl, boolean mongoImitation, String elasticUrl, String elasticUser,
+                          String elasticPassword, String redisUrl, String neo4jUrl, String neo4jUser,
+                          String neo4jPassword) {
+
+        /** PostgreSQL, ClickHouse and CrateDB only. */
+        public Options(String postgresUrl, String postgresUser, String postgresPassword, String postgresTargetUrl,
+                       String clickhouseUrl, String clickhouseUser, String clickhousePassword,
+                       String clickhouseDatabase, boolean noClickhouse,
+                       String crateUrl, String crateUser, String cratePassword) {
+            this(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, clickhouseUrl, clickhouseUser,
+                    clickhousePassword, clickhouseDatabase, noClickhouse, crateUrl, crateUser, cratePassword,
+                    null, false, null, null, null, null, null, null, null);
+        }
 
         /** Everything local: embedded PostgreSQL, ClickHouse when it can be started here, no CrateDB. */
         public static Options local() {
@@ -37,8 +54,49 @@ public final class Environment {
         /** The same without ClickHouse. */
         public Options withoutClickhouse() {
             return new Options(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, null, null, null, null,
-                    true, crateUrl, crateUser, cratePassword);
+                    true, crateUrl, crateUser, cratePassword, mongoUrl, mongoImitation, elasticUrl, elasticUser,
+                    elasticPassword, redisUrl, neo4jUrl, neo4jUser, neo4jPassword);
         }
+
+        /** The same with MongoDB at {@code url}, or the in-process imitation when {@code url} is null. */
+        public Options withMongo(String url) {
+            return new Options(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, clickhouseUrl,
+                    clickhouseUser, clickhousePassword, clickhouseDatabase, noClickhouse, crateUrl, crateUser,
+                    cratePassword, url, url == null, elasticUrl, elasticUser, elasticPassword, redisUrl, neo4jUrl,
+                    neo4jUser, neo4jPassword);
+        }
+
+        /** The same with Redis at {@code url}. */
+        public Options withRedis(String url) {
+            return new Options(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, clickhouseUrl,
+                    clickhouseUser, clickhousePassword, clickhouseDatabase, noClickhouse, crateUrl, crateUser,
+                    cratePassword, mongoUrl, mongoImitation, elasticUrl, elasticUser, elasticPassword, url, neo4jUrl,
+                    neo4jUser, neo4jPassword);
+        }
+
+        /** The same with Elasticsearch at {@code url}. */
+        public Options withElastic(String url, String user, String password) {
+            return new Options(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, clickhouseUrl,
+                    clickhouseUser, clickhousePassword, clickhouseDatabase, noClickhouse, crateUrl, crateUser,
+                    cratePassword, mongoUrl, mongoImitation, url, user, password, redisUrl, neo4jUrl, neo4jUser,
+                    neo4jPassword);
+        }
+
+        /** The same with Neo4j at {@code url}. */
+        public Options withNeo4j(String url, String user, String password) {
+            return new Options(postgresUrl, postgresUser, postgresPassword, postgresTargetUrl, clickhouseUrl,
+                    clickhouseUser, clickhousePassword, clickhouseDatabase, noClickhouse, crateUrl, crateUser,
+                    cratePassword, mongoUrl, mongoImitation, elasticUrl, elasticUser, elasticPassword, redisUrl, url,
+                    user, password);
+        }
+    }
+
+    /** Which of the optional databases a run may sync into (the demo: MongoDB; the benchmarks: all). */
+    public enum Scope {
+        /** MongoDB beside PostgreSQL, ClickHouse and CrateDB. */
+        DEMO,
+        /** Every database given. */
+        BENCH
     }
 
     private final String sourceUrl;
@@ -65,6 +123,12 @@ public final class Environment {
      * @param label a prefix for the databases created, e.g. {@code demo}
      */
     public static Environment resolve(Options o, String label, Connectors connectors, PrintWriter out) throws SQLException {
+        return resolve(o, label, Scope.BENCH, connectors, out);
+    }
+
+    /** As {@link #resolve(Options, String, Connectors, PrintWriter)}, with the optional databases {@code scope} allows. */
+    public static Environment resolve(Options o, String label, Scope scope, Connectors connectors, PrintWriter out)
+            throws SQLException {
         String srcUrl;
         String tgtUrl;
         String user;
@@ -112,6 +176,8 @@ public final class Environment {
         } else {
             skipped.add("CrateDB: skipped (no server runs locally without Docker; give --crate-url)");
         }
+        String tag = label + "_" + Long.toString(System.nanoTime() & 0xffffff, 36);
+        OptionalTargets.add(o, tag, scope, connectors, out, targets, skipped);
         skipped.forEach(out::println);
         out.flush();
         return new Environment(srcUrl, user, password, kind, targets, skipped);
@@ -161,7 +227,7 @@ public final class Environment {
         out.println("ClickHouse: " + kind + ", database " + database);
     }
 
-    private static boolean has(Connectors c, String name) {
+    static boolean has(Connectors c, String name) {
         return c.sinks().stream().anyMatch(f -> f.name().equals(name))
                 && c.sources().stream().anyMatch(f -> f.name().equals(name));
     }
@@ -194,7 +260,7 @@ public final class Environment {
         return clickhouse;
     }
 
-    private static Map<String, Object> settings(Object... kv) {
+    static Map<String, Object> settings(Object... kv) {
         Map<String, Object> m = new LinkedHashMap<>();
         for (int i = 0; i < kv.length; i += 2) {
             if (kv[i + 1] != null) {
@@ -233,7 +299,7 @@ public final class Environment {
         }
     }
 
-    private static String withoutQuery(String url) {
+    static String withoutQuery(String url) {
         int q = url.indexOf('?');
         return q < 0 ? url : url.substring(0, q);
     }
