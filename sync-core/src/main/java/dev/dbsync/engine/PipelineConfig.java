@@ -70,6 +70,8 @@ public final class PipelineConfig {
             .optional("stream.idle", ConfigType.DURATION, "2s", PipelineConfig::positive, "run once with CDC tables: stop after the feed was idle this long")
             .optional("stream.catchup.timeout", ConfigType.DURATION, "10m", PipelineConfig::positive, "run once with CDC tables: how long the feed may"
                     + " take to deliver everything committed before the run started; past it the feed's tables fail")
+            .optional("lease.wait", ConfigType.DURATION, "15s", "how long a run waits for the pipeline's lease while another"
+                    + " holder has it (a process killed a moment ago) before it fails naming the holder")
             .optional("feed.lost", ConfigType.STRING, "resnapshot", Validator.oneOf("resnapshot", "fail"),
                     "when the change feed cannot resume (slot dropped, history gone): snapshot its tables again, or fail")
             .optional("progress.interval", ConfigType.DURATION, "10s", PipelineConfig::positive, "how often progress is logged")
@@ -526,6 +528,7 @@ public final class PipelineConfig {
                 .streamIdle(engine.getDuration("stream.idle"))
                 .streamCatchUpTimeout(engine.getDuration("stream.catchup.timeout"))
                 .resnapshotWhenFeedLost(engine.getString("feed.lost").equals("resnapshot"))
+                .leaseWait(engine.getDuration("lease.wait"))
                 .progressInterval(engine.getDuration("progress.interval"))
                 .truncateBeforeSnapshot(engine.getBoolean("truncate.before.snapshot"))
                 .retryPolicy(new RetryPolicy(engine.getInt("retry.max.attempts"), engine.getDuration("retry.initial.backoff"),

@@ -68,7 +68,7 @@ public final class SyncEngine implements AutoCloseable {
 
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
-        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline), b.batchRows,
+        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline, b.leaseWait), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout,
@@ -360,6 +360,7 @@ public final class SyncEngine implements AutoCloseable {
         private Duration streamIdle = Duration.ofSeconds(2);
         private Duration catchUpTimeout = Duration.ofMinutes(10);
         private boolean resnapshotWhenFeedLost = true;
+        private Duration leaseWait = Duration.ofSeconds(15);
         private boolean truncateBeforeSnapshot = true;
 
         private Builder() {
@@ -492,6 +493,16 @@ public final class SyncEngine implements AutoCloseable {
          */
         public Builder resnapshotWhenFeedLost(boolean value) {
             this.resnapshotWhenFeedLost = value;
+            return this;
+        }
+
+        /**
+         * How long a run waits for the pipeline's lease while another holder has it before it fails naming the holder:
+         * a process killed a moment ago may hold a lease that expires shortly (stores whose leases have a lifetime).
+         * Default 15 s; zero fails at once.
+         */
+        public Builder leaseWait(Duration wait) {
+            this.leaseWait = requireNonNull(wait, "leaseWait is null");
             return this;
         }
 

@@ -16,11 +16,17 @@ public final class Checkpoints {
 
     private final CheckpointStore store;
     private final String pipeline;
+    private final java.time.Duration wait;
     private volatile Lease lease;
 
-    public Checkpoints(CheckpointStore store, String pipeline) {
+    /**
+     * @param wait how long {@link #acquire()} goes on asking while another holder has the lease: a process killed
+     *             a moment ago holds a lease that expires shortly in stores that use leases with a lifetime
+     */
+    public Checkpoints(CheckpointStore store, String pipeline, java.time.Duration wait) {
         this.store = store;
         this.pipeline = pipeline;
+        this.wait = wait;
     }
 
     /** The store. */
@@ -30,8 +36,25 @@ public final class Checkpoints {
 
     /** Takes the pipeline's lease unless held already; a {@link dev.dbsync.spi.LeaseException} names the holder. */
     public synchronized void acquire() {
-        if (lease == null) {
-            lease = store.acquire(pipeline, holder());
+        if (lease != null) {
+            return;
+        }
+        long deadline = System.nanoTime() + wait.toNanos();
+        while (true) {
+            try {
+                lease = store.acquire(pipeline, holder());
+                return;
+            } catch (dev.dbsync.spi.LeaseException e) {
+                if (System.nanoTime() - deadline >= 0) {
+                    throw e;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
         }
     }
 

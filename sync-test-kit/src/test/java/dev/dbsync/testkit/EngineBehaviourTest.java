@@ -595,7 +595,8 @@ class EngineBehaviourTest {
             }
         };
         try (SyncEngine first = engine(source, slow, CheckpointStores.file(dir)).table(INCREMENTAL).build();
-             SyncEngine second = engine(source, new MemorySink(), CheckpointStores.file(dir)).table(INCREMENTAL).build()) {
+             SyncEngine second = engine(source, new MemorySink(), CheckpointStores.file(dir)).table(INCREMENTAL)
+                     .leaseWait(Duration.ofMillis(600)).build()) {
             Thread t = new Thread(first::runOnce);
             t.start();
             assertTrue(inWrite.await(10, java.util.concurrent.TimeUnit.SECONDS));
