@@ -13,11 +13,8 @@ import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -61,16 +58,6 @@ public final class DbsyncSourceTask extends SourceTask {
         }
     }
 
-    /** A record of the feed waiting for Kafka's acknowledgement. */
-    private static final class InFlight {
-        final Position position;
-        volatile boolean acked;
-
-        InFlight(Position position) {
-            this.position = position;
-        }
-    }
-
     private Source source;
     private String pipeline;
     private String strategy;
@@ -81,12 +68,9 @@ public final class DbsyncSourceTask extends SourceTask {
     private Map<String, String> feedPartition;
     private Position streamFrom;
     private ChangeStream stream;
-    private final Deque<InFlight> inFlight = new ArrayDeque<>();
-    private final Map<SourceRecord, InFlight> pendingRecords = new IdentityHashMap<>();
-    private volatile Position ackCandidate;
+    private final FeedAcks acks = new FeedAcks();
     private volatile Position toAcknowledge;
     private Position acknowledged;
-    private volatile Position previousCandidate;
 
     @Override
     public String version() {
@@ -209,7 +193,7 @@ public final class DbsyncSourceTask extends SourceTask {
         for (int i = 0; i < c.events().size(); i++) {
             ChangeEvent e = c.events().get(i);
             boolean last = i == c.events().size() - 1;
-            add(out, st, e, tableOffset(st, last ? next : "snapshot", e.position()), now, null);
+            add(out, st, e, tableOffset(st, last ? next : "snapshot", e.position()), now, false);
         }
         st.after = c.next();
         st.phase = next;
@@ -233,7 +217,7 @@ public final class DbsyncSourceTask extends SourceTask {
         List<SourceRecord> out = new ArrayList<>();
         for (ChangeEvent e : c.events()) {
             due.changesFrom = e.position();
-            add(out, due, e, tableOffset(due, "changes", null), now, null);
+            add(out, due, e, tableOffset(due, "changes", null), now, false);
         }
         if (c.last()) {
             due.idleUntil = now + pollIntervalMs;
@@ -263,68 +247,49 @@ public final class DbsyncSourceTask extends SourceTask {
             if (st == null) {
                 continue;
             }
-            InFlight f = new InFlight(e.position());
             Map<String, Object> offset = Map.of("position", e.position().encode());
             if (e.operation() == Operation.TRUNCATE) {
                 SourceRecord r = new SourceRecord(feedPartition, offset, st.topic, null, null, null,
                         st.envelope.valueSchema(), st.envelope.truncate(st.spec.table(), now));
-                track(r, f);
+                acks.track(r, e.position());
                 out.add(r);
                 continue;
             }
-            add(out, st, e, null, now, f);
+            add(out, st, e, null, now, true);
         }
         return out.isEmpty() ? null : out;
     }
 
-    private void add(List<SourceRecord> out, TableState st, ChangeEvent e, Map<String, Object> tableOffset, long now, InFlight f) {
-        Map<String, ?> partition = f == null ? st.partition : feedPartition;
-        Map<String, ?> offset = f == null ? tableOffset : Map.of("position", e.position().encode());
+    private void add(List<SourceRecord> out, TableState st, ChangeEvent e, Map<String, Object> tableOffset, long now, boolean feed) {
+        Map<String, ?> partition = feed ? feedPartition : st.partition;
+        Map<String, ?> offset = feed ? Map.of("position", e.position().encode()) : tableOffset;
         SourceRecord r = new SourceRecord(partition, offset, st.topic, null, st.envelope.keySchema(), st.envelope.key(e),
                 st.envelope.valueSchema(), st.envelope.value(e, now));
         out.add(r);
-        if (f != null) {
-            track(r, f);
+        if (feed) {
+            acks.track(r, e.position());
         }
         if (e.operation() == Operation.DELETE) {
             // the tombstone that lets log compaction drop the key
             SourceRecord t = new SourceRecord(partition, offset, st.topic, null, st.envelope.keySchema(), st.envelope.key(e), null, null);
             out.add(t);
-            if (f != null) {
-                track(t, new InFlight(e.position()));
+            if (feed) {
+                acks.track(t, e.position());
             }
-        }
-    }
-
-    private void track(SourceRecord r, InFlight f) {
-        synchronized (inFlight) {
-            inFlight.addLast(f);
-            pendingRecords.put(r, f);
         }
     }
 
     @Override
     public void commitRecord(SourceRecord record, RecordMetadata metadata) {
-        synchronized (inFlight) {
-            InFlight f = pendingRecords.remove(record);
-            if (f == null) {
-                return;
-            }
-            f.acked = true;
-            // the contiguous acknowledged prefix, in poll order
-            while (!inFlight.isEmpty() && inFlight.peekFirst().acked) {
-                ackCandidate = inFlight.pollFirst().position;
-            }
-        }
+        acks.acked(record);
     }
 
     /** Offsets were committed: what was acknowledged before the previous commit is covered by this one. */
     @Override
     public void commit() {
-        Position covered = previousCandidate;
-        previousCandidate = ackCandidate;
-        if (covered != null) {
-            toAcknowledge = covered;
+        Position safe = acks.committed();
+        if (safe != null) {
+            toAcknowledge = safe;
         }
     }
 
