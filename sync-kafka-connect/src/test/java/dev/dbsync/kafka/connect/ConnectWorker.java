@@ -72,6 +72,10 @@ final class ConnectWorker implements AutoCloseable {
         p.put("task.shutdown.graceful.timeout.ms", "3000");
         // sink tasks' consumers: a killed worker's partitions are given to the survivor after seconds, not 45 s
         p.put("consumer.session.timeout.ms", "6000");
+        // records with JSON schemas repeat a few kilobytes of schema each: compress them on the way
+        p.put("producer.compression.type", "lz4");
+        p.put("producer.linger.ms", "5");
+        p.put("producer.batch.size", "262144");
         p.put("consumer.heartbeat.interval.ms", "1000");
         return p;
     }
