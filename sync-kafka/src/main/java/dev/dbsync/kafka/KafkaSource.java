@@ -225,7 +225,20 @@ final class KafkaSource implements Source, StreamingSource {
         }
         TopicReader r = new TopicReader(clientProps, m, json);
         r.seek(from);
+        // what was committed when the feed opened: a run that must catch up reads at least this far
+        Position endAtOpen = r.end();
         return new ChangeStream() {
+            @Override
+            public boolean caughtUp() {
+                return r.reached(endAtOpen);
+            }
+
+            /** Past tombstones, truncates and transaction markers, which carry no event of their own. */
+            @Override
+            public Position idlePosition() {
+                return r.position();
+            }
+
             @Override
             public List<ChangeEvent> poll(Duration timeout) {
                 return r.poll(timeout.isZero() ? pollTimeout : timeout);
