@@ -440,14 +440,48 @@ final class PgTypes {
      * {@code elem} is the element type of arrays. Values of an unexpected Java type are rendered with
      * {@code toString()} and left to the server to parse (it rejects them with a data error naming the type).
      */
-    /** A date or time, with Java's MAX and MIN written as PostgreSQL's infinity and -infinity. */
+    /**
+     * A date or time in PostgreSQL's input form: Java's MAX and MIN as {@code infinity} and {@code -infinity},
+     * years before 1 as BC (ISO year 0 is 1 BC), years past 9999 without the sign Java prints.
+     */
     private static void appendTemporal(StringBuilder sb, Object v, Object max, Object min) {
         if (v.equals(max)) {
             sb.append("infinity");
         } else if (v.equals(min)) {
             sb.append("-infinity");
+        } else if (v instanceof LocalDate) {
+            appendDate(sb, (LocalDate) v, null, null);
+        } else if (v instanceof LocalDateTime) {
+            LocalDateTime t = (LocalDateTime) v;
+            appendDate(sb, t.toLocalDate(), t.toLocalTime(), null);
+        } else if (v instanceof Instant) {
+            java.time.OffsetDateTime t = ((Instant) v).atOffset(java.time.ZoneOffset.UTC);
+            appendDate(sb, t.toLocalDate(), t.toLocalTime(), "+00");
         } else {
             sb.append(v);
+        }
+    }
+
+    private static void appendDate(StringBuilder sb, LocalDate d, LocalTime time, String offset) {
+        int y = d.getYear();
+        boolean bc = y <= 0;
+        int shown = bc ? 1 - y : y;
+        if (shown < 1000) {
+            sb.append(shown < 10 ? "000" : shown < 100 ? "00" : "0");
+        }
+        sb.append(shown).append('-');
+        int m = d.getMonthValue();
+        sb.append(m < 10 ? "0" : "").append(m).append('-');
+        int day = d.getDayOfMonth();
+        sb.append(day < 10 ? "0" : "").append(day);
+        if (time != null) {
+            sb.append(' ').append(time);
+        }
+        if (offset != null) {
+            sb.append(offset);
+        }
+        if (bc) {
+            sb.append(" BC");
         }
     }
 

@@ -67,6 +67,33 @@ class PgTypesRoundTripIT {
         }
     }
 
+    /** The whole range of PostgreSQL's dates and timestamps, BC years and infinities included, by both paths. */
+    @Test
+    void datesAndTimestampsOfEveryYearPostgresHoldsRoundTrip() throws Exception {
+        CdcFixture source = new CdcFixture("years_src");
+        PgTestDb target = PgTestDb.create("years_dst");
+        String slot = "years_" + ProcessHandle.current().pid();
+        source.exec("CREATE TABLE odd (id bigint PRIMARY KEY, d date, ts timestamp, tz timestamptz)",
+                "ALTER TABLE odd REPLICA IDENTITY FULL",
+                "INSERT INTO odd VALUES (1, '4713-01-01 BC', '4713-01-01 00:00:00 BC', '4713-01-01 00:00:00+00 BC'),"
+                        + " (2, '5874897-12-31', '294276-12-31 23:59:59.999999', '294276-12-31 23:59:59.999999+00'),"
+                        + " (3, 'infinity', 'infinity', 'infinity'), (4, '-infinity', '-infinity', '-infinity'),"
+                        + " (5, '0001-01-01', '0001-01-01 00:00:00', '0001-01-01 00:00:00+00'),"
+                        + " (6, '0001-12-31 BC', '0001-12-31 23:59:59.5 BC', '0001-12-31 23:59:59.5+00 BC')");
+        CheckpointStore store = CheckpointStores.memory();
+        try {
+            SyncReport r1 = run(source, target, slot, store);
+            assertTrue(r1.succeeded(), r1.toText());
+            assertSame(source, target, "after the snapshot", "id, d, ts, tz");
+            source.exec("INSERT INTO odd SELECT id + 10, d, ts, tz FROM odd", "UPDATE odd SET d = '2000-01-01 BC' WHERE id = 1");
+            SyncReport r2 = run(source, target, slot, store);
+            assertTrue(r2.succeeded(), r2.toText());
+            assertSame(source, target, "after the change feed", "id, d, ts, tz");
+        } finally {
+            new PgReplication(source.connections, slot, slot).dropSlot();
+        }
+    }
+
     private static SyncReport run(CdcFixture source, PgTestDb target, String slot, CheckpointStore store) {
         PostgresSource src = new PostgresSource(source.connections, "public", Duration.ZERO, slot, slot);
         try (SyncEngine engine = SyncEngine.builder().pipeline("types").source(src)
@@ -78,21 +105,25 @@ class PgTypesRoundTripIT {
 
     /** Every column of every row in its output function's form, on both sides. */
     private static void assertSame(CdcFixture source, PgTestDb target, String when) throws Exception {
+        assertSame(source, target, when, COLUMNS);
+    }
+
+    private static void assertSame(CdcFixture source, PgTestDb target, String when, String columns) throws Exception {
         List<String> expected;
         try (Connection c = source.connections.open()) {
-            expected = rows(c);
+            expected = rows(c, columns);
         }
         List<String> actual;
         try (Connection c = target.connect()) {
-            actual = rows(c);
+            actual = rows(c, columns);
         }
         assertEquals(expected, actual, when);
     }
 
-    private static List<String> rows(Connection c) throws Exception {
+    private static List<String> rows(Connection c, String columns) throws Exception {
         List<String> out = new ArrayList<>();
         StringBuilder sel = new StringBuilder();
-        for (String col : COLUMNS.split(", ")) {
+        for (String col : columns.split(", ")) {
             sel.append(sel.length() == 0 ? "" : " || ' | ' || ").append("coalesce(to_json(").append(col).append(")::text, 'NULL')");
         }
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery("SELECT " + sel + " FROM odd ORDER BY id")) {

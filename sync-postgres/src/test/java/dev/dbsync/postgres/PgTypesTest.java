@@ -32,7 +32,7 @@ class PgTypesTest {
         Column text = Column.of("t", LogicalType.STRING);
         assertEquals("'it''s \\ ok'::text", PgTypes.literal(text, "it's \\ ok"));
         assertEquals("'''); DROP TABLE x; --'::text", PgTypes.literal(text, "'); DROP TABLE x; --"));
-        assertEquals("'2024-05-06T07:08:09.123456Z'::timestamptz",
+        assertEquals("'2024-05-06 07:08:09.123456+00'::timestamptz",
                 PgTypes.literal(Column.of("u", LogicalType.TIMESTAMP_TZ), Instant.parse("2024-05-06T07:08:09.123456Z")));
         assertEquals("'42'::int8", PgTypes.literal(Column.of("i", LogicalType.INT64), 42L));
         assertEquals("NULL::int4", PgTypes.literal(Column.of("i", LogicalType.INT32), null));
