@@ -124,10 +124,17 @@ class BenchIT {
     @Test
     void writesIntoMongoAndRedis() throws Exception {
         StringWriter log = new StringWriter();
-        List<WriteBenchmark.Result> results = new WriteBenchmark(servers(), ORDERS, out, new PrintWriter(log, true),
+        Environment.Options o = servers();
+        List<WriteBenchmark.Result> results = new WriteBenchmark(o, ORDERS, out, new PrintWriter(log, true),
                 new SyncListener() { }).run();
         Set<String> sinks = results.stream().map(WriteBenchmark.Result::sink).collect(Collectors.toSet());
         assertTrue(sinks.containsAll(Set.of("PostgreSQL", "MongoDB imitation", "Redis")), sinks + "\n" + log);
+        if (o.elasticUrl() != null) {
+            assertTrue(sinks.contains("Elasticsearch"), sinks.toString());
+        }
+        if (o.neo4jUrl() != null) {
+            assertTrue(sinks.contains("Neo4j"), sinks.toString());
+        }
         long rows = results.get(0).rows();
         assertTrue(rows > ORDERS * 3, log.toString());
         for (WriteBenchmark.Result r : results) {
