@@ -290,8 +290,9 @@ final class BsonValues {
 
     /**
      * A JSON value of {@code v}: documents as maps (field order kept), arrays as lists, strings, 32- and 64-bit
-     * integers, finite doubles, booleans and null as themselves; every other BSON type as its MongoDB Extended
-     * JSON (relaxed) wrapper, e.g. {@code {"$oid": "…"}} or {@code {"$numberDecimal": "12.50"}}, which
+     * integers, finite doubles, booleans and null as themselves; finite decimals as {@link BigDecimal} (scale kept,
+     * so {@code 12.50} stays {@code 12.50}); every other BSON type (and NaN, infinite and negative-zero decimals)
+     * as its MongoDB Extended JSON (relaxed) wrapper, e.g. {@code {"$oid": "…"}}, which
      * {@link #jsonToBson(Object)} turns back into the same BSON value.
      */
     static Object toJson(BsonValue v) {
@@ -327,6 +328,17 @@ final class BsonValues {
                     return v.asDouble().getValue();
                 }
                 return wrapper(v);
+            case DECIMAL128: {
+                Decimal128 d = v.asDecimal128().getValue();
+                if (d.isNaN() || d.isInfinite()) {
+                    return wrapper(v);
+                }
+                try {
+                    return d.bigDecimalValue();
+                } catch (ArithmeticException negativeZero) {
+                    return wrapper(v);
+                }
+            }
             default:
                 return wrapper(v);
         }

@@ -142,8 +142,17 @@ class BsonValuesTest {
         assertTrue(json instanceof Map);
         Map<?, ?> m = (Map<?, ?>) json;
         assertEquals(List.of("s", "i", "l", "d", "dec", "date", "oid", "uuid", "nested"), List.copyOf(m.keySet()), "field order kept");
-        assertEquals(Map.of("$numberDecimal", "12.50"), m.get("dec"));
+        assertEquals(new BigDecimal("12.50"), m.get("dec"), "a decimal reads as a JSON number with its scale");
+        assertEquals(Map.of("$oid", doc.getObjectId("oid").getValue().toHexString()), m.get("oid"));
         assertEquals(doc, BsonValues.jsonToBson(json), "every value comes back with its BSON type");
+        BsonDocument odd = new BsonDocument("nan", new BsonDecimal128(Decimal128.NaN))
+                .append("inf", new BsonDecimal128(Decimal128.NEGATIVE_INFINITY))
+                .append("negzero", new BsonDecimal128(Decimal128.NEGATIVE_ZERO));
+        Map<?, ?> o = (Map<?, ?>) BsonValues.toJson(odd);
+        assertEquals(Map.of("$numberDecimal", "NaN"), o.get("nan"), "a decimal no JSON number can hold stays a wrapper");
+        assertEquals(Map.of("$numberDecimal", "-Infinity"), o.get("inf"));
+        assertEquals(Map.of("$numberDecimal", "-0"), o.get("negzero"));
+        assertEquals(odd, BsonValues.jsonToBson(o));
     }
 
     @Test
