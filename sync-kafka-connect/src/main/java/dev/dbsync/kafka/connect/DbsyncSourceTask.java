@@ -15,6 +15,7 @@ import dev.dbsync.spi.TableSpec;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -97,14 +98,14 @@ public final class DbsyncSourceTask extends SourceTask {
             List<Map<String, String>> partitions = new ArrayList<>();
             for (TableSpec spec : specs) {
                 TableSchema schema = source.describe(spec);
-                Map<String, String> partition = Map.of("pipeline", pipeline, "table", spec.table());
+                Map<String, String> partition = partition("table", spec.table());
                 String topic = (prefix.isEmpty() ? "" : prefix + ".") + spec.table().replace("\"", "");
                 TableState st = new TableState(spec, schema, partition, new ConnectEnvelope(schema, topic, prefix), topic);
                 tables.add(st);
                 byTable.put(spec.table(), st);
                 partitions.add(partition);
             }
-            feedPartition = Map.of("pipeline", pipeline, "feed", "stream");
+            feedPartition = partition("feed", "stream");
             partitions.add(feedPartition);
             Map<Map<String, String>, Map<String, Object>> offsets = context.offsetStorageReader().offsets(partitions);
             for (TableState st : tables) {
@@ -116,8 +117,10 @@ public final class DbsyncSourceTask extends SourceTask {
                     if (streamFrom == null) {
                         streamFrom = decode(o.get("streamFrom"));
                     }
+                    LOG.info("pipeline {}: table {} resumes in phase {} after {}", pipeline, st.spec.table(), st.phase, st.after);
                 } else {
                     st.phase = "snapshot";
+                    LOG.info("pipeline {}: table {} has no committed offset; its snapshot starts", pipeline, st.spec.table());
                 }
             }
             Map<String, Object> feed = offsets.get(feedPartition);
@@ -138,6 +141,18 @@ public final class DbsyncSourceTask extends SourceTask {
         } catch (SyncException e) {
             throw new ConnectException("pipeline " + pipeline + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A source partition with its keys always in the same order: Connect finds stored offsets by the serialized
+     * form of the partition, so a map whose iteration order differs between JVMs (as {@code Map.of}'s does) would
+     * miss the offsets another worker wrote.
+     */
+    private Map<String, String> partition(String kind, String value) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("pipeline", pipeline);
+        p.put(kind, value);
+        return java.util.Collections.unmodifiableMap(p);
     }
 
     private static Position decode(Object o) {

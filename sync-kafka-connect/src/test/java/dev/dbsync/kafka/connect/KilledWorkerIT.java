@@ -153,9 +153,14 @@ class KilledWorkerIT {
             waitUntil(() -> rows(src).equals(rows(dst)), 120, "target equal to source");
             assertEquals(rows(src), rows(dst), "target equals source row by row");
             waitUntil(() -> confirmedLsn(src, slot) > lsnBefore, 30, "slot advanced after the kills");
+            // every snapshot row reached Kafka, and no second snapshot after the task moved to another JVM (its
+            // offsets were found there); rows the killed task's snapshot sent again are counted, not hidden
+            int snapshotEvents = snapshotEvents(prefix + ".public.orders");
+            assertTrue(snapshotEvents >= orders && snapshotEvents < 2 * orders,
+                    "snapshot events (op r) in Kafka, read_committed: " + snapshotEvents + " for " + orders + " rows");
             System.out.printf("SIGKILL mid-snapshot (%d/%d rows): feed task moved in %.1f s; SIGKILL mid-stream: moved in %.1f s;"
-                    + " %d writes; target equals source (%d rows); failed tasks restarted through REST: %d%n", atKill, orders, firstMove,
-                    secondMove, writes.get(), rows(src).size(), restarts.get());
+                    + " %d writes; target equals source (%d rows); %d snapshot events in Kafka; failed tasks restarted through REST: %d%n",
+                    atKill, orders, firstMove, secondMove, writes.get(), rows(src).size(), snapshotEvents, restarts.get());
             last.rest().request("DELETE", "/connectors/source-" + prefix, null);
             last.rest().request("DELETE", "/connectors/sink-" + prefix, null);
         } finally {
@@ -173,6 +178,30 @@ class KilledWorkerIT {
                 // best effort: the slot may still be marked active for a moment
             }
         }
+    }
+
+    private int snapshotEvents(String topic) throws Exception {
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put("bootstrap.servers", kafka.bootstrap());
+        p.put("key.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName());
+        p.put("isolation.level", "read_committed");
+        int n = 0;
+        try (org.apache.kafka.clients.consumer.KafkaConsumer<byte[], byte[]> c = new org.apache.kafka.clients.consumer.KafkaConsumer<>(p)) {
+            List<org.apache.kafka.common.TopicPartition> tps = new ArrayList<>();
+            c.partitionsFor(topic).forEach(i -> tps.add(new org.apache.kafka.common.TopicPartition(topic, i.partition())));
+            c.assign(tps);
+            c.seekToBeginning(tps);
+            java.util.Map<org.apache.kafka.common.TopicPartition, Long> end = c.endOffsets(tps);
+            while (tps.stream().anyMatch(tp -> c.position(tp) < end.get(tp))) {
+                for (org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]> r : c.poll(java.time.Duration.ofMillis(200))) {
+                    if (r.value() != null && JSON.readTree(r.value()).path("payload").path("op").asText().equals("r")) {
+                        n++;
+                    }
+                }
+            }
+        }
+        return n;
     }
 
     private Child holder(List<Child> workers, String connector) throws Exception {
