@@ -11,7 +11,10 @@ public final class ExitCodes {
 
     /** Everything succeeded (for {@code verify}: source and target are equal). */
     public static final int OK = 0;
-    /** The sync ran but at least one table failed; the report names the table and the reason. */
+    /**
+     * The sync ran but at least one table failed; the report names the table and the reason. When every failed
+     * table failed for one reason that has its own code (a database out of reach: 4; settings: 2), that code.
+     */
     public static final int TABLE_FAILED = 1;
     /** Invalid configuration or command line; the message names the key or option. */
     public static final int CONFIG = 2;
@@ -25,7 +28,7 @@ public final class ExitCodes {
     /** The table printed by {@code --help}. */
     static final String TABLE = "%nExit codes:%n"
             + "  0  success (verify: source and target are equal)%n"
-            + "  1  the sync ran but at least one table failed (see the report)%n"
+            + "  1  the sync ran but at least one table failed (see the report; 4 or 2 when every failure had that cause)%n"
             + "  2  invalid configuration or usage (the message names the key)%n"
             + "  3  verify found differences%n"
             + "  4  a database could not be reached or refused the request%n"

@@ -5,6 +5,7 @@ import dev.dbsync.engine.PipelineConfig;
 import dev.dbsync.engine.SyncEngine;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableReport;
+import dev.dbsync.spi.ErrorType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -117,6 +118,30 @@ final class RunCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "dbsync: FAILED pipeline %s: %d of %d tables failed: %s%n", report.pipeline(),
                 failedTables, report.tables().size(), which);
         out.flush();
+        return exitCode(report);
+    }
+
+    /**
+     * {@link ExitCodes#EXTERNAL} when every failed table failed because a database could not be reached or refused
+     * (retries exhausted), {@link ExitCodes#CONFIG} when every one failed on the pipeline's settings (a missing
+     * cursor column), else {@link ExitCodes#TABLE_FAILED}.
+     */
+    static int exitCode(SyncReport report) {
+        java.util.Set<ErrorType> types = java.util.EnumSet.noneOf(ErrorType.class);
+        for (TableReport t : report.tables()) {
+            if (!t.succeeded()) {
+                types.add(t.errorType());
+            }
+        }
+        if (types.isEmpty()) {
+            return ExitCodes.OK;
+        }
+        if (types.equals(java.util.EnumSet.of(ErrorType.EXTERNAL))) {
+            return ExitCodes.EXTERNAL;
+        }
+        if (types.equals(java.util.EnumSet.of(ErrorType.CONFIG))) {
+            return ExitCodes.CONFIG;
+        }
         return ExitCodes.TABLE_FAILED;
     }
 }

@@ -64,7 +64,15 @@ class CliIT {
         Files.writeString(file, Files.readString(file).replace(src, "jdbc:postgresql://127.0.0.1:1/nowhere")
                 .replace("cli-it", "cli-it-down"));
         Cli down = Cli.run("run", file.toString(), "--no-progress");
-        assertTrue(down.code() == ExitCodes.TABLE_FAILED || down.code() == ExitCodes.EXTERNAL, down.toString());
+        assertEquals(ExitCodes.EXTERNAL, down.code(), "a database out of reach has its own exit code: " + down);
         assertTrue((down.out() + down.err()).contains("127.0.0.1:1"), down.toString());
+
+        // a cursor column the table does not have: a configuration error, exit code 2, naming table and column
+        Files.writeString(file, Files.readString(file).replace("jdbc:postgresql://127.0.0.1:1/nowhere", src)
+                .replace("cli-it-down", "cli-it-cursor").replace("cursor: [updated_at]", "cursor: [changed_at]"));
+        Cli cursor = Cli.run("run", file.toString(), "--no-progress");
+        assertEquals(ExitCodes.CONFIG, cursor.code(), cursor.toString());
+        assertTrue((cursor.out() + cursor.err()).contains("changed_at") && (cursor.out() + cursor.err()).contains("public.items"),
+                cursor.toString());
     }
 }

@@ -1,5 +1,6 @@
 package dev.dbsync.engine;
 
+import dev.dbsync.spi.ErrorType;
 import java.time.Duration;
 
 /**
@@ -17,15 +18,32 @@ import java.time.Duration;
  * @param retries   retried operations after transient errors
  * @param duration  wall time of the table's run
  * @param error     why the table failed; null when it succeeded
+ * @param errorType  who has to act on the failure ({@link ErrorType#EXTERNAL}: a database could not be reached
+ *                   or refused, retries included; {@link ErrorType#CONFIG}: the pipeline's settings); null when
+ *                   the table succeeded
  */
 public record TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
                           long upserted, long deleted, long failed, long skipped, long retries, Duration duration,
-                          String error) {
+                          String error, ErrorType errorType) {
+
+    public TableReport {
+        if (error != null && errorType == null) {
+            errorType = ErrorType.INTERNAL;
+        } else if (error == null) {
+            errorType = null;
+        }
+    }
+
+    /** A report whose failure, if any, is of unknown cause ({@link ErrorType#INTERNAL}). */
+    public TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
+                       long upserted, long deleted, long failed, long skipped, long retries, Duration duration, String error) {
+        this(table, target, strategy, snapshot, rowsRead, upserted, deleted, failed, skipped, retries, duration, error, null);
+    }
 
     /** A report without skipped events. */
     public TableReport(String table, String target, Strategy strategy, boolean snapshot, long rowsRead,
                        long upserted, long deleted, long failed, long retries, Duration duration, String error) {
-        this(table, target, strategy, snapshot, rowsRead, upserted, deleted, failed, 0, retries, duration, error);
+        this(table, target, strategy, snapshot, rowsRead, upserted, deleted, failed, 0, retries, duration, error, null);
     }
 
     /** Whether the table completed without a fatal error. */

@@ -73,6 +73,7 @@ public final class StreamRunner implements AutoCloseable {
         long t0 = System.nanoTime();
         List<TableReport> snapshots = new ArrayList<>();
         String error = null;
+        ErrorType errorType = null;
         try {
             try {
                 if (stream == null) {
@@ -101,6 +102,7 @@ public final class StreamRunner implements AutoCloseable {
             }
         } catch (RuntimeException e) {
             error = e.getMessage() == null ? e.toString() : e.getMessage();
+            errorType = TableRunner.typeOf(e);
             LOG.error("pipeline {}: change feed failed: {}", ctx.pipeline(), error, e);
             closeStream();
         }
@@ -110,11 +112,12 @@ public final class StreamRunner implements AutoCloseable {
             TableReport snap = snapshots.stream().filter(r -> r.table().equals(t.id())).findFirst().orElse(null);
             TableOutput.Counters c = sinceLastReport(t.id());
             String err = snap != null && !snap.succeeded() ? snap.error() : error;
+            ErrorType errType = snap != null && !snap.succeeded() ? snap.errorType() : errorType;
             out.add(new TableReport(t.id(), t.target(), Strategy.CDC, snap != null && snap.snapshot(),
                     c.read + (snap == null ? 0 : snap.rowsRead()), c.upserted + (snap == null ? 0 : snap.upserted()),
                     c.deleted + (snap == null ? 0 : snap.deleted()), c.failed + (snap == null ? 0 : snap.failed()),
                     c.skipped + (snap == null ? 0 : snap.skipped()),
-                    retrier.retries() + (snap == null ? 0 : snap.retries()), d, err));
+                    retrier.retries() + (snap == null ? 0 : snap.retries()), d, err, errType));
         }
         return out;
     }
@@ -193,8 +196,8 @@ public final class StreamRunner implements AutoCloseable {
             reports.add(r);
             if (!r.succeeded()) {
                 for (TableSync rest : tables.subList(i + 1, tables.size())) {
-                    reports.add(new TableReport(rest.id(), rest.target(), Strategy.CDC, false, 0, 0, 0, 0, 0, Duration.ZERO,
-                            "not run: table '" + t.id() + "' of the same change feed failed first"));
+                    reports.add(new TableReport(rest.id(), rest.target(), Strategy.CDC, false, 0, 0, 0, 0, 0, 0, Duration.ZERO,
+                            "not run: table '" + t.id() + "' of the same change feed failed first", r.errorType()));
                 }
                 return;
             }

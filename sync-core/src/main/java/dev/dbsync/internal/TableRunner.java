@@ -10,6 +10,7 @@ import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
@@ -84,11 +85,13 @@ public final class TableRunner {
         started = System.nanoTime();
         lastLog = started;
         String error = null;
+        ErrorType errorType = null;
         try {
             prepare();
             runFromCheckpoint();
         } catch (RuntimeException e) {
             error = describe(e);
+            errorType = typeOf(e);
             LOG.error("{}: failed: {}", where, error, e);
         } catch (Error e) {
             error = describe(e);
@@ -101,9 +104,25 @@ public final class TableRunner {
         }
         TableOutput.Counters c = output == null ? new TableOutput.Counters() : output.counters();
         TableReport report = new TableReport(spec.table(), table.target(), table.strategy(), snapshot, rowsRead,
-                c.upserted, c.deleted, c.failed, c.skipped, retrier.retries(), Duration.ofNanos(System.nanoTime() - started), error);
+                c.upserted, c.deleted, c.failed, c.skipped, retrier.retries(), Duration.ofNanos(System.nanoTime() - started), error, errorType);
         safeListener(() -> ctx.listener().onTableFinished(ctx.pipeline(), report));
         return report;
+    }
+
+    /** Who has to act on a failure: the type of the first {@link SyncException} in the causes, else by its kind. */
+    public static ErrorType typeOf(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SyncException s) {
+                return s.type();
+            }
+            if (t instanceof java.io.IOException || t instanceof java.io.UncheckedIOException) {
+                return ErrorType.EXTERNAL;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return ErrorType.INTERNAL;
     }
 
     private static String describe(Throwable e) {
