@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "dbsync", mixinStandardHelpOptions = true, version = "dbsync 0.1.0-SNAPSHOT",
         description = "Keeps other databases in sync with a source database.",
-        subcommands = {RunCommand.class, ValidateCommand.class, VerifyCommand.class, ConnectorsCommand.class,
+        subcommands = {RunCommand.class, ValidateCommand.class, VerifyCommand.class, DropCommand.class, ConnectorsCommand.class,
                 DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
         footer = ExitCodes.TABLE)
 public final class DbsyncCli implements Callable<Integer> {

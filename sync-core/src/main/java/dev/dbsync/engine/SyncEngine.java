@@ -10,6 +10,7 @@ import dev.dbsync.spi.CheckpointStore;
 import dev.dbsync.spi.ErrorType;
 import dev.dbsync.spi.Sink;
 import dev.dbsync.spi.Source;
+import dev.dbsync.spi.StreamingSource;
 import dev.dbsync.spi.SyncException;
 import java.time.Duration;
 import java.time.Instant;
@@ -113,6 +114,52 @@ public final class SyncEngine implements AutoCloseable {
         } finally {
             try {
                 closeStream();
+                ctx.checkpoints().release();
+            } finally {
+                runLock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Drops the pipeline: clears its checkpoints (every table's and the change feed's) under the pipeline's lease,
+     * then releases what its change feed holds on the source (PostgreSQL: the replication slot, which retains the
+     * server's log until dropped, and the publication when no other slot of the database can read it). The target
+     * tables are left as they are. A later run starts afresh with snapshots. Refused while another process runs
+     * the pipeline (its lease) or reads the feed.
+     *
+     * @return one line per thing released or kept, for the log and the command line
+     */
+    public List<String> drop() {
+        synchronized (lifecycle) {
+            if (closed) {
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " is closed");
+            }
+            if (loop != null) {
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " runs continuously; stop() it first");
+            }
+            if (!runLock.tryLock()) {
+                throw new IllegalStateException("engine of pipeline " + pipeline() + " is already running a sync");
+            }
+        }
+        try {
+            closeStream();
+            ctx.checkpoints().acquire();
+            List<String> done = new ArrayList<>();
+            boolean feed = false;
+            for (TableSync t : tables) {
+                ctx.checkpoints().clear(t.id());
+                feed |= t.strategy() == Strategy.CDC;
+            }
+            ctx.checkpoints().clear(StreamRunner.STREAM_KEY);
+            done.add("checkpoints of " + tables.size() + " table(s) and of the change feed cleared");
+            if (feed && ctx.source() instanceof StreamingSource s) {
+                done.add(s.dropFeed());
+            }
+            LOG.info("pipeline {} dropped: {}", pipeline(), String.join("; ", done));
+            return done;
+        } finally {
+            try {
                 ctx.checkpoints().release();
             } finally {
                 runLock.unlock();

@@ -24,4 +24,17 @@ public interface StreamingSource {
      * Called from one thread; the returned stream is used only by that thread.
      */
     ChangeStream openStream(List<TableSchema> tables, List<TableSpec> specs, Position from);
+
+    /**
+     * Releases what the feed holds on the source for this pipeline — e.g. PostgreSQL's replication slot, which
+     * retains the server's log until it is dropped — when the pipeline is dropped ({@code SyncEngine.drop()},
+     * called after the pipeline's checkpoints were cleared). Does nothing when there is nothing to release;
+     * refuses with an {@link ErrorType#EXTERNAL} {@link SyncException} naming the holder while a process still
+     * reads the feed. The default holds nothing.
+     *
+     * @return what was released (or kept, and why), for the log and the command line
+     */
+    default String dropFeed() {
+        return "the change feed holds nothing on the source";
+    }
 }

@@ -241,6 +241,56 @@ final class PgReplication {
         }
     }
 
+    /**
+     * Drops the slot, refusing while a process streams from it, and the publication when no other logical slot
+     * of this database remains (any other pipeline reading this database has its own slot and may read through
+     * the same publication). Returns what it did.
+     */
+    String dropFeed() {
+        List<String> done = new ArrayList<>();
+        try (Connection c = connections.open()) {
+            waitUntilSlotFree(c);
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(),"
+                    + " restart_lsn)), pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+                ps.setString(1, slotName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    done.add(rs.next() ? "replication slot '" + slotName + "' dropped (it retained " + rs.getString(1) + " of WAL)"
+                            : "replication slot '" + slotName + "' did not exist");
+                }
+            }
+            long others;
+            try (PreparedStatement ps = c.prepareStatement("SELECT count(*) FROM pg_replication_slots"
+                    + " WHERE database = current_database() AND slot_type = 'logical' AND slot_name <> ?")) {
+                ps.setString(1, slotName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    others = rs.getLong(1);
+                }
+            }
+            boolean exists;
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+                ps.setString(1, publicationName);
+                try (ResultSet rs = ps.executeQuery()) {
+                    exists = rs.next();
+                }
+            }
+            if (!exists) {
+                done.add("publication '" + publicationName + "' did not exist");
+            } else if (others > 0) {
+                done.add("publication '" + publicationName + "' kept: " + others + " other replication slot(s) of this"
+                        + " database may read through it (a publication retains nothing)");
+            } else {
+                try (Statement st = c.createStatement()) {
+                    st.execute("DROP PUBLICATION " + PgName.quote(publicationName));
+                }
+                done.add("publication '" + publicationName + "' dropped");
+            }
+        } catch (SQLException e) {
+            throw sqlError("drop replication slot '" + slotName + "' and publication '" + publicationName + "'", e);
+        }
+        return String.join("; ", done);
+    }
+
     /** The slot's {@code confirmed_flush_lsn}, or -1 if the slot does not exist. */
     long confirmedFlushLsn() {
         try (Connection c = connections.open();

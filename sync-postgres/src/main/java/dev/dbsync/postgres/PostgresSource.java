@@ -625,6 +625,12 @@ final class PostgresSource implements Source, StreamingSource {
         }
     }
 
+    /** Drops the replication slot and, when no other slot of the database may use it, the publication. */
+    @Override
+    public String dropFeed() {
+        return replication.dropFeed();
+    }
+
     @Override
     public Position streamStart(List<TableSpec> tables) {
         return replication.streamStart(tables);
