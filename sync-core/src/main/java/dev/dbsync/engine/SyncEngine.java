@@ -69,7 +69,8 @@ public final class SyncEngine implements AutoCloseable {
 
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
-        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline, b.leaseWait), b.batchRows,
+        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline, b.leaseWait,
+                        b.sink.checkpointStore().filter(own -> own == b.store).isPresent()), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout,

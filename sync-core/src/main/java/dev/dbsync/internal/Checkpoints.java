@@ -18,15 +18,25 @@ public final class Checkpoints {
     private final String pipeline;
     private final java.time.Duration wait;
     private volatile Lease lease;
+    private final boolean inSink;
 
     /**
      * @param wait how long {@link #acquire()} goes on asking while another holder has the lease: a process killed
      *             a moment ago holds a lease that expires shortly in stores that use leases with a lifetime
      */
     public Checkpoints(CheckpointStore store, String pipeline, java.time.Duration wait) {
+        this(store, pipeline, wait, false);
+    }
+
+    /**
+     * @param inSink whether the store is the sink's own ({@code Sink.checkpointStore()}): only then do batches
+     *               carry their checkpoint for the sink to write with the rows
+     */
+    public Checkpoints(CheckpointStore store, String pipeline, java.time.Duration wait, boolean inSink) {
         this.store = store;
         this.pipeline = pipeline;
         this.wait = wait;
+        this.inSink = inSink;
     }
 
     /** The store. */
@@ -105,8 +115,11 @@ public final class Checkpoints {
         store.clear(lease(), key);
     }
 
-    /** The form a sink keeping checkpoints in the target writes with a batch. */
+    /** The form a sink keeping checkpoints in the target writes with a batch; null when the store is not the sink's. */
     public CheckpointUpdate update(String key, Checkpoint checkpoint) {
+        if (!inSink) {
+            return null;
+        }
         return CheckpointUpdate.of(lease(), key, checkpoint.encode());
     }
 }

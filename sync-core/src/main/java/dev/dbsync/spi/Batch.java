@@ -16,7 +16,9 @@ import java.util.Optional;
  *   <li>{@link #events()}: the changes in source order, never empty; later events for the same key supersede
  *       earlier ones; never a {@link Operation#TRUNCATE} (the engine calls {@link TableWriter#truncate()});</li>
  *   <li>{@link #checkpoint()}: the checkpoint the engine saves once this batch is flushed, for sinks that keep
- *       checkpoints in the target; empty e.g. while bad records are being isolated.</li>
+ *       checkpoints in the target; present only when the pipeline's checkpoint store is the very instance this
+ *       sink's {@link Sink#checkpointStore()} returns, so a sink never sees another store's lease; empty also
+ *       while bad records are being isolated.</li>
  * </ul>
  */
 public final class Batch {

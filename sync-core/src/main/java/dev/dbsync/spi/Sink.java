@@ -67,7 +67,8 @@ public interface Sink extends AutoCloseable {
     /**
      * A checkpoint store kept in the target, so positions live beside the data (offered with
      * {@link SinkCapability#CHECKPOINT_STORE}); empty by default. A sink that offers one writes the
-     * {@link Batch#checkpoint()} of a batch in the same transaction as its rows.
+     * {@link Batch#checkpoint()} of a batch in the same transaction as its rows. Return the same instance on
+     * every call: the engine hands batches their checkpoint only when the pipeline's store is this instance.
      */
     default Optional<CheckpointStore> checkpointStore() {
         return Optional.empty();

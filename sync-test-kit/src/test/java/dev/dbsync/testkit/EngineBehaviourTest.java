@@ -116,6 +116,32 @@ class EngineBehaviourTest {
     }
 
     @Test
+    void batchesCarryTheirCheckpointOnlyWhenThePipelinesStoreIsTheSinksOwn() {
+        CheckpointStore own = CheckpointStores.memory();
+        List<Boolean> carried = java.util.Collections.synchronizedList(new ArrayList<>());
+        dev.dbsync.spi.Sink keeping = new ForwardingSink(new MemorySink()) {
+            @Override
+            public java.util.Optional<CheckpointStore> checkpointStore() {
+                return java.util.Optional.of(own);
+            }
+
+            @Override
+            protected WriteResult write(TableWriter w, Batch batch) {
+                carried.add(batch.checkpoint().isPresent());
+                return super.write(w, batch);
+            }
+        };
+        SyncReport elsewhere = engine(source(30), keeping, CheckpointStores.memory()).table(TableSync.full(TableSpec.of("items")))
+                .build().runOnce();
+        assertTrue(elsewhere.succeeded(), elsewhere::toText);
+        assertEquals(List.of(false, false, false), carried, "checkpoints kept elsewhere: no batch hands the sink another store's lease");
+        carried.clear();
+        SyncReport inSink = engine(source(30), keeping, own).table(TableSync.full(TableSpec.of("items"))).build().runOnce();
+        assertTrue(inSink.succeeded(), inSink::toText);
+        assertEquals(List.of(true, true, true), carried, "checkpoints kept in the sink: every batch carries its own");
+    }
+
+    @Test
     void retriesAreBoundedAndTheTableFailsNamingTheOperation() {
         MemorySource source = source(5);
         dev.dbsync.spi.Sink dead = new ForwardingSink(new MemorySink()) {
