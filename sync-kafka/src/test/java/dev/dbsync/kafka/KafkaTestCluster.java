@@ -14,10 +14,11 @@ import org.apache.kafka.common.test.TestKitNodes;
  * {@value #URL_ENV} when set, otherwise an Apache Kafka broker in KRaft mode (combined broker and controller)
  * started in this JVM from Maven Central's {@code kafka_2.13} and test kit. There is no Testcontainers step:
  * the in-process broker is the real broker and needs no Docker. A broker that cannot be had fails the tests.
+ * Shared with sync-kafka-connect's tests through this module's test jar.
  */
-final class KafkaTestCluster {
+public final class KafkaTestCluster {
 
-    static final String URL_ENV = "DBSYNC_IT_KAFKA_URL";
+    public static final String URL_ENV = "DBSYNC_IT_KAFKA_URL";
 
     private static KafkaTestCluster shared;
     private static RuntimeException failure;
@@ -30,7 +31,7 @@ final class KafkaTestCluster {
         this.kind = kind;
     }
 
-    static synchronized KafkaTestCluster get() {
+    public static synchronized KafkaTestCluster get() {
         if (failure != null) {
             throw failure;
         }
@@ -80,21 +81,21 @@ final class KafkaTestCluster {
                 (System.nanoTime() - t0) / 1e9));
     }
 
-    String bootstrap() {
+    public String bootstrap() {
         return bootstrap;
     }
 
-    String kind() {
+    public String kind() {
         return kind;
     }
 
-    Admin admin() {
+    public Admin admin() {
         Map<String, Object> p = new HashMap<>();
         p.put("bootstrap.servers", bootstrap);
         return Admin.create(p);
     }
 
-    void deleteTopics(Set<String> topics) throws Exception {
+    public void deleteTopics(Set<String> topics) throws Exception {
         try (Admin a = admin()) {
             a.deleteTopics(List.copyOf(topics)).all().get(30, TimeUnit.SECONDS);
         }

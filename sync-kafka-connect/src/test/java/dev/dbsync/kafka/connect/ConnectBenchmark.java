@@ -1,5 +1,6 @@
 package dev.dbsync.kafka.connect;
 
+import dev.dbsync.kafka.KafkaTestCluster;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.dbsync.engine.CheckpointStores;

@@ -1,5 +1,6 @@
 package dev.dbsync.kafka.connect;
 
+import dev.dbsync.kafka.KafkaTestCluster;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
