@@ -111,7 +111,9 @@ class PostgresSourceIT {
                 } else {
                     DB.exec("UPDATE flagged SET id = id + 10", "UPDATE flagged SET id = id - 10");
                 }
-                List<ChangeEvent> events = CdcFixture.pollUntil(stream, spec == byBool ? 4 : 8, Duration.ofSeconds(20));
+                // four inserts; or two key-changing updates of four rows, each row a delete of the old key and an
+                // upsert of the new one: 16 events, the last for keys 1–4 from the second update
+                List<ChangeEvent> events = CdcFixture.pollUntil(stream, spec == byBool ? 4 : 16, Duration.ofSeconds(20));
                 Map<Object, Operation> last = new TreeMap<>();
                 for (ChangeEvent e : events) {
                     if (((Number) e.key().get(0)).intValue() < 10) {
