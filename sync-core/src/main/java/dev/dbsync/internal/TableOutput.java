@@ -85,7 +85,7 @@ final class TableOutput implements AutoCloseable {
         WriteResult r;
         try {
             r = retrier.call("write " + events.size() + " events to '" + types.schema().name() + "'",
-                    () -> writer.write(Batch.of(types.schema(), converted, checkpoint)));
+                    () -> writer.write(Batch.of(ctx.pipeline(), types.schema(), converted, checkpoint)));
         } catch (DataException e) {
             List<ChangeEvent> again = retryable(converted);
             forgetUnflushed();
@@ -168,7 +168,7 @@ final class TableOutput implements AutoCloseable {
         WriteResult r;
         try {
             r = retrier.call("write " + events.size() + " events to '" + types.schema().name() + "'",
-                    () -> writer.write(Batch.of(types.schema(), events)));
+                    () -> writer.write(Batch.of(ctx.pipeline(), types.schema(), events, null)));
             retrier.run("flush '" + types.schema().name() + "'", writer::flush);
         } catch (DataException e) {
             if (events.size() == 1) {

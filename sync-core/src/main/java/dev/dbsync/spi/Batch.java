@@ -26,8 +26,10 @@ public final class Batch {
     private final TableSchema schema;
     private final List<ChangeEvent> events;
     private final CheckpointUpdate checkpoint;
+    private final String pipeline;
 
-    private Batch(TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
+    private Batch(String pipeline, TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
+        this.pipeline = pipeline;
         this.schema = requireNonNull(schema, "schema is null");
         this.events = List.copyOf(requireNonNull(events, "events is null"));
         this.checkpoint = checkpoint;
@@ -43,12 +45,28 @@ public final class Batch {
 
     /** A batch without a checkpoint to write along. */
     public static Batch of(TableSchema schema, List<ChangeEvent> events) {
-        return new Batch(schema, events, null);
+        return new Batch(null, schema, events, null);
     }
 
     /** A batch with the checkpoint that is saved once it is flushed ({@code checkpoint} may be null). */
     public static Batch of(TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
-        return new Batch(schema, events, checkpoint);
+        return new Batch(null, schema, events, checkpoint);
+    }
+
+    /**
+     * A batch of the named pipeline, as the engine makes them; {@code checkpoint} may be null.
+     */
+    public static Batch of(String pipeline, TableSchema schema, List<ChangeEvent> events, CheckpointUpdate checkpoint) {
+        return new Batch(requireNonNull(pipeline, "pipeline is null"), schema, events, checkpoint);
+    }
+
+    /**
+     * The pipeline writing this batch, whatever store keeps its checkpoints — e.g. for a transactional id per
+     * pipeline, so a restarted process fences the transactions its killed predecessor left open. Empty for
+     * batches made outside the engine.
+     */
+    public Optional<String> pipeline() {
+        return Optional.ofNullable(pipeline);
     }
 
     /** The target table's schema; never null. */

@@ -74,7 +74,10 @@ final class KafkaTableWriter implements TableWriter {
             txn = sink.store().current(cp.get().lease()).txn;
             records.add(sink.store().checkpointRecord(cp.get().lease(), cp.get().key(), cp.get().text()));
         } else {
-            if (cp.isPresent()) {
+            // the pipeline's own transactional id, so a restarted process aborts what a killed one left open
+            if (batch.pipeline().isPresent()) {
+                pipeline = batch.pipeline().get();
+            } else if (cp.isPresent()) {
                 pipeline = cp.get().lease().pipeline();
             }
             txn = sink.txnFor(pipeline);
