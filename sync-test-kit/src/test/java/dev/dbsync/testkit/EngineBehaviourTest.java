@@ -128,6 +128,7 @@ class EngineBehaviourTest {
             @Override
             protected WriteResult write(TableWriter w, Batch batch) {
                 carried.add(batch.checkpoint().isPresent());
+                assertEquals(java.util.Optional.of("behaviour"), batch.pipeline(), "every batch names its pipeline");
                 return super.write(w, batch);
             }
         };
