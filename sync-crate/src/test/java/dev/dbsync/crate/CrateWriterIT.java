@@ -145,7 +145,7 @@ class CrateWriterIT {
             }
             assertEquals(0, refreshes(paced.name()), "no refresh before the interval passed");
         }
-        assertEquals(1, refreshes(paced.name()), "one refresh when the writer closed");
+        assertEquals(1, refreshes(paced.name(), 1), "one refresh when the writer closed");
 
         TableSchema every = schema("w_every_" + run);
         CrateSettings zero = CrateSettings.sink(server.config("replicas", "0", "refresh.interval", "0s"));
@@ -155,9 +155,24 @@ class CrateWriterIT {
                 w.flush();
             }
             w.flush(); // nothing written since the last refresh: none sent
-            assertEquals(5, refreshes(every.name()));
+            assertEquals(5, refreshes(every.name(), 5));
         }
+        Thread.sleep(500); // a refresh sent at close would reach the log within this
         assertEquals(5, refreshes(every.name()), "nothing left to refresh at close");
+    }
+
+    /**
+     * The refreshes of the table in CrateDB's statement log once it shows at least {@code expected} of them, or
+     * what it shows after 10 s: a statement enters sys.jobs_log a moment after it finished.
+     */
+    private long refreshes(String table, long expected) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        long n = refreshes(table);
+        while (n < expected && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            n = refreshes(table);
+        }
+        return n;
     }
 
     private long refreshes(String table) throws SQLException {
