@@ -262,7 +262,17 @@ final class PostgresSink implements Sink {
             }
             try {
                 connect();
-                prepareTable(s);
+                try {
+                    prepareTable(s);
+                } catch (SQLException race) {
+                    // another writer (a second process, a parallel Connect task) created the table or its type at the
+                    // same moment: CREATE … IF NOT EXISTS then fails on the catalog's unique index; the table exists now
+                    if (!"23505".equals(race.getSQLState()) && !"42P07".equals(race.getSQLState())) {
+                        throw race;
+                    }
+                    rollbackQuietly();
+                    prepareTable(s);
+                }
                 prepareStatements(s);
                 if (checkpoints != null) {
                     // created here, never in the middle of a batch's transaction

@@ -3,6 +3,7 @@ package dev.dbsync.kafka.connect;
 import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.ChangeEvent;
 import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.Operation;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.RetriableException;
 import dev.dbsync.spi.Sink;
@@ -145,6 +146,17 @@ public final class DbsyncSinkTask extends SinkTask {
         run.add(r);
     }
 
+    /** Whether the last event of {@code e}'s key among {@code events} is a delete. */
+    private static boolean deletedLastInRun(List<ChangeEvent> events, ChangeEvent e) {
+        for (int i = events.size() - 1; i >= 0; i--) {
+            ChangeEvent x = events.get(i);
+            if (x.key().equals(e.key())) {
+                return x.operation() == Operation.DELETE;
+            }
+        }
+        return false;
+    }
+
     private boolean changesSchema(SinkRecord r) {
         Target t = targets.get(r.topic());
         return t != null && !t.valueSchema.equals(r.valueSchema());
@@ -191,6 +203,12 @@ public final class DbsyncSinkTask extends SinkTask {
                         : ConnectEnvelope.event(t.schema, (Struct) r.value(), pos, r.kafkaOffset() + 1);
             } catch (RuntimeException ex) {
                 fail(r, ex.getMessage());
+                continue;
+            }
+            if (e != null && r.value() == null && deletedLastInRun(events, e)) {
+                // the tombstone that follows a delete event repeats it; written as a second delete it would replace
+                // the event's version (the feed's) by the record's offset, and a versioned sink keeping only the
+                // last change of each key in a batch would then let an older row win over the delete
                 continue;
             }
             if (e != null) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dbsync.testkit.ClickHouseServer;
 import dev.dbsync.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,16 +26,18 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
 /**
- * PostgreSQL → (dbsync source connector, CDC) → Kafka → (dbsync sink connector) → PostgreSQL on two distributed
- * Connect workers in this JVM. While writers change the source, the worker running the change-feed task is
- * stopped mid-stream: its tasks move to the survivor, which resumes from Connect's committed offsets; at the end
- * the target equals the source row by row and the replication slot has advanced (the feed was acknowledged).
+ * PostgreSQL → (dbsync source connector, CDC) → Kafka → (dbsync sink connectors) → PostgreSQL and ClickHouse on two
+ * distributed Connect workers in this JVM. While writers change the source, the worker running the change-feed task
+ * is stopped mid-stream: its tasks move to the survivor, which resumes from Connect's committed offsets; at the end
+ * both targets equal the source row by row (ClickHouse: its live rows, FINAL) and the replication slot has advanced
+ * (the feed was acknowledged).
  */
 class DistributedConnectIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private final KafkaTestCluster kafka = KafkaTestCluster.get();
     private final PostgresServer pg = PostgresServer.get();
+    private final ClickHouseServer ch = ClickHouseServer.get();
 
     @Test
     void twoWorkersOneStoppedMidStreamTargetEqualsSource() throws Exception {
@@ -53,6 +56,9 @@ class DistributedConnectIT {
                     new NewTopic(prefix + ".public.items", Optional.of(3), Optional.empty()))).all().get(30, TimeUnit.SECONDS);
         }
 
+        // the sink names targets by the topic's last part
+        ch.query("DROP TABLE IF EXISTS orders");
+        ch.query("DROP TABLE IF EXISTS items");
         String group = "connect-" + prefix;
         ConnectWorker a = ConnectWorker.start(kafka.bootstrap(), group, "A");
         ConnectWorker b = ConnectWorker.start(kafka.bootstrap(), group, "B");
@@ -72,6 +78,25 @@ class DistributedConnectIT {
             sink.put("errors.deadletterqueue.topic.replication.factor", "1");
             sink.put("consumer.override.max.poll.records", "500");
             a.putConnector("sink-" + prefix, sink.toString());
+
+            ObjectNode chSink = JSON.createObjectNode();
+            chSink.put("connector.class", DbsyncSinkConnector.class.getName());
+            chSink.put("tasks.max", "2");
+            chSink.put("topics", prefix + ".public.orders," + prefix + ".public.items");
+            chSink.put("dbsync.connector", "clickhouse");
+            chSink.put("clickhouse.url", ch.httpUrl());
+            chSink.put("clickhouse.database", ch.database());
+            if (ch.username() != null) {
+                chSink.put("clickhouse.user", ch.username());
+            }
+            if (ch.password() != null && !ch.password().isEmpty()) {
+                chSink.put("clickhouse.password", ch.password());
+            }
+            chSink.put("errors.tolerance", "all");
+            chSink.put("errors.deadletterqueue.topic.name", prefix + "-ch-dlq");
+            chSink.put("errors.deadletterqueue.topic.replication.factor", "1");
+            chSink.put("consumer.override.max.poll.records", "500");
+            a.putConnector("chsink-" + prefix, chSink.toString());
 
             ObjectNode source = JSON.createObjectNode();
             source.put("connector.class", DbsyncSourceConnector.class.getName());
@@ -115,6 +140,14 @@ class DistributedConnectIT {
                     "target equal to source");
             assertEquals(rows(src, "orders"), rows(dst, "orders"));
             assertEquals(rows(src, "items"), rows(dst, "items"));
+            try {
+                waitUntil(() -> ordersKey(src).equals(chOrders()) && itemsKey(src).equals(chItems()), 90, "ClickHouse equal to source");
+            } catch (AssertionError e) {
+                System.out.println("DIFF orders " + diff(ordersKey(src), chOrders()) + " items " + diff(itemsKey(src), chItems()));
+                throw e;
+            }
+            assertEquals(ordersKey(src), chOrders());
+            assertEquals(itemsKey(src), chItems());
             waitUntil(() -> confirmedLsn(src, slot) > lsnAtMove, 30, "slot acknowledged after the move");
             assertNotEquals(lsnBefore, confirmedLsn(src, slot));
             JsonNode status = JSON.readTree(survivor.request("GET", "/connectors/sink-" + prefix + "/status", null).body());
@@ -122,10 +155,11 @@ class DistributedConnectIT {
                 assertEquals("RUNNING", t.path("state").asText(), status.toString());
                 assertEquals(survivor.workerId(), t.path("worker_id").asText(), "sink tasks moved too: " + status);
             }
-            System.out.printf("feed task moved to the survivor in %.1f s; %d writes; source and target equal (%d orders)%n",
+            System.out.printf("feed task moved to the survivor in %.1f s; %d writes; source, PostgreSQL and ClickHouse equal (%d orders)%n",
                     movedIn, writes.get(), rows(src, "orders").size());
             survivor.request("DELETE", "/connectors/source-" + prefix, null);
             survivor.request("DELETE", "/connectors/sink-" + prefix, null);
+            survivor.request("DELETE", "/connectors/chsink-" + prefix, null);
         } finally {
             stop.set(true);
             if (writer.isAlive()) {
@@ -221,6 +255,54 @@ class DistributedConnectIT {
         } catch (Exception e) {
             return -1; // not created yet
         }
+    }
+
+    /** id|amount in cents of the source's orders, by id. */
+    private List<String> ordersKey(String url) throws Exception {
+        return query(url, "SELECT id || '|' || coalesce((amount * 100)::bigint::text, 'null') FROM orders ORDER BY id");
+    }
+
+    private List<String> itemsKey(String url) throws Exception {
+        return query(url, "SELECT order_id || '|' || line || '|' || qty FROM items ORDER BY order_id, line");
+    }
+
+    private List<String> chOrders() {
+        return lines(ch.query("SELECT concat(toString(id), '|', ifNull(toString(toInt64(amount * 100)), 'null')) FROM orders FINAL"
+                + " WHERE _is_deleted = 0 ORDER BY id"));
+    }
+
+    private List<String> chItems() {
+        return lines(ch.query("SELECT concat(toString(order_id), '|', toString(line), '|', toString(qty)) FROM items FINAL"
+                + " WHERE _is_deleted = 0 ORDER BY order_id, line"));
+    }
+
+    private static String diff(List<String> a, List<String> b) {
+        java.util.Set<String> onlyA = new java.util.TreeSet<>(a);
+        onlyA.removeAll(b);
+        java.util.Set<String> onlyB = new java.util.TreeSet<>(b);
+        onlyB.removeAll(a);
+        return a.size() + " vs " + b.size() + ", only in source " + onlyA.stream().limit(5).toList() + ", only in ClickHouse "
+                + onlyB.stream().limit(5).toList();
+    }
+
+    private static List<String> lines(String tsv) {
+        List<String> out = new ArrayList<>();
+        for (String l : tsv.split("\n")) {
+            if (!l.isEmpty()) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
+    private List<String> query(String url, String sql) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = pg.connect(url); Statement s = c.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
     }
 
     private List<String> rows(String url, String table) throws Exception {
