@@ -85,6 +85,30 @@ final class AdapterConfig {
     }
 
     /**
+     * Adds to Connect's own validation of a connector's configuration the named dbsync connector's settings, each
+     * problem under its prefixed key; a connector name that cannot be loaded is reported under
+     * {@value #CONNECTOR}.
+     */
+    static org.apache.kafka.common.config.Config validateConnector(org.apache.kafka.common.config.Config c,
+            Map<String, String> props, java.util.function.Function<String, dev.dbsync.config.ConfigDef> defOf) {
+        String name = props.get(CONNECTOR);
+        if (name == null || name.isBlank()) {
+            return c;
+        }
+        List<ConfigValue> values = c.configValues();
+        try {
+            validate(name, defOf.apply(name), props, values);
+        } catch (dev.dbsync.spi.SyncException e) {
+            for (ConfigValue v : values) {
+                if (v.name().equals(CONNECTOR)) {
+                    v.addErrorMessage(e.getMessage());
+                }
+            }
+        }
+        return c;
+    }
+
+    /**
      * Checks the dbsync settings against the connector's definition and adds each problem to the Connect
      * validation result under its prefixed key (secret values never appear in the messages).
      */

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.config.Config;
 import org.apache.kafka.common.config.ConfigDef;
-import org.apache.kafka.common.config.ConfigValue;
 import org.apache.kafka.connect.connector.Task;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.sink.SinkConnector;
@@ -66,22 +65,7 @@ public final class DbsyncSinkConnector extends SinkConnector {
 
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
-        Config c = super.validate(connectorConfigs);
-        String name = connectorConfigs.get(AdapterConfig.CONNECTOR);
-        if (name == null || name.isBlank()) {
-            return c;
-        }
-        List<ConfigValue> values = c.configValues();
-        try {
-            SinkFactory f = AdapterConfig.sinkFactory(name);
-            AdapterConfig.validate(name, f.configDef(), connectorConfigs, values);
-        } catch (SyncException e) {
-            for (ConfigValue v : values) {
-                if (v.name().equals(AdapterConfig.CONNECTOR)) {
-                    v.addErrorMessage(e.getMessage());
-                }
-            }
-        }
-        return c;
+        return AdapterConfig.validateConnector(super.validate(connectorConfigs), connectorConfigs,
+                n -> AdapterConfig.sinkFactory(n).configDef());
     }
 }
