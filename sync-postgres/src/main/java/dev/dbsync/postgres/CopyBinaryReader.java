@@ -31,6 +31,7 @@ final class CopyBinaryReader {
     private int pos;
     private boolean headerRead;
     private boolean done;
+    private int tupleBytes;
 
     CopyBinaryReader(CopyOut copy) {
         this.copy = copy;
@@ -61,6 +62,7 @@ final class CopyBinaryReader {
             done = true;
             return false;
         }
+        int bytes = 2 + 4 * fields;
         for (int i = 0; i < fields; i++) {
             require(4);
             int len = (int) INT.get(buf, pos);
@@ -71,9 +73,16 @@ final class CopyBinaryReader {
                 require(len);
                 decoder.field(i, buf, pos, len);
                 pos += len;
+                bytes += len;
             }
         }
+        tupleBytes = bytes;
         return true;
+    }
+
+    /** The size in the COPY stream of the tuple {@link #next} read last, for bounding buffers by bytes. */
+    int tupleBytes() {
+        return tupleBytes;
     }
 
     private void readHeader() throws SQLException {

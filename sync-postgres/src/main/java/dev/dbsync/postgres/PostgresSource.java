@@ -41,11 +41,26 @@ import org.slf4j.LoggerFactory;
  * {@code COPY (SELECT …) TO STDOUT}.
  *
  * <h2>Snapshot</h2>
- * Keyset chunks on the key: {@code WHERE (k1, k2) > (…) ORDER BY k1, k2 LIMIT n}, an index range scan on the
- * primary key. Binary COPY is used because it is the fastest way out of PostgreSQL and its values decode
- * without parsing text (see the module's benchmark for the figures). Each chunk is its own statement; the
- * engine makes the whole gap-free by taking {@link #changesStart} before the snapshot and replaying changes
+ * A snapshot read of a table opens a {@link SnapshotSession}: the key space after the start key is split into
+ * ranges by sampling the keys, and {@code snapshot.readers} connections read the ranges ahead with one binary
+ * {@code COPY (SELECT … WHERE (k) > (lo) AND (k) <= (hi) ORDER BY k) TO STDOUT (FORMAT binary)} each (an index
+ * range scan on the primary key), decoding on their own threads into bounded buffers. {@link #readSnapshot} hands
+ * the rows out strictly in key order, at most {@code maxRows} per call, with {@link Chunk#next()} the last key
+ * handed out, so the checkpoint stays one key. Binary COPY is used because it is the fastest way out of
+ * PostgreSQL and its values decode without parsing text (see the module's benchmarks for the figures).
+ * <p>Consistency: all readers of a session share one snapshot, exported by a coordinator connection
+ * ({@code pg_export_snapshot()}) and imported by every reader ({@code SET TRANSACTION SNAPSHOT}) in
+ * {@code REPEATABLE READ READ ONLY} transactions; a session of a single range is one COPY. So a FULL table read in
+ * one session is one moment of the source. It is not when the session is reopened: after a crash or a
+ * restart (the next run resumes after the checkpointed key, never re-reading what was handed out), after a
+ * retried read, or when the session ended itself because nothing was read for {@code snapshot.idle.timeout};
+ * each of these reads the rest of the table as of a later moment. The engine makes the whole gap-free either
+ * way by taking {@link #changesStart} (or the change feed's position) before the snapshot and replaying changes
  * from there idempotently, so rows changed while the snapshot runs are delivered again afterwards.
+ * <p>A session ends when the table's snapshot reaches its end, when a read does not continue from the key
+ * handed out last (the engine resumed or retried: the session is dropped and a new one opened), on
+ * {@link #close()} and after {@code snapshot.idle.timeout} without reads. A reader's error is thrown by the
+ * read that reaches its range, mapped like every other read ({@link PgErrors}).
  *
  * <h2>Incremental</h2>
  * Keyset on (cursor, key): {@code WHERE (cursor, k) > (?, ?) AND cursor < bound ORDER BY cursor, k LIMIT n},
@@ -98,6 +113,13 @@ final class PostgresSource implements Source, StreamingSource {
     /** The time a transaction may take between choosing its start time and showing it in pg_stat_activity. */
     static final Duration REGISTRATION_MARGIN = Duration.ofMillis(10);
 
+    /** Readers per table when the setting {@code snapshot.readers} is not given. */
+    static final int DEFAULT_READERS = 2;
+    /** How long an unread snapshot session lives when {@code snapshot.idle.timeout} is not given. */
+    static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
+    static final SnapshotSession.Options DEFAULT_SNAPSHOT = new SnapshotSession.Options(DEFAULT_READERS,
+            SnapshotSession.Options.DEFAULT_RANGE_BYTES, DEFAULT_IDLE_TIMEOUT);
+
     private final PgConnections connections;
     private final String defaultSchema;
     private final Duration lag;
@@ -107,6 +129,9 @@ final class PostgresSource implements Source, StreamingSource {
     private final AtomicBoolean warnedHidden = new AtomicBoolean();
     private final PgReplication replication;
     private final boolean allowUnsafeCursor;
+    private final SnapshotSession.Options snapshotOptions;
+    /** The open snapshot session of each table being read, by the table's SQL name. */
+    private final ConcurrentHashMap<String, SnapshotSession> sessions = new ConcurrentHashMap<>();
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
         this(factory, defaultSchema, lag, slotName, publicationName, PgReplication.DEFAULT_HEARTBEAT);
@@ -120,6 +145,13 @@ final class PostgresSource implements Source, StreamingSource {
     /** @param allowUnsafeCursor read incrementally by non-temporal cursors too (setting {@code incremental.allow.unsafe.cursor}) */
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName,
                    Duration heartbeat, boolean allowUnsafeCursor) {
+        this(factory, defaultSchema, lag, slotName, publicationName, heartbeat, allowUnsafeCursor, DEFAULT_SNAPSHOT);
+    }
+
+    /** @param snapshot how snapshots are read (settings {@code snapshot.readers}, {@code snapshot.idle.timeout}) */
+    PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName,
+                   Duration heartbeat, boolean allowUnsafeCursor, SnapshotSession.Options snapshot) {
+        this.snapshotOptions = requireNonNull(snapshot, "snapshot is null");
         this.allowUnsafeCursor = allowUnsafeCursor;
         this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
         this.defaultSchema = requireNonNull(defaultSchema, "defaultSchema is null");
@@ -132,6 +164,11 @@ final class PostgresSource implements Source, StreamingSource {
 
     PostgresSource(PgConnectionFactory factory) {
         this(factory, "public", Duration.ZERO, "dbsync", "dbsync");
+    }
+
+    /** A source reading snapshots as {@code snapshot} says, with defaults otherwise (for tests). */
+    PostgresSource(PgConnectionFactory factory, SnapshotSession.Options snapshot) {
+        this(factory, "public", Duration.ZERO, "dbsync", "dbsync", PgReplication.DEFAULT_HEARTBEAT, false, snapshot);
     }
 
     PgConnectionFactory connectionFactory() {
@@ -194,22 +231,66 @@ final class PostgresSource implements Source, StreamingSource {
     @Override
     public Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
         ReadPlan plan = plan(spec, schema);
-        StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList)
-                .append(" FROM ").append(plan.table);
         if (after != null) {
             checkSize(spec, after, plan.keyIdx.length, "snapshot");
         }
-        try (PgConnections.Lease l = lease("reading table '" + spec.table() + "'")) {
-            if (after != null) {
-                sql.append(" WHERE (").append(plan.keyList).append(") > (");
-                for (int i = 0; i < plan.keyIdx.length; i++) {
-                    sql.append(i == 0 ? "" : ", ").append(keyLiteral(l, plan, i, after.get(i)));
-                }
-                sql.append(')');
-            }
-            sql.append(" ORDER BY ").append(plan.keyOrder).append(" LIMIT ").append(maxRows).append(") TO STDOUT (FORMAT binary)");
-            return copy(l, plan, sql.toString(), false, maxRows, after);
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
         }
+        String key = plan.table;
+        SnapshotSession s = sessions.get(key);
+        if (s != null && !s.continues(plan, after)) {
+            // resumed or retried from elsewhere (or the session ended itself when idle): read again from there
+            sessions.remove(key, s);
+            s.close();
+            LOG.debug("table '{}': snapshot read from {} does not continue the open session ({}); starting a new one",
+                    spec.table(), after, s.endReason());
+            s = null;
+        }
+        if (s == null) {
+            s = openSession(spec, plan, after);
+            SnapshotSession other = sessions.put(key, s);
+            if (other != null) {
+                other.close();
+            }
+        }
+        try {
+            Chunk c = s.next(maxRows);
+            if (c.last()) {
+                sessions.remove(key, s);
+                s.close();
+            }
+            return c;
+        } catch (RuntimeException | Error e) {
+            sessions.remove(key, s);
+            s.close();
+            throw e;
+        }
+    }
+
+    /** The open snapshot session of the table, null when none is open (for tests). */
+    SnapshotSession session(TableSpec spec) {
+        return sessions.get(name(spec).sql());
+    }
+
+    private SnapshotSession openSession(TableSpec spec, ReadPlan plan, Position after) {
+        PgConnections.Lease l = lease("reading table '" + spec.table() + "'");
+        String lower = null;
+        try {
+            if (after != null) {
+                StringBuilder sb = new StringBuilder("(");
+                for (int i = 0; i < plan.keyIdx.length; i++) {
+                    sb.append(i == 0 ? "" : ", ").append(keyLiteral(l, plan, i, after.get(i)));
+                }
+                lower = sb.append(')').toString();
+            } else {
+                keyTypes(l, plan);
+            }
+        } catch (RuntimeException e) {
+            l.close();
+            throw e;
+        }
+        return SnapshotSession.open(connections, l, plan, after, lower, snapshotOptions);
     }
 
     @Override
@@ -289,6 +370,14 @@ final class PostgresSource implements Source, StreamingSource {
         if (value == null) {
             return PgTypes.literal(c, null);
         }
+        String[] types = keyTypes(l, plan);
+        StringBuilder sb = new StringBuilder();
+        PgTypes.appendText(sb, c.type(), c.elementType(), value);
+        return PgName.literal(sb.toString()) + "::" + (types[i] != null ? types[i] : PgTypes.castType(c));
+    }
+
+    /** The catalog types of the key columns, read once per plan. */
+    private static String[] keyTypes(PgConnections.Lease l, ReadPlan plan) {
         String[] types = plan.keyTypes;
         if (types == null) {
             try {
@@ -299,9 +388,7 @@ final class PostgresSource implements Source, StreamingSource {
             }
             plan.keyTypes = types;
         }
-        StringBuilder sb = new StringBuilder();
-        PgTypes.appendText(sb, c.type(), c.elementType(), value);
-        return PgName.literal(sb.toString()) + "::" + (types[i] != null ? types[i] : PgTypes.castType(c));
+        return types;
     }
 
     private static String[] keyTypes(Connection c, ReadPlan plan) throws SQLException {
@@ -418,7 +505,7 @@ final class PostgresSource implements Source, StreamingSource {
     }
 
     /** Decodes the fields of one COPY row and builds its event; reused for every row of a chunk. */
-    private static final class RowDecoder implements CopyBinaryReader.FieldDecoder {
+    static final class RowDecoder implements CopyBinaryReader.FieldDecoder {
         private final ReadPlan plan;
         private final int n;
         private Object[] values;
@@ -511,7 +598,7 @@ final class PostgresSource implements Source, StreamingSource {
     }
 
     /** Everything about reading one table that does not change between chunks. */
-    private static final class ReadPlan {
+    static final class ReadPlan {
         final TableSpec spec;
         final TableSchema schema;
         final String table;
@@ -533,6 +620,12 @@ final class PostgresSource implements Source, StreamingSource {
         final LogicalType softDeleteType;
         /** The catalog types of the key columns (format_type), read on first use; literals are cast to them. */
         volatile String[] keyTypes;
+
+        /** The type key literal {@code i} is cast to: the catalog's, read before by the caller. */
+        String keyType(int i) {
+            String[] t = keyTypes;
+            return t != null && t[i] != null ? t[i] : PgTypes.castType(schema.columns().get(keyIdx[i]));
+        }
 
         ReadPlan(PgName name, TableSpec spec, TableSchema schema) {
             this.spec = spec;
@@ -651,6 +744,10 @@ final class PostgresSource implements Source, StreamingSource {
 
     @Override
     public void close() {
+        for (SnapshotSession s : sessions.values()) {
+            s.close();
+        }
+        sessions.clear();
         connections.close();
     }
 

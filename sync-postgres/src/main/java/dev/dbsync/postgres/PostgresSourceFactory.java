@@ -23,7 +23,11 @@ import dev.dbsync.spi.SourceFactory;
  *       this setting;</li>
  *   <li>{@code slot.name}, {@code publication.name} (default {@code dbsync}): the replication slot and
  *       publication used by change data capture, created when missing;</li>
- *   <li>{@code slot.heartbeat} (default 10 s): how often an idle change feed reports its position.</li>
+ *   <li>{@code slot.heartbeat} (default 10 s): how often an idle change feed reports its position;</li>
+ *   <li>{@code snapshot.readers} (default 2): connections reading one table's snapshot at once, all in one
+ *       exported snapshot, by key ranges handed out in key order;</li>
+ *   <li>{@code snapshot.idle.timeout} (default 60 s): a snapshot session nobody read from for this long ends
+ *       (its transactions would hold vacuum back); a later read opens a new one.</li>
  * </ul>
  */
 public final class PostgresSourceFactory implements SourceFactory {
@@ -38,6 +42,8 @@ public final class PostgresSourceFactory implements SourceFactory {
     public static final String PUBLICATION_NAME = "publication.name";
     public static final String SLOT_HEARTBEAT = "slot.heartbeat";
     public static final String TIME_ZONE = "time.zone";
+    public static final String SNAPSHOT_READERS = "snapshot.readers";
+    public static final String SNAPSHOT_IDLE_TIMEOUT = "snapshot.idle.timeout";
 
     private static final ConfigDef DEF = ConfigDef.builder()
             .required(URL, ConfigType.STRING, Validator.startsWith("jdbc:postgresql:"),
@@ -67,6 +73,16 @@ public final class PostgresSourceFactory implements SourceFactory {
                     + " writers' now() runs in; default: this JVM's")
             .optional(SLOT_HEARTBEAT, ConfigType.DURATION, "10s", v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
                     "how often an idle change feed reports its position, so the slot advances and retains no WAL")
+            // defaults are applied in create() (shown in the docs), so configurations list only what was given
+            .optional(SNAPSHOT_READERS, ConfigType.INT, null, Validator.range(1, 64),
+                    "connections (and threads) reading one table's snapshot at once, by key ranges, all in one exported"
+                    + " snapshot and handed out in key order; 1 reads the table with one COPY; default "
+                    + PostgresSource.DEFAULT_READERS)
+            .optional(SNAPSHOT_IDLE_TIMEOUT, ConfigType.DURATION, null,
+                    v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
+                    "a table's snapshot session (its open read-only transactions) ends when nothing was read from it for"
+                    + " this long, so a stopped sync does not hold vacuum back; default "
+                    + PostgresSource.DEFAULT_IDLE_TIMEOUT.toSeconds() + "s")
             .build();
 
     /** Public no-argument constructor for {@link java.util.ServiceLoader}. */
@@ -104,8 +120,13 @@ public final class PostgresSourceFactory implements SourceFactory {
         }
         PgConnectionFactory connections = new PgConnectionFactory(config.getString(URL), config.getString(USER),
                 config.getString(PASSWORD), extra);
+        Integer readers = config.getInt(SNAPSHOT_READERS);
+        java.time.Duration idle = config.getDuration(SNAPSHOT_IDLE_TIMEOUT);
+        SnapshotSession.Options snapshot = new SnapshotSession.Options(
+                readers == null ? PostgresSource.DEFAULT_READERS : readers, SnapshotSession.Options.DEFAULT_RANGE_BYTES,
+                idle == null ? PostgresSource.DEFAULT_IDLE_TIMEOUT : idle);
         return new PostgresSource(connections, config.getString(SCHEMA), config.getDuration(INCREMENTAL_LAG),
                 config.getString(SLOT_NAME), config.getString(PUBLICATION_NAME), config.getDuration(SLOT_HEARTBEAT),
-                config.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR));
+                config.getBoolean(INCREMENTAL_ALLOW_UNSAFE_CURSOR), snapshot);
     }
 }
