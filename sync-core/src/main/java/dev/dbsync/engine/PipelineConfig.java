@@ -51,6 +51,16 @@ import java.util.regex.Pattern;
  * deadLetter:  { type: jsonl, path: rejected.jsonl, limit: 1000 }
  * </pre>
  *
+ * Several targets from one read: {@code sinks} instead of {@code sink}, a map from each sink's name to its
+ * settings; {@code targets} optionally renames target tables for that sink only. The source is read once (one
+ * snapshot, one cursor read, one replication slot) and every sink receives every change:
+ * <pre>
+ * sinks:
+ *   analytics: { type: clickhouse, url: "http://olap:8123" }
+ *   cache:     { type: redis, url: "redis://cache:6379", targets: { orders: orders_cache } }
+ * engine:      { sink.lag.policy: detach, sink.max.lag: 5m }
+ * </pre>
+ *
  * Values of the form {@code ${env:NAME}} are replaced by the environment variable (keep secrets out of
  * files). Every error names the key, e.g. {@code sink.url} or {@code tables[2].strategy}. Immutable.
  */
@@ -79,6 +89,11 @@ public final class PipelineConfig {
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
             .optional("retry.initial.backoff", ConfigType.DURATION, "200ms", "wait before the first retry; doubles each retry")
             .optional("retry.max.backoff", ConfigType.DURATION, "30s", "longest wait between retries")
+            .optional("sink.lag.policy", ConfigType.STRING, "detach", Validator.oneOf("detach", "pause"),
+                    "several sinks: a sink failing past sink.max.lag is detached (the others go on; it is snapshotted again"
+                            + " before it rejoins) or pauses the pipeline (nothing is checkpointed until it is back)")
+            .optional("sink.max.lag", ConfigType.DURATION, "5m", "several sinks: how long a failing sink is retried while"
+                    + " the others wait, before sink.lag.policy applies")
             .build();
 
     /** The dead-letter settings (the {@code deadLetter} section). */
@@ -94,7 +109,8 @@ public final class PipelineConfig {
         return d.isZero() || d.isNegative() ? "must be positive, got " + d : null;
     }
 
-    private static final Set<String> SECTIONS = Set.of("pipeline", "source", "sink", "checkpoints", "tables", "engine", "deadLetter");
+    private static final Set<String> SECTIONS = Set.of("pipeline", "source", "sink", "sinks", "checkpoints", "tables", "engine",
+            "deadLetter");
     private static final Set<String> TABLE_KEYS = Set.of("table", "strategy", "key", "cursor", "softDelete",
             "softDeleteValue", "target", "continueIncrementally");
     private static final Pattern ENV = Pattern.compile("\\$\\{env:([A-Za-z_][A-Za-z0-9_]*)}");
@@ -104,6 +120,8 @@ public final class PipelineConfig {
     private final Map<String, Object> source;
     private final String sinkType;
     private final Map<String, Object> sink;
+    /** The named sinks of a pipeline with several; empty with one {@code sink}. */
+    private final Map<String, NamedSink> sinks;
     private final String storeType;
     private final Map<String, Object> store;
     private final List<TableSync> tables;
@@ -126,8 +144,20 @@ public final class PipelineConfig {
         Map<String, Object> src = collect(problems, () -> section(raw, "source", env, true));
         this.sourceType = src == null ? null : collect(problems, () -> type(src, "source"));
         this.source = src;
-        Map<String, Object> snk = collect(problems, () -> section(raw, "sink", env, true));
-        this.sinkType = snk == null ? null : collect(problems, () -> type(snk, "sink"));
+        this.sinks = new LinkedHashMap<>();
+        Map<String, Object> snk;
+        if (raw.containsKey("sinks")) {
+            if (raw.containsKey("sink")) {
+                problems.add(new ConfigException("sink", "give either one sink or several under sinks, not both"));
+            }
+            collect(problems, () -> namedSinks(raw.get("sinks"), env, sinks, problems));
+            NamedSink first = sinks.isEmpty() ? null : sinks.values().iterator().next();
+            snk = first == null ? null : first.settings();
+            this.sinkType = first == null ? null : first.type();
+        } else {
+            snk = collect(problems, () -> section(raw, "sink", env, true));
+            this.sinkType = snk == null ? null : collect(problems, () -> type(snk, "sink"));
+        }
         this.sink = snk;
         Map<String, Object> st = collect(problems, () -> section(raw, "checkpoints", env, false));
         this.storeType = st == null ? null : st.isEmpty() && !raw.containsKey("checkpoints") ? "file"
@@ -157,6 +187,43 @@ public final class PipelineConfig {
         if (!problems.isEmpty()) {
             throw ConfigException.of(problems);
         }
+    }
+
+    /** One sink of a pipeline with several: its connector, settings and own target names. */
+    private record NamedSink(String type, Map<String, Object> settings, Map<String, String> targets) {
+    }
+
+    private static Void namedSinks(Object raw, Function<String, String> env, Map<String, NamedSink> out,
+                                   List<ConfigException> problems) {
+        if (!(raw instanceof Map) || ((Map<?, ?>) raw).isEmpty()) {
+            throw new ConfigException("sinks", "expected a map from each sink's name to its settings");
+        }
+        for (Map.Entry<?, ?> e : ((Map<?, ?>) raw).entrySet()) {
+            String name = String.valueOf(e.getKey());
+            String at = "sinks." + name;
+            if (name.isBlank() || name.contains("/")) {
+                problems.add(new ConfigException(at, "a sink name must not be empty nor contain '/'"));
+                continue;
+            }
+            Map<String, Object> wrapper = new LinkedHashMap<>();
+            wrapper.put(at, e.getValue());
+            Map<String, Object> settings = collect(problems, () -> section(wrapper, at, env, true));
+            if (settings == null) {
+                continue;
+            }
+            String type = collect(problems, () -> type(settings, at));
+            Object t = settings.remove("targets");
+            Map<String, String> targets = new LinkedHashMap<>();
+            if (t instanceof Map) {
+                ((Map<?, ?>) t).forEach((k, v) -> targets.put(String.valueOf(k), String.valueOf(v)));
+            } else if (t != null) {
+                problems.add(new ConfigException(at + ".targets", "expected a map from the pipeline's target name to this sink's"));
+            }
+            if (type != null) {
+                out.put(name, new NamedSink(type, settings, targets));
+            }
+        }
+        return null;
     }
 
     /** The supplier's value, or null after adding its {@link ConfigException} to {@code problems}. */
@@ -407,8 +474,45 @@ public final class PipelineConfig {
         return sourceType;
     }
 
+    /** The sink's connector; with several sinks, the first one's. */
     public String sinkType() {
         return sinkType;
+    }
+
+    /** The names of the sinks of a pipeline with several, in order; empty with one {@code sink}. */
+    public List<String> sinkNames() {
+        return List.copyOf(sinks.keySet());
+    }
+
+    /**
+     * This pipeline as seen by one of its several sinks: the same source, checkpoints and tables, that sink alone
+     * (its own target names applied); for verifying each sink. Throws naming the sink when there is none such.
+     */
+    public PipelineConfig forSink(String name) {
+        NamedSink n = sinks.get(name);
+        if (n == null) {
+            throw new ConfigException("sinks", "no sink named '" + name + "'; the pipeline's sinks are " + sinks.keySet());
+        }
+        return new PipelineConfig(this, n);
+    }
+
+    private PipelineConfig(PipelineConfig all, NamedSink one) {
+        this.pipeline = all.pipeline;
+        this.sourceType = all.sourceType;
+        this.source = all.source;
+        this.sinkType = one.type();
+        this.sink = one.settings();
+        this.sinks = new LinkedHashMap<>();
+        this.storeType = all.storeType;
+        this.store = all.store;
+        List<TableSync> renamed = new ArrayList<>();
+        for (TableSync t : all.tables) {
+            String target = one.targets().get(t.target());
+            renamed.add(target == null ? t : t.withTarget(target));
+        }
+        this.tables = List.copyOf(renamed);
+        this.engine = all.engine;
+        this.deadLetter = all.deadLetter;
     }
 
     public String checkpointStoreType() {
@@ -452,9 +556,23 @@ public final class PipelineConfig {
                 }
             }
         }
-        SinkFactory kf = collect(problems, () -> renamed("sink.type", () -> connectors.sink(sinkType)));
-        if (kf != null) {
-            collect(problems, () -> prefixed("sink", () -> Config.of(kf.configDef(), sink)));
+        if (sinks.isEmpty()) {
+            SinkFactory kf = collect(problems, () -> renamed("sink.type", () -> connectors.sink(sinkType)));
+            if (kf != null) {
+                collect(problems, () -> prefixed("sink", () -> Config.of(kf.configDef(), sink)));
+            }
+        } else {
+            for (Map.Entry<String, NamedSink> n : sinks.entrySet()) {
+                String at = "sinks." + n.getKey();
+                SinkFactory kf = collect(problems, () -> renamed(at + ".type", () -> connectors.sink(n.getValue().type())));
+                if (kf != null) {
+                    collect(problems, () -> prefixed(at, () -> Config.of(kf.configDef(), n.getValue().settings())));
+                }
+            }
+            if (storeType.equals("sink")) {
+                problems.add(new ConfigException("checkpoints.type", "a pipeline with several sinks keeps its checkpoints in"
+                        + " a store of its own (e.g. file), not in one of the sinks"));
+            }
         }
         if (!storeType.equals("sink")) {
             CheckpointStoreFactory cf = collect(problems, () -> renamed("checkpoints.type", () -> connectors.checkpointStore(storeType)));
@@ -481,7 +599,13 @@ public final class PipelineConfig {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("pipeline", pipeline);
         out.put("source", sourceType + " " + Config.of(connectors.source(sourceType).configDef(), source).masked());
-        out.put("sink", sinkType + " " + Config.of(connectors.sink(sinkType).configDef(), sink).masked());
+        if (sinks.isEmpty()) {
+            out.put("sink", sinkType + " " + Config.of(connectors.sink(sinkType).configDef(), sink).masked());
+        } else {
+            sinks.forEach((name, n) -> out.put("sinks." + name, n.type() + " "
+                    + Config.of(connectors.sink(n.type()).configDef(), n.settings()).masked()
+                    + (n.targets().isEmpty() ? "" : " targets " + n.targets())));
+        }
         out.put("checkpoints", storeType);
         out.put("tables", tables.size());
         out.put("engine", engine.masked());
@@ -496,27 +620,44 @@ public final class PipelineConfig {
     public SyncEngine.Builder toEngine(Connectors connectors) {
         validate(connectors);
         Source src = connectors.createSource(sourceType, source);
-        Sink snk;
+        Sink snk = null;
+        Map<String, Sink> named = new LinkedHashMap<>();
         try {
-            snk = connectors.createSink(sinkType, sink);
+            if (sinks.isEmpty()) {
+                snk = connectors.createSink(sinkType, sink);
+            } else {
+                for (Map.Entry<String, NamedSink> n : sinks.entrySet()) {
+                    named.put(n.getKey(), connectors.createSink(n.getValue().type(), n.getValue().settings()));
+                }
+            }
         } catch (RuntimeException e) {
+            named.values().forEach(Sink::close);
             src.close();
             throw e;
         }
         CheckpointStore st;
         try {
-            if (storeType.equals("sink")) {
+            if (storeType.equals("sink") && snk != null) {
                 st = snk.checkpointStore().orElseThrow(() -> new ConfigException("checkpoints.type",
                         "the sink '" + sinkType + "' keeps no checkpoints; use file"));
             } else {
                 st = connectors.createCheckpointStore(storeType, store);
             }
         } catch (RuntimeException e) {
-            snk.close();
+            if (snk != null) {
+                snk.close();
+            }
+            named.values().forEach(Sink::close);
             src.close();
             throw e;
         }
-        SyncEngine.Builder b = SyncEngine.builder().pipeline(pipeline).source(src).sink(snk).checkpointStore(st)
+        SyncEngine.Builder b = SyncEngine.builder().pipeline(pipeline).source(src).checkpointStore(st);
+        if (snk != null) {
+            b.sink(snk);
+        }
+        named.forEach((name, k) -> b.sink(name, k, sinks.get(name).targets()));
+        b.sinkLagPolicy(engine.getString("sink.lag.policy").equals("pause") ? SinkLagPolicy.PAUSE : SinkLagPolicy.DETACH)
+                .sinkMaxLag(engine.getDuration("sink.max.lag"))
                 .tables(tables)
                 .batchRows(engine.getInt("batch.rows"))
                 .readRows(engine.getInt("read.rows"))

@@ -2,8 +2,10 @@ package dev.dbsync.engine;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.dbsync.internal.Checkpoint;
 import dev.dbsync.internal.Checkpoints;
 import dev.dbsync.internal.EngineContext;
+import dev.dbsync.internal.FanOutSink;
 import dev.dbsync.internal.StreamRunner;
 import dev.dbsync.internal.TableRunner;
 import dev.dbsync.spi.CheckpointStore;
@@ -16,7 +18,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -53,7 +58,14 @@ public final class SyncEngine implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SyncEngine.class);
 
+    /** Where a pipeline with several sinks records which of them are attached (in step with its checkpoints). */
+    static final String SINKS_KEY = "__sinks__";
+    /** The key prefix of one sink's snapshot on its own. */
+    static final String SINK_PREFIX = "__sink__/";
+
     private final EngineContext ctx;
+    /** The sinks of a pipeline with named sinks; null with one plain sink. */
+    private final FanOutSink fanOut;
     private final List<TableSync> tables;
     private final int parallelism;
     private final Duration pollInterval;
@@ -69,8 +81,11 @@ public final class SyncEngine implements AutoCloseable {
 
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
-        this.ctx = new EngineContext(b.pipeline, b.source, b.sink, new Checkpoints(b.store, b.pipeline, b.leaseWait,
-                        b.sink.checkpointStore().filter(own -> own == b.store).isPresent()), b.batchRows,
+        this.fanOut = b.members.isEmpty() ? null
+                : new FanOutSink(b.pipeline, b.members, b.lagPolicy, b.maxLag, stop::get);
+        Sink sink = fanOut == null ? b.sink : fanOut;
+        this.ctx = new EngineContext(b.pipeline, b.source, sink, new Checkpoints(b.store, b.pipeline, b.leaseWait,
+                        sink.checkpointStore().filter(own -> own == b.store).isPresent()), b.batchRows,
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout,
@@ -79,6 +94,9 @@ public final class SyncEngine implements AutoCloseable {
         this.parallelism = b.parallelism;
         this.pollInterval = b.pollInterval;
         this.streamIdle = b.streamIdle;
+        if (fanOut != null) {
+            fanOut.membership((member, reason) -> detached(member, reason));
+        }
     }
 
     public static Builder builder() {
@@ -153,6 +171,12 @@ public final class SyncEngine implements AutoCloseable {
                 feed |= t.strategy() == Strategy.CDC;
             }
             ctx.checkpoints().clear(StreamRunner.STREAM_KEY);
+            if (fanOut != null) {
+                for (FanOutSink.Member m : fanOut.members()) {
+                    clearSinkSnapshot(m.name());
+                }
+                ctx.checkpoints().clear(SINKS_KEY);
+            }
             done.add("checkpoints of " + tables.size() + " table(s) and of the change feed cleared");
             if (feed && ctx.source() instanceof StreamingSource s) {
                 done.add(s.dropFeed());
@@ -176,6 +200,7 @@ public final class SyncEngine implements AutoCloseable {
         for (TableSync t : tables) {
             (t.strategy() == Strategy.CDC ? cdc : batch).add(t);
         }
+        Map<String, SinkReport> backfills = fanOut == null ? Map.of() : prepareSinks();
         List<TableReport> reports = new ArrayList<>(runTables(batch));
         if (!cdc.isEmpty() && !stop.get()) {
             if (streamRunner == null) {
@@ -183,7 +208,8 @@ public final class SyncEngine implements AutoCloseable {
             }
             reports.addAll(streamRunner.run(idle, maxStreamTime));
         }
-        SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports);
+        SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports,
+                fanOut == null ? List.of() : sinkReports(backfills));
         lastReport = report;
         try {
             ctx.listener().onRunFinished(report);
@@ -192,6 +218,199 @@ public final class SyncEngine implements AutoCloseable {
         }
         LOG.info("pipeline {}: run finished in {} ms\n{}", pipeline(), report.duration().toMillis(), report.toText());
         return report;
+    }
+
+    // ---- several sinks -------------------------------------------------------------------------------------------
+
+    /** The saved membership: attached sink names, and detached ones with why and since when. */
+    private record Membership(Set<String> attached, Map<String, String> detached) {
+        static Membership parse(String text) {
+            Set<String> attached = new LinkedHashSet<>();
+            Map<String, String> detached = new LinkedHashMap<>();
+            for (String line : text.split("\n")) {
+                String[] f = line.split("\t", 3);
+                if (f.length >= 2 && f[0].equals("attached")) {
+                    attached.add(f[1]);
+                } else if (f.length == 3 && f[0].equals("detached")) {
+                    detached.put(f[1], f[2]);
+                }
+            }
+            return new Membership(attached, detached);
+        }
+
+        String encode() {
+            StringBuilder sb = new StringBuilder();
+            attached.forEach(a -> sb.append("attached\t").append(a).append('\n'));
+            detached.forEach((d, why) -> sb.append("detached\t").append(d).append('\t')
+                    .append(why.replace('\n', ' ').replace('\t', ' ')).append('\n'));
+            return sb.toString();
+        }
+    }
+
+    private synchronized Membership membership() {
+        return ctx.checkpoints().loadText(SINKS_KEY).map(Membership::parse).orElse(null);
+    }
+
+    /** A member failed past sink.max.lag under DETACH: recorded before any later checkpoint is saved. */
+    private synchronized void detached(String member, String reason) {
+        Membership m = membership();
+        Membership now = new Membership(new LinkedHashSet<>(m == null ? fanOut.members().stream().map(FanOutSink.Member::name)
+                .toList() : m.attached()), new LinkedHashMap<>(m == null ? Map.of() : m.detached()));
+        now.attached().remove(member);
+        now.detached().put(member, Instant.now() + " " + reason);
+        ctx.checkpoints().saveText(SINKS_KEY, now.encode());
+    }
+
+    private boolean anyCheckpoint() {
+        if (ctx.checkpoints().load(StreamRunner.STREAM_KEY).isPresent()) {
+            return true;
+        }
+        for (TableSync t : tables) {
+            if (ctx.checkpoints().load(t.id()).isPresent()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private Checkpoints sinkSnapshotCheckpoints(String member) {
+        return ctx.checkpoints().prefixed(SINK_PREFIX + member + "/");
+    }
+
+    private void clearSinkSnapshot(String member) {
+        Checkpoints own = sinkSnapshotCheckpoints(member);
+        for (TableSync t : tables) {
+            own.clear(t.id());
+        }
+    }
+
+    /**
+     * Before a run of a pipeline with several sinks: decides which sinks are in step with the pipeline's
+     * checkpoints and brings the others (new, or detached before) up to them by a snapshot of their own; returns
+     * the reports of those.
+     */
+    private Map<String, SinkReport> prepareSinks() {
+        List<String> configured = fanOut.members().stream().map(FanOutSink.Member::name).toList();
+        Membership saved = membership();
+        Membership m;
+        if (saved == null) {
+            // a new pipeline: all sinks start together; an existing one that gains sinks: its first sink is the one
+            // its checkpoints were made for, the others are new
+            boolean existing = anyCheckpoint();
+            m = new Membership(new LinkedHashSet<>(existing ? configured.subList(0, 1) : configured), new LinkedHashMap<>());
+            if (existing && configured.size() > 1) {
+                LOG.info("pipeline {}: checkpoints exist from before it had several sinks; they are taken as sink '{}''s,"
+                        + " the other sinks are snapshotted on their own", pipeline(), configured.get(0));
+            }
+        } else {
+            m = new Membership(new LinkedHashSet<>(saved.attached()), new LinkedHashMap<>(saved.detached()));
+            for (String gone : new ArrayList<>(m.attached())) {
+                if (!configured.contains(gone)) {
+                    m.attached().remove(gone);
+                    LOG.info("pipeline {}: sink '{}' is no longer configured; released", pipeline(), gone);
+                }
+            }
+            m.detached().keySet().retainAll(configured);
+            if (m.attached().isEmpty()) {
+                // no sink is in step with the checkpoints: they describe nothing that was written; start afresh
+                LOG.warn("pipeline {}: no sink is in step with the pipeline's checkpoints (all were detached); every sink"
+                        + " starts again with a snapshot", pipeline());
+                for (TableSync t : tables) {
+                    ctx.checkpoints().clear(t.id());
+                }
+                ctx.checkpoints().clear(StreamRunner.STREAM_KEY);
+                m.attached().addAll(configured);
+                m.detached().clear();
+            }
+        }
+        ctx.checkpoints().saveText(SINKS_KEY, m.encode());
+        fanOut.attachOnly(m.attached());
+        Map<String, SinkReport> out = new LinkedHashMap<>();
+        for (String name : configured) {
+            if (m.attached().contains(name) || stop.get()) {
+                continue;
+            }
+            out.put(name, backfill(name, m.detached().get(name)));
+        }
+        return out;
+    }
+
+    /**
+     * Snapshots every table that keeps state between runs into one sink alone (resumable, under its own keys), then
+     * attaches it: the pipeline's positions are older than this snapshot, so the changes since reach it too when it
+     * goes on with the others (writes are idempotent).
+     */
+    private SinkReport backfill(String name, String detachedWhy) {
+        FanOutSink.Member member = fanOut.member(name);
+        // the feed's writers are opened for the attached sinks: reopened after this sink joins
+        closeStream();
+        FanOutSink alone = new FanOutSink(pipeline(), List.of(member), SinkLagPolicy.PAUSE, Duration.ZERO, stop::get);
+        Checkpoints own = sinkSnapshotCheckpoints(name);
+        EngineContext c = new EngineContext(ctx.pipeline(), ctx.source(), alone, own, ctx.batchRows(), ctx.readRows(),
+                ctx.batchBytes(), ctx.queueCapacity(), ctx.flushRows(), ctx.retryPolicy(), ctx.deadLetters(), ctx.listener(),
+                ctx.progressInterval(), ctx.truncateBeforeSnapshot(), ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop);
+        LOG.info("pipeline {}: sink '{}' is {}; snapshotting it on its own before it joins the others", pipeline(), name,
+                detachedWhy == null ? "new" : "behind (detached " + detachedWhy + ")");
+        long upserted = 0;
+        long deleted = 0;
+        long skipped = 0;
+        long failed = 0;
+        for (TableSync t : tables) {
+            if (t.strategy() == Strategy.FULL && !t.continueIncrementally()) {
+                continue; // every run of the pipeline snapshots it afresh for all sinks
+            }
+            // read as a snapshot that is complete at its end (the CDC table path): version 0, superseded by changes
+            TableSync alone1 = new TableSync(t.spec(), Strategy.CDC, t.target(), false);
+            TableReport r = new TableRunner(c, alone1).run();
+            upserted += r.upserted();
+            deleted += r.deleted();
+            skipped += r.skipped();
+            failed += r.failed();
+            boolean done = own.load(alone1.id()).map(cp -> cp.phase() == Checkpoint.Phase.CHANGES).orElse(false);
+            if (!r.succeeded() || !done) {
+                String why = !r.succeeded() ? "its snapshot of table '" + t.id() + "' failed: " + r.error()
+                        : "its snapshot of table '" + t.id() + "' was stopped before the end";
+                return new SinkReport(name, SinkReport.State.BEHIND, upserted, deleted, skipped, failed,
+                        why + (detachedWhy == null ? "" : "; detached " + detachedWhy));
+            }
+        }
+        synchronized (this) {
+            Membership m = membership();
+            m.attached().add(name);
+            m.detached().remove(name);
+            ctx.checkpoints().saveText(SINKS_KEY, m.encode());
+        }
+        clearSinkSnapshot(name);
+        fanOut.attach(name);
+        LOG.info("pipeline {}: sink '{}' caught up by its own snapshot and joined the others", pipeline(), name);
+        return new SinkReport(name, SinkReport.State.BACKFILLED, upserted, deleted, skipped, failed, null);
+    }
+
+    private List<SinkReport> sinkReports(Map<String, SinkReport> backfills) {
+        List<SinkReport> out = new ArrayList<>();
+        Membership m = membership();
+        for (FanOutSink.Member member : fanOut.members()) {
+            String name = member.name();
+            FanOutSink.Counts c = fanOut.takeCounts(name);
+            SinkReport b = backfills.get(name);
+            String detachedNow = fanOut.detachReason(name);
+            if (detachedNow != null && !fanOut.isAttached(name)) {
+                out.add(new SinkReport(name, SinkReport.State.DETACHED, c.upserted, c.deleted, c.skipped, c.failed, detachedNow));
+            } else if (b != null && b.state() == SinkReport.State.BEHIND) {
+                out.add(b);
+            } else if (!fanOut.isAttached(name)) {
+                String why = m == null ? null : m.detached().get(name);
+                out.add(new SinkReport(name, SinkReport.State.BEHIND, c.upserted, c.deleted, c.skipped, c.failed,
+                        why == null ? "not yet snapshotted on its own" : "detached " + why));
+            } else {
+                long u = c.upserted + (b == null ? 0 : b.upserted());
+                long d = c.deleted + (b == null ? 0 : b.deleted());
+                long k = c.skipped + (b == null ? 0 : b.skipped());
+                long f = c.failed + (b == null ? 0 : b.failed());
+                out.add(new SinkReport(name, b == null ? SinkReport.State.CURRENT : SinkReport.State.BACKFILLED, u, d, k, f, null));
+            }
+        }
+        return out;
     }
 
     private List<TableReport> runTables(List<TableSync> list) {
@@ -392,6 +611,9 @@ public final class SyncEngine implements AutoCloseable {
         private String pipeline = "default";
         private Source source;
         private Sink sink;
+        private final List<FanOutSink.Member> members = new ArrayList<>();
+        private SinkLagPolicy lagPolicy = SinkLagPolicy.DETACH;
+        private Duration maxLag = Duration.ofMinutes(5);
         private CheckpointStore store;
         private final List<TableSync> tables = new ArrayList<>();
         private int batchRows = 10_000;
@@ -427,6 +649,44 @@ public final class SyncEngine implements AutoCloseable {
 
         public Builder sink(Sink sink) {
             this.sink = requireNonNull(sink, "sink is null");
+            return this;
+        }
+
+        /**
+         * Adds a named sink: a pipeline with named sinks reads its source once and writes every change to each of
+         * them (one snapshot, one cursor read, one replication slot). The pipeline's checkpoints, and the
+         * acknowledgement of the slot, advance only once every attached sink flushed. A sink added later to an
+         * existing pipeline is snapshotted on its own first, then joins the others; one that fails past
+         * {@link #sinkMaxLag} is handled by {@link #sinkLagPolicy}. Needs a {@link #checkpointStore} of its own.
+         * Not combined with {@link #sink(Sink)}.
+         */
+        public Builder sink(String name, Sink sink) {
+            return sink(name, sink, Map.of());
+        }
+
+        /**
+         * {@link #sink(String, Sink)} with target table names of its own: {@code targets} maps the pipeline's
+         * target name of a table to this sink's.
+         */
+        public Builder sink(String name, Sink sink, Map<String, String> targets) {
+            requireNonNull(name, "sink name is null");
+            requireNonNull(sink, "sink is null");
+            members.add(new FanOutSink.Member(name, sink, requireNonNull(targets, "targets is null")));
+            return this;
+        }
+
+        /** With several sinks: what to do with one that fails past {@link #sinkMaxLag}. Default {@code DETACH}. */
+        public Builder sinkLagPolicy(SinkLagPolicy policy) {
+            this.lagPolicy = requireNonNull(policy, "sinkLagPolicy is null");
+            return this;
+        }
+
+        /**
+         * With several sinks: how long a failing sink is retried while the others wait, before
+         * {@link #sinkLagPolicy} applies. Default 5 minutes.
+         */
+        public Builder sinkMaxLag(Duration lag) {
+            this.maxLag = requireNonNull(lag, "sinkMaxLag is null");
             return this;
         }
 
@@ -565,8 +825,23 @@ public final class SyncEngine implements AutoCloseable {
             if (source == null) {
                 throw new IllegalArgumentException("pipeline " + pipeline + ": source is not set");
             }
-            if (sink == null) {
+            if (sink == null && members.isEmpty()) {
                 throw new IllegalArgumentException("pipeline " + pipeline + ": sink is not set");
+            }
+            if (sink != null && !members.isEmpty()) {
+                throw new IllegalArgumentException("pipeline " + pipeline + ": both a sink and named sinks are set; name every sink");
+            }
+            Set<String> names = new HashSet<>();
+            for (FanOutSink.Member m : members) {
+                if (m.name().isBlank() || m.name().contains("/") || !names.add(m.name())) {
+                    throw new IllegalArgumentException("pipeline " + pipeline + ": sink name '" + m.name() + "' is "
+                            + (m.name().isBlank() || m.name().contains("/") ? "not allowed (empty or with '/')" : "used twice"));
+                }
+            }
+            check(!maxLag.isNegative(), "sinkMaxLag must not be negative");
+            if (store == null && !members.isEmpty()) {
+                throw new IllegalArgumentException("pipeline " + pipeline + ": checkpointStore is not set (a pipeline with"
+                        + " several sinks keeps its positions in a store of its own)");
             }
             if (store == null) {
                 store = sink.checkpointStore().orElseThrow(() -> new IllegalArgumentException("pipeline " + pipeline

@@ -14,17 +14,31 @@ import java.util.Locale;
  * @param started  when the run started
  * @param duration wall time of the run
  * @param tables   one report per table, in configuration order
+ * @param sinks    one report per sink when the pipeline has several (named) sinks; empty otherwise. The table
+ *                 reports then count what was read once and written to the first attached sink
  */
-public record SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables) {
+public record SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables, List<SinkReport> sinks) {
 
     public SyncReport {
         requireNonNull(pipeline, "pipeline is null");
         tables = List.copyOf(tables);
+        sinks = List.copyOf(sinks);
     }
 
-    /** Whether every table succeeded. */
+    /** A report of a pipeline with one sink. */
+    public SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables) {
+        this(pipeline, started, duration, tables, List.of());
+    }
+
+    /** Whether every table succeeded and every sink is current. */
     public boolean succeeded() {
-        return tables.stream().allMatch(TableReport::succeeded);
+        return tables.stream().allMatch(TableReport::succeeded) && sinks.stream().allMatch(SinkReport::succeeded);
+    }
+
+    /** The report of one sink; throws when the pipeline has no sink of that name. */
+    public SinkReport sink(String name) {
+        return sinks.stream().filter(s -> s.sink().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no sink '" + name + "' in the report of pipeline " + pipeline));
     }
 
     /** The report of one source table; throws when the table is not part of the run. */
@@ -61,6 +75,15 @@ public record SyncReport(String pipeline, Instant started, Duration duration, Li
                     t.succeeded() ? "ok" : "FAILED: " + t.error()));
         }
         sb.append("(* = read a full snapshot)");
+        if (!sinks.isEmpty()) {
+            sb.append(String.format(Locale.ROOT, "%n%-20s %-11s %12s %10s %10s %8s  %s%n", "sink", "state", "upserted", "deleted",
+                    "skipped", "failed", "note"));
+            for (SinkReport s : sinks) {
+                sb.append(String.format(Locale.ROOT, "%-20s %-11s %12d %10d %10d %8d  %s%n", s.sink(), s.state(), s.upserted(),
+                        s.deleted(), s.skipped(), s.failed(), s.error() == null ? "" : s.error()));
+            }
+            sb.setLength(sb.length() - System.lineSeparator().length());
+        }
         return sb.toString();
     }
 }

@@ -19,6 +19,9 @@ public final class Checkpoints {
     private final java.time.Duration wait;
     private volatile Lease lease;
     private final boolean inSink;
+    /** The view this one shares its lease with, and the prefix of its keys; null and "" for the pipeline's own. */
+    private final Checkpoints root;
+    private final String prefix;
 
     /**
      * @param wait how long {@link #acquire()} goes on asking while another holder has the lease: a process killed
@@ -37,6 +40,35 @@ public final class Checkpoints {
         this.pipeline = pipeline;
         this.wait = wait;
         this.inSink = inSink;
+        this.root = null;
+        this.prefix = "";
+    }
+
+    private Checkpoints(Checkpoints root, String prefix) {
+        this.store = root.store;
+        this.pipeline = root.pipeline;
+        this.wait = root.wait;
+        this.inSink = false;
+        this.root = root;
+        this.prefix = prefix;
+    }
+
+    /**
+     * A view whose keys all start with {@code prefix}, under the same lease (e.g. the checkpoints of one sink's
+     * snapshot on its own, beside the pipeline's).
+     */
+    public Checkpoints prefixed(String prefix) {
+        return new Checkpoints(root == null ? this : root, this.prefix + prefix);
+    }
+
+    /** The raw text under a key of this view; for engine records that are not table positions. */
+    public Optional<String> loadText(String key) {
+        return store.load(pipeline, prefix + key);
+    }
+
+    /** Saves raw text under a key of this view. */
+    public void saveText(String key, String text) {
+        store.save(lease(), prefix + key, text);
     }
 
     /** The store. */
@@ -46,6 +78,10 @@ public final class Checkpoints {
 
     /** Takes the pipeline's lease unless held already; a {@link dev.dbsync.spi.LeaseException} names the holder. */
     public synchronized void acquire() {
+        if (root != null) {
+            root.acquire();
+            return;
+        }
         if (lease != null) {
             return;
         }
@@ -70,6 +106,10 @@ public final class Checkpoints {
 
     /** Gives the lease back; idempotent. */
     public synchronized void release() {
+        if (root != null) {
+            root.release();
+            return;
+        }
         if (lease != null) {
             Lease l = lease;
             lease = null;
@@ -87,6 +127,9 @@ public final class Checkpoints {
 
     /** The current lease; fails when none is held. */
     public Lease lease() {
+        if (root != null) {
+            return root.lease();
+        }
         Lease l = lease;
         if (l == null) {
             throw new SyncException(ErrorType.INTERNAL, "pipeline " + pipeline + ": no lease held");
@@ -95,7 +138,7 @@ public final class Checkpoints {
     }
 
     public Optional<Checkpoint> load(String key) {
-        Optional<String> text = store.load(pipeline, key);
+        Optional<String> text = store.load(pipeline, prefix + key);
         if (text.isEmpty()) {
             return Optional.empty();
         }
@@ -108,11 +151,11 @@ public final class Checkpoints {
     }
 
     public void save(String key, Checkpoint checkpoint) {
-        store.save(lease(), key, checkpoint.encode());
+        store.save(lease(), prefix + key, checkpoint.encode());
     }
 
     public void clear(String key) {
-        store.clear(lease(), key);
+        store.clear(lease(), prefix + key);
     }
 
     /** The form a sink keeping checkpoints in the target writes with a batch; null when the store is not the sink's. */
@@ -120,6 +163,6 @@ public final class Checkpoints {
         if (!inSink) {
             return null;
         }
-        return CheckpointUpdate.of(lease(), key, checkpoint.encode());
+        return CheckpointUpdate.of(lease(), prefix + key, checkpoint.encode());
     }
 }

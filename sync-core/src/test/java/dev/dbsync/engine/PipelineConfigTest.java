@@ -75,7 +75,14 @@ class PipelineConfigTest {
         assertKey("pipeline: x\nsource: {url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "source.type");
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: []", "tables");
         assertKey("source: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "pipeline");
-        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test}\ntables: [t]\nsinks: {}", "sinks");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test}\ntables: [t]\nsinks: {}", "sink");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {}", "sinks");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b'}, b: {url: 'test://c'}}",
+                "sinks.b.type");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b'}, b: {type: test, nope: 1}}",
+                "sinks.b.nope");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b'}}\nengine: {sink.lag.policy: later}",
+                "engine.sink.lag.policy");
         assertKey("pipeline: x\nsource: {type: nosuch, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "source.type");
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ncheckpoints: {type: nosuch}\ntables: [t]",
                 "checkpoints.type");
@@ -129,5 +136,35 @@ class PipelineConfigTest {
         Map<String, Object> raw = new org.yaml.snakeyaml.Yaml().load(yaml);
         ConfigException e = assertThrows(ConfigException.class, () -> PipelineConfig.fromMap(raw).validate(Connectors.load()));
         assertEquals(key, e.key(), e.getMessage());
+    }
+
+    @Test
+    void severalNamedSinksAreReadWithTheirOwnTargetsAndEachCanBeSeenAlone() {
+        Map<String, Object> raw = new org.yaml.snakeyaml.Yaml().load(String.join("\n",
+                "pipeline: fan",
+                "source: { type: test, url: 'test://src' }",
+                "sinks:",
+                "  analytics: { type: test, url: 'test://olap', password: hidden1 }",
+                "  cache: { type: test, url: 'test://cache', targets: { orders: orders_cache } }",
+                "checkpoints: { type: memory }",
+                "tables: [ public.orders, public.customers ]",
+                "engine: { sink.lag.policy: pause, sink.max.lag: 30s }"));
+        PipelineConfig p = PipelineConfig.fromMap(raw);
+        Connectors c = Connectors.load();
+        p.validate(c);
+        assertEquals(List.of("analytics", "cache"), p.sinkNames());
+        String described = p.describe(c).toString();
+        assertTrue(described.contains("sinks.cache") && described.contains("orders_cache"), described);
+        assertFalse(described.contains("hidden1"), described);
+        PipelineConfig cache = p.forSink("cache");
+        assertEquals("orders_cache", cache.tables().get(0).target());
+        assertEquals("customers", cache.tables().get(1).target());
+        assertEquals("test://cache", cache.sinkSettings().get("url"));
+        assertEquals("orders", p.forSink("analytics").tables().get(0).target());
+        ConfigException none = assertThrows(ConfigException.class, () -> p.forSink("search"));
+        assertTrue(none.getMessage().contains("'search'"), none.getMessage());
+        try (SyncEngine engine = p.toEngine(c).build()) {
+            assertEquals("fan", engine.pipeline()); // the test source reads nothing; FanOutTest runs pipelines of several sinks
+        }
     }
 }

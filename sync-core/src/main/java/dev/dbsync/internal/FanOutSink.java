@@ -1,0 +1,472 @@
+package dev.dbsync.internal;
+
+import dev.dbsync.engine.SinkLagPolicy;
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.ChangeEvent;
+import dev.dbsync.spi.DataException;
+import dev.dbsync.spi.ErrorType;
+import dev.dbsync.spi.LeaseException;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.SinkCapability;
+import dev.dbsync.spi.SyncException;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableWriter;
+import dev.dbsync.spi.WriteResult;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Several sinks fed by one read: the engine sees one sink, and every batch, flush, truncate and replacement goes
+ * to each <em>attached</em> member in turn. The engine saves a checkpoint only after this sink's flush returned,
+ * that is after every attached member flushed, so the pipeline's positions (and the replication slot's
+ * acknowledgement) are the minimum over the members by construction.
+ *
+ * <p>A member that fails is retried here, with backoff, for up to {@code maxLag} while the others wait (writes
+ * are idempotent, so the members that succeeded lose nothing by being written again). Past it the
+ * {@link SinkLagPolicy} decides: {@code PAUSE} fails the write, so nothing is checkpointed or acknowledged and the
+ * pipeline retries later; {@code DETACH} takes the member out (recorded through {@link Membership} before any
+ * later checkpoint is saved) and the others go on; a detached member is snapshotted again by the engine before it
+ * rejoins. A {@link DataException} from a member is passed on: the engine isolates the bad rows, writing the
+ * others again, and dead-letters them with a reason that names the member.
+ */
+public final class FanOutSink implements Sink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FanOutSink.class);
+
+    /** One named member; {@code targets} renames target tables for it (pipeline target name → its own). */
+    public record Member(String name, Sink sink, Map<String, String> targets) {
+        public Member {
+            targets = Map.copyOf(targets);
+        }
+
+        String target(String name) {
+            return targets.getOrDefault(name, name);
+        }
+    }
+
+    /** Records that a member left the attached set, before any later checkpoint is saved. */
+    public interface Membership {
+        void detached(String member, String reason);
+    }
+
+    /** What a member did since the counters were last taken. */
+    public static final class Counts {
+        public long upserted;
+        public long deleted;
+        public long skipped;
+        public long failed;
+    }
+
+    private final String pipeline;
+    private final List<Member> members;
+    private final SinkLagPolicy policy;
+    private final Duration maxLag;
+    private final BooleanSupplier stopping;
+    private volatile Membership membership = (m, r) -> { };
+    private final Set<String> attached = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> detachReasons = new ConcurrentHashMap<>();
+    private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+
+    public FanOutSink(String pipeline, List<Member> members, SinkLagPolicy policy, Duration maxLag, BooleanSupplier stopping) {
+        this.pipeline = pipeline;
+        this.members = List.copyOf(members);
+        this.policy = policy;
+        this.maxLag = maxLag;
+        this.stopping = stopping;
+        for (Member m : members) {
+            attached.add(m.name());
+            counts.put(m.name(), new Counts());
+        }
+    }
+
+    public List<Member> members() {
+        return members;
+    }
+
+    public Member member(String name) {
+        return members.stream().filter(m -> m.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no sink '" + name + "' in pipeline " + pipeline));
+    }
+
+    public void membership(Membership m) {
+        this.membership = m;
+    }
+
+    /** Sets the attached members (the others are not written to until attached). */
+    public void attachOnly(Set<String> names) {
+        attached.clear();
+        attached.addAll(names);
+    }
+
+    public void attach(String name) {
+        attached.add(name);
+        detachReasons.remove(name);
+    }
+
+    public boolean isAttached(String name) {
+        return attached.contains(name);
+    }
+
+    /** Why a member was detached during this engine's life; null when it was not. */
+    public String detachReason(String name) {
+        return detachReasons.get(name);
+    }
+
+    /** The member's counts since the last call, and resets them. */
+    public Counts takeCounts(String name) {
+        Counts c = counts.get(name);
+        synchronized (c) {
+            Counts out = new Counts();
+            out.upserted = c.upserted;
+            out.deleted = c.deleted;
+            out.skipped = c.skipped;
+            out.failed = c.failed;
+            c.upserted = c.deleted = c.skipped = c.failed = 0;
+            return out;
+        }
+    }
+
+    @Override
+    public Set<SinkCapability> capabilities() {
+        Set<SinkCapability> any = EnumSet.noneOf(SinkCapability.class);
+        Set<SinkCapability> all = EnumSet.allOf(SinkCapability.class);
+        for (Member m : members) {
+            any.addAll(m.sink().capabilities());
+            all.retainAll(m.sink().capabilities());
+        }
+        Set<SinkCapability> out = EnumSet.noneOf(SinkCapability.class);
+        // deletes, versions and replacement are applied by the members that have them (the others act as alone)
+        for (SinkCapability c : List.of(SinkCapability.DELETE, SinkCapability.VERSIONED, SinkCapability.REPLACE, SinkCapability.TRUNCATE)) {
+            if (any.contains(c)) {
+                out.add(c);
+            }
+        }
+        for (SinkCapability c : List.of(SinkCapability.AUTO_CREATE, SinkCapability.TRANSACTIONS)) {
+            if (all.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out;
+    }
+
+    /** Every type some member writes natively; each member's writer converts the rest to their fallbacks itself. */
+    @Override
+    public Set<LogicalType> supportedTypes() {
+        Set<LogicalType> out = EnumSet.noneOf(LogicalType.class);
+        for (Member m : members) {
+            out.addAll(m.sink().supportedTypes());
+        }
+        return out;
+    }
+
+    @Override
+    public TableWriter open(TableSchema schema) {
+        Map<String, MemberWriter> writers = new LinkedHashMap<>();
+        for (Member m : members) {
+            if (!attached.contains(m.name())) {
+                continue;
+            }
+            MemberWriter w = guarded(m, "open target '" + m.target(schema.name()) + "'", () -> new MemberWriter(m, schema));
+            if (w != null) {
+                writers.put(m.name(), w);
+            }
+        }
+        return new Writer(schema.name(), writers);
+    }
+
+    @Override
+    public void close() {
+        for (Member m : members) {
+            try {
+                m.sink().close();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline {}: closing sink '{}': {}", pipeline, m.name(), e.toString());
+            }
+        }
+    }
+
+    /**
+     * Runs one call on a member: retried with backoff for up to maxLag on transient failures; then, or on any other
+     * failure but bad records and a lost lease, the policy. Returns null when the member was detached.
+     */
+    private <T> T guarded(Member m, String what, Supplier<T> call) {
+        long start = System.nanoTime();
+        int attempt = 0;
+        while (true) {
+            try {
+                return call.get();
+            } catch (DataException | LeaseException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                boolean transientFailure = e instanceof RetriableException;
+                long waited = System.nanoTime() - start;
+                if (transientFailure && waited < maxLag.toNanos() && !stopping.getAsBoolean()) {
+                    attempt++;
+                    long backoff = Math.min(5_000L, 100L << Math.min(attempt, 6));
+                    LOG.warn("pipeline {}, sink '{}': {} failed, retrying in {} ms (others wait up to {}): {}",
+                            pipeline, m.name(), what, backoff, maxLag, e.getMessage());
+                    sleep(backoff);
+                    continue;
+                }
+                String reason = "sink '" + m.name() + "': " + what + " failed"
+                        + (transientFailure ? " for " + Duration.ofNanos(waited).toSeconds() + " s" : "") + ": " + e.getMessage();
+                if (policy == SinkLagPolicy.PAUSE) {
+                    if (e instanceof SyncException s) {
+                        throw new SyncException(s.type(), "pipeline " + pipeline + ", " + reason
+                                + " (sink.lag.policy pause: the pipeline waits for it)", e);
+                    }
+                    throw e;
+                }
+                detach(m.name(), reason);
+                return null;
+            }
+        }
+    }
+
+    private void guardedRun(Member m, String what, Runnable call) {
+        guarded(m, what, () -> {
+            call.run();
+            return Boolean.TRUE;
+        });
+    }
+
+    private void detach(String name, String reason) {
+        if (!attached.remove(name)) {
+            return;
+        }
+        detachReasons.put(name, reason);
+        LOG.error("pipeline {}: {}; the sink is detached (sink.lag.policy detach): the other sinks go on, and it is"
+                + " snapshotted again before it rejoins", pipeline, reason);
+        membership.detached(name, reason);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SyncException(ErrorType.INTERNAL, "interrupted while retrying a sink", e);
+        }
+    }
+
+    /** A member's writer of one table: its own name for the table and its own type conversion. */
+    private final class MemberWriter {
+        final Member member;
+        final TypeFallbacks types;
+        final TableWriter writer;
+        final boolean replaces;
+        final boolean truncates;
+        boolean replacing;
+        long pendingUpserted;
+        long pendingDeleted;
+        long pendingSkipped;
+
+        MemberWriter(Member member, TableSchema schema) {
+            this.member = member;
+            this.types = new TypeFallbacks(schema.withName(member.target(schema.name())), member.sink().supportedTypes());
+            this.writer = member.sink().open(types.schema());
+            if (writer == null) {
+                throw new IllegalStateException(member.sink().getClass().getName() + ".open returned no writer");
+            }
+            this.replaces = member.sink().capabilities().contains(SinkCapability.REPLACE);
+            this.truncates = member.sink().capabilities().contains(SinkCapability.TRUNCATE);
+        }
+
+        String table() {
+            return types.schema().name();
+        }
+    }
+
+    private final class Writer implements TableWriter {
+        private final String table;
+        private final Map<String, MemberWriter> writers;
+
+        Writer(String table, Map<String, MemberWriter> writers) {
+            this.table = table;
+            this.writers = writers;
+        }
+
+        /** The members still attached, in order. */
+        private List<MemberWriter> live() {
+            List<MemberWriter> out = new ArrayList<>();
+            for (MemberWriter w : writers.values()) {
+                if (attached.contains(w.member.name())) {
+                    out.add(w);
+                }
+            }
+            return out;
+        }
+
+        @Override
+        public WriteResult write(Batch batch) {
+            List<ChangeEvent> in = batch.events();
+            WriteResult first = null;
+            Map<ChangeEvent, String> failed = new IdentityHashMap<>();
+            Map<ChangeEvent, Throwable> causes = new IdentityHashMap<>();
+            DataException refused = null;
+            for (MemberWriter w : live()) {
+                List<ChangeEvent> converted = w.types.convert(in);
+                Map<ChangeEvent, ChangeEvent> back = new IdentityHashMap<>();
+                for (int i = 0; i < converted.size(); i++) {
+                    back.put(converted.get(i), in.get(i));
+                }
+                WriteResult r;
+                try {
+                    r = guarded(w.member, "write to '" + w.table() + "'", () -> w.writer.write(
+                            Batch.of(batch.pipeline().orElse(pipeline), w.types.schema(), converted, null)));
+                } catch (DataException e) {
+                    if (refused == null) {
+                        refused = new DataException("sink '" + w.member.name() + "': " + e.getMessage(), e);
+                    }
+                    if (in.size() == 1) {
+                        // a single event refused: the engine's isolation has found the row and dead-letters it
+                        Counts c = counts.get(w.member.name());
+                        synchronized (c) {
+                            c.failed++;
+                        }
+                    }
+                    continue;
+                }
+                if (r == null) {
+                    continue;
+                }
+                w.pendingUpserted += r.upserted();
+                w.pendingDeleted += r.deleted();
+                w.pendingSkipped += r.skipped();
+                if (first == null) {
+                    first = r;
+                }
+                for (WriteResult.FailedEvent f : r.failed()) {
+                    ChangeEvent original = back.getOrDefault(f.event(), f.event());
+                    String reason = "sink '" + w.member.name() + "': " + f.reason();
+                    failed.merge(original, reason, (a, b) -> a + "; " + b);
+                    causes.putIfAbsent(original, f.cause());
+                    Counts c = counts.get(w.member.name());
+                    synchronized (c) {
+                        c.failed++;
+                    }
+                }
+            }
+            if (refused != null) {
+                throw refused;
+            }
+            List<WriteResult.FailedEvent> out = new ArrayList<>();
+            for (Map.Entry<ChangeEvent, String> f : failed.entrySet()) {
+                out.add(new WriteResult.FailedEvent(f.getKey(), f.getValue(), causes.get(f.getKey())));
+            }
+            if (first == null) {
+                return WriteResult.of(0, 0, 0, out);
+            }
+            return WriteResult.of(first.upserted(), first.deleted(), first.skipped(), out);
+        }
+
+        @Override
+        public void flush() {
+            DataException refused = null;
+            for (MemberWriter w : live()) {
+                try {
+                    guardedRun(w.member, "flush '" + w.table() + "'", w.writer::flush);
+                } catch (DataException e) {
+                    if (refused == null) {
+                        refused = new DataException("sink '" + w.member.name() + "': " + e.getMessage(), e);
+                    }
+                    w.pendingUpserted = w.pendingDeleted = w.pendingSkipped = 0;
+                    continue;
+                }
+                Counts c = counts.get(w.member.name());
+                synchronized (c) {
+                    c.upserted += w.pendingUpserted;
+                    c.deleted += w.pendingDeleted;
+                    c.skipped += w.pendingSkipped;
+                }
+                w.pendingUpserted = w.pendingDeleted = w.pendingSkipped = 0;
+            }
+            if (refused != null) {
+                throw refused;
+            }
+        }
+
+        @Override
+        public void truncate() {
+            for (MemberWriter w : live()) {
+                guardedRun(w.member, "truncate '" + w.table() + "'", () -> {
+                    if (!w.truncates) {
+                        throw new SyncException(ErrorType.CONFIG, "the sink cannot truncate '" + w.table()
+                                + "' but the source emptied the table");
+                    }
+                    w.writer.truncate();
+                });
+            }
+        }
+
+        @Override
+        public void beginReplacement() {
+            for (MemberWriter w : live()) {
+                if (w.replaces) {
+                    guardedRun(w.member, "begin a replacement of '" + w.table() + "'", w.writer::beginReplacement);
+                    w.replacing = true;
+                } else if (w.truncates) {
+                    guardedRun(w.member, "truncate '" + w.table() + "'", w.writer::truncate);
+                }
+            }
+        }
+
+        @Override
+        public boolean resumeReplacement() {
+            boolean any = false;
+            boolean others = false;
+            for (MemberWriter w : live()) {
+                if (w.replaces) {
+                    Boolean r = guarded(w.member, "resume the replacement of '" + w.table() + "'", w.writer::resumeReplacement);
+                    w.replacing = Boolean.TRUE.equals(r);
+                    any |= w.replacing;
+                } else {
+                    others = true;
+                }
+            }
+            return any || others;
+        }
+
+        @Override
+        public void commitReplacement() {
+            for (MemberWriter w : live()) {
+                if (w.replacing) {
+                    guardedRun(w.member, "swap in the replacement of '" + w.table() + "'", w.writer::commitReplacement);
+                    w.replacing = false;
+                } else {
+                    guardedRun(w.member, "flush '" + w.table() + "'", w.writer::flush);
+                }
+            }
+        }
+
+        @Override
+        public void close() {
+            for (MemberWriter w : writers.values()) {
+                try {
+                    w.writer.close();
+                } catch (RuntimeException e) {
+                    LOG.warn("pipeline {}: closing sink '{}' writer of '{}': {}", pipeline, w.member.name(), w.table(), e.toString());
+                }
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "fan-out writer of '" + table + "' to " + new HashSet<>(writers.keySet());
+        }
+    }
+}

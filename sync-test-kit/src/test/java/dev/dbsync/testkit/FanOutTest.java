@@ -1,0 +1,336 @@
+package dev.dbsync.testkit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.dbsync.engine.CheckpointStores;
+import dev.dbsync.engine.DeadLetter;
+import dev.dbsync.engine.DeadLetterHandler;
+import dev.dbsync.engine.RetryPolicy;
+import dev.dbsync.engine.SinkLagPolicy;
+import dev.dbsync.engine.SinkReport;
+import dev.dbsync.engine.SyncEngine;
+import dev.dbsync.engine.SyncReport;
+import dev.dbsync.engine.TableSync;
+import dev.dbsync.spi.Batch;
+import dev.dbsync.spi.CheckpointStore;
+import dev.dbsync.spi.Chunk;
+import dev.dbsync.spi.Column;
+import dev.dbsync.spi.LogicalType;
+import dev.dbsync.spi.Position;
+import dev.dbsync.spi.RetriableException;
+import dev.dbsync.spi.Sink;
+import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.TableWriter;
+import dev.dbsync.spi.WriteResult;
+import dev.dbsync.testkit.memory.MemorySink;
+import dev.dbsync.testkit.memory.MemorySource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/** A pipeline with several sinks: one read, every sink equal to the source, sinks added, detached and paused. */
+class FanOutTest {
+
+    private static final TableSchema ITEMS = new TableSchema("items", List.of(
+            Column.required("id", LogicalType.INT64),
+            Column.of("name", LogicalType.STRING),
+            Column.of("updated_at", LogicalType.INT64),
+            Column.of("is_deleted", LogicalType.BOOLEAN)), List.of("id"));
+    private static final TableSchema EVENTS = new TableSchema("events", List.of(
+            Column.required("id", LogicalType.INT64),
+            Column.of("name", LogicalType.STRING),
+            Column.of("updated_at", LogicalType.INT64),
+            Column.of("is_deleted", LogicalType.BOOLEAN)), List.of("id"));
+
+    private static final TableSync INCREMENTAL =
+            TableSync.incremental(TableSpec.of("items").withCursor("updated_at").withSoftDelete("is_deleted"));
+    private static final TableSync CDC = TableSync.cdc(TableSpec.of("events").withSoftDelete("is_deleted"));
+
+    /** Counts snapshot and incremental reads, to show the source is read once whatever the number of sinks. */
+    static final class CountingSource extends MemorySource {
+        final AtomicInteger snapshotRows = new AtomicInteger();
+        final AtomicInteger changeRows = new AtomicInteger();
+
+        @Override
+        public synchronized Chunk readSnapshot(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+            Chunk c = super.readSnapshot(spec, schema, after, maxRows);
+            snapshotRows.addAndGet(c.events().size());
+            return c;
+        }
+
+        @Override
+        public synchronized Chunk readChanges(TableSpec spec, TableSchema schema, Position after, int maxRows) {
+            Chunk c = super.readChanges(spec, schema, after, maxRows);
+            changeRows.addAndGet(c.events().size());
+            return c;
+        }
+    }
+
+    /** A sink that can be taken down: every call then fails as a lost connection would. */
+    static final class Switchable extends EngineBehaviourTest.ForwardingSink {
+        final AtomicBoolean down = new AtomicBoolean();
+        final AtomicInteger calls = new AtomicInteger();
+
+        Switchable(Sink delegate) {
+            super(delegate);
+        }
+
+        private void check() {
+            calls.incrementAndGet();
+            if (down.get()) {
+                throw new RetriableException("connection refused (the sink is down)");
+            }
+        }
+
+        @Override
+        public TableWriter open(TableSchema schema) {
+            check();
+            return super.open(schema);
+        }
+
+        @Override
+        protected WriteResult write(TableWriter w, Batch batch) {
+            check();
+            return super.write(w, batch);
+        }
+
+        @Override
+        protected void flush(TableWriter w, TableSchema table) {
+            check();
+            super.flush(w, table);
+        }
+    }
+
+    private static CountingSource source(int rows) {
+        CountingSource s = new CountingSource();
+        s.createTable(ITEMS);
+        s.createTable(EVENTS);
+        for (long id = 1; id <= rows; id++) {
+            s.upsert("items", id, "item " + id, id, false);
+            s.upsert("events", id, "event " + id, id, false);
+        }
+        return s;
+    }
+
+    private static void change(MemorySource s, long round) {
+        long base = 1000 * round;
+        s.upsert("items", 3L, "changed " + round, base + 1, false);
+        s.upsert("items", 4L, "item 4", base + 2, true); // soft delete
+        s.upsert("items", 500L + round, "new " + round, base + 3, false);
+        s.upsert("events", 5L, "changed " + round, base + 1, false);
+        s.delete("events", 6L + round);
+        s.upsert("events", 600L + round, "new " + round, base + 3, false);
+    }
+
+    private static SyncEngine.Builder engine(MemorySource source, CheckpointStore store) {
+        return SyncEngine.builder().pipeline("fan").source(source).checkpointStore(store).batchRows(7)
+                .table(INCREMENTAL).table(CDC).streamIdle(Duration.ofMillis(150))
+                .retryPolicy(new RetryPolicy(2, Duration.ofMillis(1), Duration.ofMillis(2), 0.0));
+    }
+
+    /** The source's live rows of a table (soft-deleted ones left out), in key order. */
+    private static List<List<Object>> live(MemorySource s, String table) {
+        List<List<Object>> out = new ArrayList<>();
+        for (List<Object> r : s.rows(table)) {
+            if (!Boolean.TRUE.equals(r.get(3))) {
+                out.add(r);
+            }
+        }
+        return out;
+    }
+
+    private static void assertEqualToSource(MemorySource s, MemorySink sink, String name) {
+        assertEquals(live(s, "items"), sink.rows("items"), "items in sink " + name);
+        assertEquals(live(s, "events"), sink.rows("events"), "events in sink " + name);
+    }
+
+    @Test
+    void oneReadFeedsEverySinkAndEachEqualsTheSource() {
+        CountingSource single = source(100);
+        MemorySink alone = new MemorySink();
+        SyncReport r1 = engine(single, CheckpointStores.memory()).sink(alone).build().runOnce();
+        assertTrue(r1.succeeded(), r1::toText);
+
+        CountingSource src = source(100);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink().versioned();
+        MemorySink c = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).sink("c", c).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        for (MemorySink s : List.of(a, b, c)) {
+            assertEqualToSource(src, s, s.toString());
+        }
+        assertEquals(single.snapshotRows.get(), src.snapshotRows.get(), "three sinks read the snapshot once, like one sink");
+        assertEquals(single.changeRows.get(), src.changeRows.get());
+        assertEquals(List.of("a", "b", "c"), r.sinks().stream().map(SinkReport::sink).toList());
+        for (SinkReport s : r.sinks()) {
+            assertEquals(SinkReport.State.CURRENT, s.state(), r::toText);
+            assertEquals(r.sinks().get(0).upserted(), s.upserted(), r::toText);
+        }
+        assertTrue(r.toText().contains("sink"), r::toText);
+
+        change(src, 1);
+        int reads = src.changeRows.get();
+        SyncReport again = engine(src, store).sink("a", a).sink("b", b).sink("c", c).build().runOnce();
+        assertTrue(again.succeeded(), again::toText);
+        for (MemorySink s : List.of(a, b, c)) {
+            assertEqualToSource(src, s, s.toString());
+        }
+        assertEquals(3, src.changeRows.get() - reads, "the three changed rows of items are read once for three sinks");
+    }
+
+    @Test
+    void aSinkAddedLaterIsSnapshottedAloneWhileTheOthersOnlyGetChanges() {
+        CountingSource src = source(60);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+        change(src, 1);
+        MemorySink c = new MemorySink();
+        long writesA = a.writes();
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).sink("c", c).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(SinkReport.State.BACKFILLED, r.sink("c").state(), r::toText);
+        assertEquals(SinkReport.State.CURRENT, r.sink("a").state(), r::toText);
+        assertTrue(r.sink("c").upserted() >= 119, "c got both tables' snapshot: " + r.toText());
+        assertTrue(r.sink("a").upserted() < 20, "a got only changes, no second snapshot: " + r.toText());
+        assertTrue(a.writes() - writesA < 10, "a was written a few batches of changes only");
+        for (MemorySink s : List.of(a, b, c)) {
+            assertEqualToSource(src, s, s.toString());
+        }
+        // and from now on c moves with the others
+        change(src, 2);
+        SyncReport next = engine(src, store).sink("a", a).sink("b", b).sink("c", c).build().runOnce();
+        assertTrue(next.succeeded(), next::toText);
+        assertEquals(SinkReport.State.CURRENT, next.sink("c").state(), next::toText);
+        for (MemorySink s : List.of(a, b, c)) {
+            assertEqualToSource(src, s, s.toString());
+        }
+    }
+
+    @Test
+    void aSinkDownPastTheLagIsDetachedTheOthersGoOnAndItIsSnapshottedAgainWhenBack() {
+        CountingSource src = source(50);
+        MemorySink a = new MemorySink();
+        MemorySink bTarget = new MemorySink();
+        Switchable b = new Switchable(bTarget);
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+
+        b.down.set(true);
+        change(src, 1);
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).sinkMaxLag(Duration.ofMillis(200)).build().runOnce();
+        assertFalse(r.succeeded(), "a detached sink is not a success: " + r.toText());
+        assertEquals(SinkReport.State.DETACHED, r.sink("b").state(), r::toText);
+        assertTrue(r.sink("b").error().contains("sink 'b'") && r.sink("b").error().contains("connection refused"), r::toText);
+        assertTrue(r.tables().stream().allMatch(t -> t.succeeded()), "the tables went on for sink a: " + r.toText());
+        assertEqualToSource(src, a, "a");
+
+        // still down: it stays behind, a goes on
+        change(src, 2);
+        SyncReport still = engine(src, store).sink("a", a).sink("b", b).sinkMaxLag(Duration.ofMillis(200)).build().runOnce();
+        assertEquals(SinkReport.State.BEHIND, still.sink("b").state(), still::toText);
+        assertEqualToSource(src, a, "a");
+
+        b.down.set(false);
+        change(src, 3);
+        SyncReport back = engine(src, store).sink("a", a).sink("b", b).build().runOnce();
+        assertTrue(back.succeeded(), back::toText);
+        assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, bTarget, "b");
+    }
+
+    @Test
+    void underThePausePolicyNothingMovesOnUntilTheSinkIsBack() {
+        CountingSource src = source(40);
+        MemorySink a = new MemorySink();
+        MemorySink bTarget = new MemorySink();
+        Switchable b = new Switchable(bTarget);
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+        b.down.set(true);
+        change(src, 1);
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).sinkLagPolicy(SinkLagPolicy.PAUSE)
+                .sinkMaxLag(Duration.ofMillis(100)).build().runOnce();
+        assertFalse(r.succeeded(), r::toText);
+        assertTrue(r.toText().contains("sink 'b'"), r::toText);
+        assertTrue(r.sinks().stream().noneMatch(s -> s.state() == SinkReport.State.DETACHED), r::toText);
+        b.down.set(false);
+        SyncReport back = engine(src, store).sink("a", a).sink("b", b).sinkLagPolicy(SinkLagPolicy.PAUSE).build().runOnce();
+        assertTrue(back.succeeded(), back::toText);
+        assertEquals(SinkReport.State.CURRENT, back.sink("b").state(), "never detached, so no snapshot of its own: " + back.toText());
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, bTarget, "b");
+    }
+
+    @Test
+    void aRowOneSinkRefusesIsDeadLetteredNamingThatSinkAndTheOtherSinkHasIt() {
+        CountingSource src = source(30);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink().rejecting(e -> "items".equals(e.table()) && ((Number) e.key().get(0)).longValue() == 17);
+        List<DeadLetter> dead = Collections.synchronizedList(new ArrayList<>());
+        SyncReport r = engine(src, CheckpointStores.memory()).sink("a", a).sink("b", b).deadLetterHandler(dead::add)
+                .build().runOnce();
+        assertTrue(r.tables().stream().allMatch(t -> t.succeeded()), r::toText);
+        assertEquals(1, r.table("items").failed(), r::toText);
+        assertEquals(1, dead.size());
+        assertTrue(dead.get(0).reason().startsWith("sink 'b'"), dead.get(0).reason());
+        assertEquals(30, a.rows("items").size(), "sink a has the row b refused");
+        assertEquals(29, b.rows("items").size());
+        assertEquals(1, r.sink("b").failed(), r::toText);
+        assertEquals(0, r.sink("a").failed(), r::toText);
+    }
+
+    @Test
+    void eachSinkMayNameItsTablesItsOwnWay() {
+        CountingSource src = source(10);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink();
+        SyncReport r = engine(src, CheckpointStores.memory()).sink("a", a).sink("b", b, Map.of("items", "cache_items"))
+                .build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(live(src, "items"), b.rows("cache_items"));
+        assertEquals(live(src, "items"), a.rows("items"));
+    }
+
+    @Test
+    void namesAreCheckedAndASingleSinkIsNotMixedWithNamedOnes() {
+        CountingSource src = source(1);
+        IllegalArgumentException twice = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> engine(src, CheckpointStores.memory()).sink("a", new MemorySink()).sink("a", new MemorySink()).build());
+        assertTrue(twice.getMessage().contains("'a'") && twice.getMessage().contains("twice"), twice.getMessage());
+        IllegalArgumentException mixed = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> engine(src, CheckpointStores.memory()).sink(new MemorySink()).sink("a", new MemorySink()).build());
+        assertTrue(mixed.getMessage().contains("name every sink"), mixed.getMessage());
+    }
+
+    @Test
+    void aSinkRemovedFromThePipelineIsReleasedAndTheOthersGoOn() {
+        CountingSource src = source(20);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+        change(src, 1);
+        SyncReport r = engine(src, store).sink("a", a).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(SinkReport.State.CURRENT, r.sink("a").state());
+        assertEqualToSource(src, a, "a");
+        // b comes back later: it was released, so it is snapshotted again rather than trusted
+        change(src, 2);
+        SyncReport back = engine(src, store).sink("a", a).sink("b", b).build().runOnce();
+        assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
+        assertEqualToSource(src, b, "b");
+    }
+}
