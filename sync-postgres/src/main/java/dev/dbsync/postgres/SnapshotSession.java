@@ -67,6 +67,8 @@ final class SnapshotSession implements AutoCloseable {
     static final int SAMPLE_PER_RANGE = 32;
 
     private static final AtomicInteger SESSIONS = new AtomicInteger();
+    /** Tests only: runs after the coordinator exported its snapshot and before the readers import it. */
+    static volatile Runnable afterExport;
     private static final Pattern PLAN_ROWS = Pattern.compile("\"Plan Rows\":\\s*([0-9.eE+]+)");
     private static final long WAIT_MILLIS = 200;
 
@@ -204,6 +206,10 @@ final class SnapshotSession implements AutoCloseable {
                     snapshot = rs.getString(1);
                 }
                 ranges = split(coordinator, plan, lower, options);
+                Runnable hook = afterExport;
+                if (hook != null) {
+                    hook.run();
+                }
                 if (ranges.length == 1) {
                     // one COPY is one moment by itself: the coordinator reads it, nothing to share
                     readers.add(coordinator);
