@@ -32,14 +32,20 @@ import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.apache.kafka.connect.source.SourceTaskContext;
+import org.apache.kafka.connect.storage.OffsetStorageReader;
 
 /**
  * The price of the distributed path, measured side by side in one run on the same generated source table
  * (PostgreSQL {@code orders}, 5 columns): into PostgreSQL and into ClickHouse, each through the embedded engine
  * (FULL, the engine's default batches) and through Kafka Connect (dbsync source connector, {@code full} strategy →
  * Kafka → dbsync sink connector) with one worker, then two. To tell where the distributed path spends its time, the
- * source connector alone into Kafka and each sink connector alone from that filled topic are timed as well.
+ * source connector alone into Kafka and each sink connector alone from that filled topic are timed as well, and the
+ * dbsync source task polled in this thread without any worker or Kafka (with and without the JSON conversion).
  *
  * <p>A Connect time runs from creating the connectors (on already started workers) until the target holds every
  * row, group join and task start included (the moment the first row arrived is printed beside it); an embedded time
@@ -108,6 +114,8 @@ public final class ConnectBenchmark {
         // interleaved, so that a change of the shared machine's load touches both targets alike
         b.embedded(pgTarget, "cold", 1);
         b.embedded(chTarget, "cold", 1);
+        b.sourceTaskInProcess(false);
+        b.sourceTaskInProcess(true);
         String topic = b.sourceAlone();
         b.sinkAlone(pgTarget, topic);
         b.sinkAlone(chTarget, topic);
@@ -153,6 +161,79 @@ public final class ConnectBenchmark {
                 times.get(times.size() / 2));
     }
 
+    /**
+     * The dbsync source task driven in this thread as Connect would (start, then poll until every row came), with no
+     * worker and no Kafka: what the adapter itself costs; with {@code convert}, each record's key and value also go
+     * through the workers' {@code JsonConverter} (schemas enabled), and their average size is printed.
+     */
+    private void sourceTaskInProcess(boolean convert) throws Exception {
+        Map<String, String> props = new HashMap<>();
+        sourceConfig("inprocess").fields().forEachRemaining(f -> props.put(f.getKey(), f.getValue().asText()));
+        props.put("name", "inprocess");
+        DbsyncSourceConnector connector = new DbsyncSourceConnector();
+        connector.start(props);
+        Map<String, String> taskProps = connector.taskConfigs(1).get(0);
+        connector.stop();
+        JsonConverter keys = new JsonConverter();
+        keys.configure(Map.of("schemas.enable", "true"), true);
+        JsonConverter values = new JsonConverter();
+        values.configure(Map.of("schemas.enable", "true"), false);
+        DbsyncSourceTask task = new DbsyncSourceTask();
+        task.initialize(new SourceTaskContext() {
+            @Override
+            public Map<String, String> configs() {
+                return taskProps;
+            }
+
+            @Override
+            public OffsetStorageReader offsetStorageReader() {
+                return new OffsetStorageReader() {
+                    @Override
+                    public <T> Map<String, Object> offset(Map<String, T> partition) {
+                        return null;
+                    }
+
+                    @Override
+                    public <T> Map<Map<String, T>, Map<String, Object>> offsets(java.util.Collection<Map<String, T>> partitions) {
+                        return Map.of();
+                    }
+                };
+            }
+
+            @Override
+            public PluginMetrics pluginMetrics() {
+                return null;
+            }
+        });
+        long t0 = System.nanoTime();
+        long n = 0;
+        long bytes = 0;
+        task.start(taskProps);
+        try {
+            while (n < rows) {
+                List<SourceRecord> batch = task.poll();
+                if (batch == null) {
+                    throw new IllegalStateException("source task in process: the snapshot ended after " + n + " of " + rows + " rows");
+                }
+                for (SourceRecord r : batch) {
+                    n++;
+                    if (convert) {
+                        bytes += keys.fromConnectData(r.topic(), r.keySchema(), r.key()).length
+                                + values.fromConnectData(r.topic(), r.valueSchema(), r.value()).length;
+                    }
+                }
+            }
+        } finally {
+            task.stop();
+        }
+        long t1 = System.nanoTime();
+        if (n != rows) {
+            throw new IllegalStateException("source task in process: " + n + " records for " + rows + " rows");
+        }
+        record("source", convert ? String.format(Locale.ROOT, "dbsync source task in process + JsonConverter (%,d B a record)", bytes / n)
+                : "dbsync source task in process, no Kafka", t0, -1, t1);
+    }
+
     /** The source connector alone (1 worker) into a topic of its own, read back with {@code read_committed}. */
     private String sourceAlone() throws Exception {
         String prefix = "benchsrc" + System.nanoTime();
@@ -192,7 +273,7 @@ public final class ConnectBenchmark {
             if (records != rows) {
                 throw new IllegalStateException("source connector alone: " + records + " records in Kafka for " + rows + " rows");
             }
-            record("Kafka", "Connect source connector alone, 1 worker (1 task)", t0, first, t1);
+            record("source", "Connect source connector alone into Kafka, 1 worker (1 task)", t0, first, t1);
         }
         return topic;
     }
@@ -386,7 +467,7 @@ public final class ConnectBenchmark {
                 embedded.computeIfAbsent(r.target(), k -> new double[2])[r.path().contains("cold") ? 0 : 1] = r.rowsPerSecond();
             }
         }
-        for (String target : List.of("PostgreSQL", "ClickHouse", "Kafka")) {
+        for (String target : List.of("PostgreSQL", "ClickHouse", "source")) {
             for (Result r : results) {
                 if (!r.target().equals(target)) {
                     continue;
