@@ -16,6 +16,10 @@ import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.math.BigDecimal;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -23,6 +27,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.sql.Statement;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -48,9 +56,13 @@ import org.slf4j.LoggerFactory;
  * DO UPDATE}; with a checkpoint table configured, the batch's checkpoint is written in the same transaction
  * after its lease's fencing token is checked. Writing a batch again gives the same table, so replays are
  * harmless. Every write commits, so a writer buffers nothing and its flush has nothing to do.
- * Batches of only upserts are first copied straight into the target under a savepoint (the common case
- * of a snapshot into an empty table runs at raw COPY speed); a conflicting key falls back to the staged
- * upsert (see {@code tryDirect}).
+ * Batches of at least 1,000 upserts and nothing else are first copied straight into the target under a savepoint, so a snapshot into an
+ * empty table runs at raw COPY speed with no staging; a key the table holds already (or twice in the batch)
+ * makes the COPY fail, and the savepoint is rolled back and the staged upsert applies the batch instead (see
+ * {@code tryDirect}). That direct COPY uses PostgreSQL's binary format when every column's type in the table
+ * is one whose binary form this class writes exactly ({@link Binary}), text otherwise; a value that does not fit
+ * its column's binary form (e.g. a numeric string for an integer column, which the server's text input accepts)
+ * sends the batch again as text. Rows are streamed to the server while they are encoded.
  *
  * <p>{@link #open} creates a missing table from the schema (types from {@link PgTypes#ddlType}, primary key
  * from the schema's key), adds missing columns to an existing one, and checks that an existing table has a
@@ -157,6 +169,12 @@ final class PostgresSink implements Sink {
         private Connection conn;
         private String copySql;
         private String directCopySql;
+        private String directBinarySql;
+        /**
+         * How each column is sent in binary COPY, or null while the direct path sends text: the table has a column
+         * whose type this sink does not encode exactly, or a value did not fit its column's binary form.
+         */
+        private Binary[] binary;
         /** Batches left before the direct COPY is tried again after it met an existing key. */
         private int directPause;
         private String upsertSql;
@@ -164,8 +182,9 @@ final class PostgresSink implements Sink {
         private int[] keyIdx;
         private LogicalType[] types;
         private LogicalType[] elementTypes;
-        private final StringBuilder buf = new StringBuilder(1 << 16);
-        private final StringBuilder direct = new StringBuilder(1 << 16);
+        private final CopyBuffer out = new CopyBuffer();
+        /** Values rendered by {@link PgTypes#appendText} before they are escaped into {@link #out}. */
+        private StringBuilder scratch = new StringBuilder(256);
 
         Writer(PgName target) {
             this.target = target;
@@ -392,6 +411,8 @@ final class PostgresSink implements Sink {
             conn.commit();
             copySql = "COPY " + STAGE + " (" + cols + ", " + PgName.quote(OP_COLUMN) + ") FROM STDIN";
             directCopySql = "COPY " + into.sql() + " (" + cols + ") FROM STDIN";
+            directBinarySql = directCopySql + " (FORMAT binary)";
+            binary = binaryKinds(s);
             String keys = list(s.primaryKey());
             StringBuilder up = new StringBuilder("INSERT INTO ").append(into.sql()).append(" AS t (").append(cols)
                     .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
@@ -428,51 +449,32 @@ final class PostgresSink implements Sink {
             if (schema == null) {
                 open(batch.schema());
             }
-            List<ChangeEvent> events = batch.latestPerKey();
-            int start = 0;
-            buf.setLength(0);
-            int upserts = 0;
-            int deletes = 0;
-            int n = types.length;
-            for (int i = start; i < events.size(); i++) {
-                ChangeEvent e = events.get(i);
-                if (e.operation() == Operation.UPSERT) {
-                    List<Object> values = e.values();
-                    if (values.size() != n) {
-                        throw new DataException(where() + ", key " + e.keyText() + ": the event has " + values.size()
-                                + " values but the table has " + n + " columns");
-                    }
-                    for (int c = 0; c < n; c++) {
-                        appendValue(c, values.get(c));
-                        buf.append('\t');
-                    }
-                    buf.append("U\n");
-                    upserts++;
-                } else if (e.operation() == Operation.DELETE) {
-                    List<Object> key = e.key();
-                    for (int c = 0; c < n; c++) {
-                        int ki = indexIn(keyIdx, c);
-                        if (ki >= 0) {
-                            appendValue(c, key.get(ki));
-                        } else {
-                            buf.append("\\N");
-                        }
-                        buf.append('\t');
-                    }
-                    buf.append("D\n");
-                    deletes++;
-                }
+            List<ChangeEvent> all = batch.events();
+            boolean upsertsOnly = true;
+            for (int i = 0, size = all.size(); i < size && upsertsOnly; i++) {
+                upsertsOnly = all.get(i).operation() == Operation.UPSERT;
             }
+            // the rows of the COPY that ran last, so that its "line N" in an error names the event
+            List<ChangeEvent> sent = all;
             try {
                 connect();
-                if (upserts + deletes > 0 && !(deletes == 0 && upserts >= DIRECT_MIN_ROWS && tryDirect())) {
-                    copy(copySql, buf);
-                    try (Statement st = conn.createStatement()) {
-                        if (deletes > 0) {
-                            st.executeUpdate(deleteSql);
-                        }
-                        if (upserts > 0) {
-                            st.executeUpdate(upsertSql);
+                if (!(upsertsOnly && all.size() >= DIRECT_MIN_ROWS && tryDirect(all))) {
+                    sent = batch.latestPerKey();
+                    boolean deletes = false;
+                    boolean upserts = false;
+                    for (ChangeEvent e : sent) {
+                        deletes |= e.operation() == Operation.DELETE;
+                        upserts |= e.operation() == Operation.UPSERT;
+                    }
+                    if (deletes || upserts) {
+                        copy(copySql, sent, true);
+                        try (Statement st = conn.createStatement()) {
+                            if (deletes) {
+                                st.executeUpdate(deleteSql);
+                            }
+                            if (upserts) {
+                                st.executeUpdate(upsertSql);
+                            }
                         }
                     }
                 }
@@ -482,13 +484,18 @@ final class PostgresSink implements Sink {
                 conn.commit();
             } catch (SQLException e) {
                 rollbackQuietly();
-                SyncException mapped = PgErrors.map(e, "writing " + where() + offendingKey(e, events, start));
+                SyncException mapped = PgErrors.map(e, "writing " + where() + offendingKey(e, sent));
                 if (!(mapped instanceof DataException)) {
                     // the connection may be broken; the next write reconnects and rebuilds the staging table
                     closeConnection();
                     schema = null;
                 }
                 throw mapped;
+            } catch (DataException e) {
+                // a value the encoder refused, before the server saw its row: the COPY was cancelled, the
+                // connection is sound
+                rollbackQuietly();
+                throw e;
             } catch (RuntimeException e) {
                 // e.g. a failure opening the checkpoint store's connection: the transaction holds staged rows that
                 // a retry would copy again (duplicate keys in the upsert), so it is rolled back and the connection
@@ -502,20 +509,35 @@ final class PostgresSink implements Sink {
         }
 
         /**
-         * The fast path for batches of inserts (a snapshot into an empty or truncated table): COPY straight
-         * into the target inside a savepoint. Each key occurs once in the batch, so if no row conflicts the
-         * result equals the upsert; if one does (a replay, or updates), the savepoint is rolled back and the
-         * staged upsert runs instead, and the fast path pauses for a while so update-heavy tables do not pay
-         * for it on every batch. The staging rows end in the op column, which is cut off here.
+         * The fast path for batches of upserts (a snapshot into an empty or truncated table): the batch's events
+         * as they are, COPYed straight into the target inside a savepoint, streamed while they are encoded. If
+         * no row conflicts (no key of the batch exists, none occurs twice) the result equals the upsert; if one
+         * does (a replay, updates, a key repeated in the batch), the savepoint is rolled back and the staged upsert
+         * runs instead, and the fast path pauses for a while so update-heavy tables do not pay for it on every
+         * batch.
          */
-        private boolean tryDirect() throws SQLException {
+        private boolean tryDirect(List<ChangeEvent> events) throws SQLException {
             if (directPause > 0) {
                 directPause--;
                 return false;
             }
             Savepoint sp = conn.setSavepoint();
             try {
-                copy(directCopySql, withoutOpColumn());
+                if (binary != null) {
+                    try {
+                        copyBinary(events);
+                    } catch (NotBinary e) {
+                        // a value outside what the binary form says exactly (e.g. a string for a number, which the
+                        // server parses in text): this batch and the later ones go as text
+                        LOG.debug("{}: {}; COPY sends text from now on", where(), e.getMessage());
+                        binary = null;
+                        conn.rollback(sp);
+                        sp = conn.setSavepoint();
+                        copy(directCopySql, events, false);
+                    }
+                } else {
+                    copy(directCopySql, events, false);
+                }
                 conn.releaseSavepoint(sp);
                 return true;
             } catch (SQLException e) {
@@ -528,77 +550,157 @@ final class PostgresSink implements Sink {
             }
         }
 
-        /** The staged text without the trailing op column ("\tU" before each newline). */
-        private StringBuilder withoutOpColumn() {
-            StringBuilder out = direct;
-            out.setLength(0);
-            int from = 0;
-            for (int i = 0, len = buf.length(); i < len; i++) {
-                if (buf.charAt(i) == '\n') {
-                    out.append(buf, from, i - 2).append('\n');
-                    from = i + 1;
+        /**
+         * Streams the events as COPY text rows: upserts as their values, deletes (staging only) as their key
+         * with nulls elsewhere; {@code staged} appends the op column. The buffer is sent whenever it fills, so
+         * the server parses one part while the next is encoded.
+         */
+        private void copy(String sql, List<ChangeEvent> events, boolean staged) throws SQLException {
+            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+            out.start(in);
+            try {
+                int n = types.length;
+                for (int i = 0, size = events.size(); i < size; i++) {
+                    ChangeEvent e = events.get(i);
+                    if (e.operation() == Operation.UPSERT) {
+                        List<Object> values = e.values();
+                        if (values.size() != n) {
+                            throw new DataException(where() + ", key " + e.keyText() + ": the event has " + values.size()
+                                    + " values but the table has " + n + " columns");
+                        }
+                        for (int c = 0; c < n; c++) {
+                            if (c > 0) {
+                                out.ascii('\t');
+                            }
+                            value(e, c, values.get(c));
+                        }
+                        if (staged) {
+                            out.ascii('\t');
+                            out.ascii('U');
+                        }
+                    } else {
+                        List<Object> key = e.key();
+                        for (int c = 0; c < n; c++) {
+                            if (c > 0) {
+                                out.ascii('\t');
+                            }
+                            int ki = indexIn(keyIdx, c);
+                            if (ki >= 0) {
+                                value(e, c, key.get(ki));
+                            } else {
+                                out.ascii('\\');
+                                out.ascii('N');
+                            }
+                        }
+                        out.ascii('\t');
+                        out.ascii('D');
+                    }
+                    out.ascii('\n');
+                }
+                out.end();
+            } finally {
+                out.release();
+                if (in.isActive()) {
+                    cancelQuietly(in);
+                }
+            }
+        }
+
+        /**
+         * The binary form of each column when every column's type in the table is one encoded here exactly
+         * (the server's binary input of the type reads what is written); null otherwise.
+         */
+        private Binary[] binaryKinds(TableSchema s) throws SQLException {
+            Map<String, String> existing = columns();
+            Binary[] out = new Binary[s.columns().size()];
+            for (int i = 0; i < out.length; i++) {
+                Column c = s.columns().get(i);
+                out[i] = Binary.of(c.type(), existing.get(c.name()));
+                if (out[i] == null) {
+                    return null;
                 }
             }
             return out;
         }
 
-        private void copy(String sql, StringBuilder text) throws SQLException {
-            byte[] data = text.toString().getBytes(StandardCharsets.UTF_8);
-            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
+        /** Streams upsert events in binary COPY format straight into the table (the direct path). */
+        private void copyBinary(List<ChangeEvent> events) throws SQLException {
+            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(directBinarySql);
+            out.start(in);
             try {
-                in.writeToCopy(data, 0, data.length);
-                in.endCopy();
+                out.binaryHeader();
+                int n = binary.length;
+                for (int i = 0, size = events.size(); i < size; i++) {
+                    ChangeEvent e = events.get(i);
+                    List<Object> values = e.values();
+                    if (values.size() != n) {
+                        throw new DataException(where() + ", key " + e.keyText() + ": the event has " + values.size()
+                                + " values but the table has " + n + " columns");
+                    }
+                    out.int16(n);
+                    for (int c = 0; c < n; c++) {
+                        Object v = values.get(c);
+                        if (v == null) {
+                            out.int32(-1);
+                        } else if (binary[c] == Binary.JSON) {
+                            StringBuilder b = scratch;
+                            b.setLength(0);
+                            try {
+                                PgTypes.appendText(b, types[c], elementTypes[c], v);
+                            } catch (IllegalArgumentException ex) {
+                                throw new DataException(where() + ", key " + e.keyText() + ", column '"
+                                        + schema.columns().get(c).name() + "': " + ex.getMessage(), ex);
+                            }
+                            out.utf8Field(b, 1);
+                        } else {
+                            binary[c].write(out, v);
+                        }
+                    }
+                }
+                out.int16(-1);
+                out.end();
             } finally {
+                out.release();
                 if (in.isActive()) {
-                    in.cancelCopy();
+                    cancelQuietly(in);
                 }
             }
         }
 
-        /** Names the key of the staged row a COPY error points at ("COPY dbsync_stage, line N"). */
-        private String offendingKey(SQLException e, List<ChangeEvent> events, int start) {
+        /** Names the key of the row a COPY error points at ("COPY name, line N"). */
+        private String offendingKey(SQLException e, List<ChangeEvent> events) {
             Matcher m = COPY_LINE.matcher(String.valueOf(e.getMessage()));
             if (m.find()) {
-                int line = Integer.parseInt(m.group(1));
-                int idx = start + line - 1;
-                if (idx >= start && idx < events.size()) {
+                int idx = Integer.parseInt(m.group(1)) - 1;
+                if (idx >= 0 && idx < events.size()) {
                     return ", key " + events.get(idx).keyText();
                 }
             }
             return "";
         }
 
-        private void appendValue(int c, Object v) {
+        private void value(ChangeEvent e, int c, Object v) throws SQLException {
             if (v == null) {
-                buf.append("\\N");
-                return;
-            }
-            StringBuilder b = buf;
-            if (v instanceof String && types[c] != LogicalType.JSON) {
-                String s = (String) v;
-                for (int i = 0, len = s.length(); i < len; i++) {
-                    appendEscaped(b, s.charAt(i));
+                out.ascii('\\');
+                out.ascii('N');
+            } else if (v instanceof Long || v instanceof Integer) {
+                out.integer(((Number) v).longValue());
+            } else if (v instanceof String && types[c] != LogicalType.JSON) {
+                out.escaped((String) v);
+            } else if (v instanceof Boolean) {
+                out.ascii((Boolean) v ? 't' : 'f');
+            } else {
+                StringBuilder b = scratch;
+                b.setLength(0);
+                try {
+                    PgTypes.appendText(b, types[c], elementTypes[c], v);
+                } catch (IllegalArgumentException ex) {
+                    throw new DataException(where() + ", key " + e.keyText() + ", column '" + schema.columns().get(c).name()
+                            + "': " + ex.getMessage(), ex);
                 }
-                return;
-            }
-            int from = b.length();
-            try {
-                PgTypes.appendText(b, types[c], elementTypes[c], v);
-            } catch (IllegalArgumentException e) {
-                throw new DataException(where() + ", column '" + schema.columns().get(c).name() + "': " + e.getMessage(), e);
-            }
-            LogicalType t = types[c];
-            if (t == LogicalType.STRING || t == LogicalType.JSON || t == LogicalType.ARRAY || t == LogicalType.BYTES) {
-                for (int i = from; i < b.length(); i++) {
-                    char ch = b.charAt(i);
-                    if (ch == '\\' || ch == '\n' || ch == '\r' || ch == '\t') {
-                        String raw = b.substring(from);
-                        b.setLength(from);
-                        for (int k = 0; k < raw.length(); k++) {
-                            appendEscaped(b, raw.charAt(k));
-                        }
-                        return;
-                    }
+                out.escaped(b);
+                if (b.capacity() > 1 << 16) {
+                    scratch = new StringBuilder(256);
                 }
             }
         }
@@ -646,23 +748,424 @@ final class PostgresSink implements Sink {
         }
     }
 
-    /** COPY text format escaping: backslash, newline, carriage return and tab are written as escapes. */
-    private static void appendEscaped(StringBuilder b, char ch) {
-        switch (ch) {
-            case '\\':
-                b.append("\\\\");
-                break;
-            case '\n':
-                b.append("\\n");
-                break;
-            case '\r':
-                b.append("\\r");
-                break;
-            case '\t':
-                b.append("\\t");
-                break;
-            default:
-                b.append(ch);
+    /**
+     * COPY text rows encoded straight into UTF-8 bytes and sent in parts of {@link #SIZE} bytes as the buffer fills,
+     * instead of a whole batch built as a string and converted at the end. Not thread-safe: one per writer.
+     */
+    static final class CopyBuffer {
+        static final int SIZE = 1 << 16;
+        private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
+        private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
+        private final byte[] buf = new byte[SIZE];
+        private int pos;
+        private CopyIn in;
+
+        void start(CopyIn copy) {
+            in = copy;
+            pos = 0;
+        }
+
+        /** Sends what is left and ends the COPY; its result (or error) is the server's. */
+        void end() throws SQLException {
+            send();
+            in.endCopy();
+        }
+
+        void release() {
+            in = null;
+            pos = 0;
+        }
+
+        private void send() throws SQLException {
+            if (pos > 0) {
+                in.writeToCopy(buf, 0, pos);
+                pos = 0;
+            }
+        }
+
+        private void room(int n) throws SQLException {
+            if (pos > SIZE - n) {
+                send();
+            }
+        }
+
+        /** PostgreSQL's binary COPY signature, flags and header extension length. */
+        void binaryHeader() throws SQLException {
+            bytes(new byte[] {'P', 'G', 'C', 'O', 'P', 'Y', '\n', (byte) 0xff, '\r', '\n', 0}, 0, 11);
+            int32(0);
+            int32(0);
+        }
+
+        void int8(int v) throws SQLException {
+            room(1);
+            buf[pos++] = (byte) v;
+        }
+
+        void int16(int v) throws SQLException {
+            room(2);
+            buf[pos++] = (byte) (v >> 8);
+            buf[pos++] = (byte) v;
+        }
+
+        void int32(int v) throws SQLException {
+            room(4);
+            INT.set(buf, pos, v);
+            pos += 4;
+        }
+
+        void int64(long v) throws SQLException {
+            room(8);
+            LONG.set(buf, pos, v);
+            pos += 8;
+        }
+
+        void bytes(byte[] b, int off, int len) throws SQLException {
+            while (len > 0) {
+                room(1);
+                int n = Math.min(len, SIZE - pos);
+                System.arraycopy(b, off, buf, pos, n);
+                pos += n;
+                off += n;
+                len -= n;
+            }
+        }
+
+        /**
+         * A binary field of UTF-8 text, its length first; {@code version} ≥ 0 is a leading version byte (jsonb).
+         * The length is filled in once the text is encoded, so the field is encoded whole in the buffer when it
+         * fits, and through a byte array when it does not.
+         */
+        void utf8Field(CharSequence s, int version) throws SQLException {
+            int extra = version >= 0 ? 1 : 0;
+            int max = 3 * s.length() + extra;
+            if (max > SIZE - 4) {
+                byte[] b = s.toString().getBytes(StandardCharsets.UTF_8);
+                int32(b.length + extra);
+                if (extra > 0) {
+                    int8(version);
+                }
+                bytes(b, 0, b.length);
+                return;
+            }
+            room(4 + max);
+            int lengthAt = pos;
+            pos += 4;
+            if (extra > 0) {
+                buf[pos++] = (byte) version;
+            }
+            utf8(s, false);
+            INT.set(buf, lengthAt, pos - lengthAt - 4);
+        }
+
+        /**
+         * A numeric in PostgreSQL's binary form: digit count, weight, sign and display scale, then base-10000
+         * digits aligned on the decimal point.
+         */
+        void numeric(BigDecimal v) throws SQLException {
+            if (v.scale() < 0) {
+                v = v.setScale(0);
+            }
+            int scale = v.scale();
+            String digits = v.unscaledValue().abs().toString();
+            int intLen = digits.length() - scale;
+            StringBuilder padded = new StringBuilder(digits.length() + 8);
+            if (intLen > 0) {
+                padded.append("000", 0, (4 - intLen % 4) % 4).append(digits);
+            } else {
+                padded.append("0".repeat(-intLen)).append(digits);
+            }
+            padded.append("000", 0, (4 - scale % 4) % 4);
+            int intGroups = intLen > 0 ? (intLen + 3) / 4 : 0;
+            int groups = padded.length() / 4;
+            short[] g = new short[groups];
+            for (int k = 0; k < groups; k++) {
+                g[k] = (short) Integer.parseInt(padded, 4 * k, 4 * k + 4, 10);
+            }
+            int weight = intGroups - 1;
+            int from = 0;
+            while (from < groups && g[from] == 0) {
+                from++;
+                weight--;
+            }
+            int to = groups;
+            while (to > from && g[to - 1] == 0) {
+                to--;
+            }
+            int n = to - from;
+            if (n == 0) {
+                weight = 0;
+            }
+            int32(8 + 2 * n);
+            int16(n);
+            int16(weight);
+            int16(v.signum() < 0 ? 0x4000 : 0);
+            int16(scale);
+            for (int i = from; i < to; i++) {
+                int16(g[i]);
+            }
+        }
+
+        void ascii(char ch) throws SQLException {
+            if (pos == SIZE) {
+                send();
+            }
+            buf[pos++] = (byte) ch;
+        }
+
+        void integer(long v) throws SQLException {
+            if (pos > SIZE - 20) {
+                send();
+            }
+            if (v == Long.MIN_VALUE) {
+                for (char ch : "-9223372036854775808".toCharArray()) {
+                    buf[pos++] = (byte) ch;
+                }
+                return;
+            }
+            if (v < 0) {
+                buf[pos++] = '-';
+                v = -v;
+            }
+            int digits = 1;
+            for (long t = v; t >= 10; t /= 10) {
+                digits++;
+            }
+            for (int i = pos + digits - 1; i >= pos; i--) {
+                buf[i] = (byte) ('0' + v % 10);
+                v /= 10;
+            }
+            pos += digits;
+        }
+
+        /**
+         * The text with COPY's escapes (backslash, newline, carriage return, tab), as UTF-8; an unpaired surrogate
+         * becomes '?', as {@link String#getBytes} does.
+         */
+        void escaped(CharSequence s) throws SQLException {
+            utf8(s, true);
+        }
+
+        /**
+         * Encodes the text as UTF-8; with {@code escape}, COPY text escapes too and the buffer is sent whenever it
+         * fills; without, the caller made room for 3 bytes per char.
+         */
+        private void utf8(CharSequence s, boolean escape) throws SQLException {
+            byte[] b = buf;
+            for (int i = 0, len = s.length(); i < len; i++) {
+                if (escape && pos > SIZE - 4) {
+                    send();
+                }
+                char ch = s.charAt(i);
+                if (ch < 0x80) {
+                    if (!escape) {
+                        b[pos++] = (byte) ch;
+                        continue;
+                    }
+                    switch (ch) {
+                        case '\\':
+                            b[pos++] = '\\';
+                            b[pos++] = '\\';
+                            break;
+                        case '\n':
+                            b[pos++] = '\\';
+                            b[pos++] = 'n';
+                            break;
+                        case '\r':
+                            b[pos++] = '\\';
+                            b[pos++] = 'r';
+                            break;
+                        case '\t':
+                            b[pos++] = '\\';
+                            b[pos++] = 't';
+                            break;
+                        default:
+                            b[pos++] = (byte) ch;
+                    }
+                } else if (ch < 0x800) {
+                    b[pos++] = (byte) (0xc0 | ch >> 6);
+                    b[pos++] = (byte) (0x80 | ch & 0x3f);
+                } else if (Character.isSurrogate(ch)) {
+                    if (Character.isHighSurrogate(ch) && i + 1 < len && Character.isLowSurrogate(s.charAt(i + 1))) {
+                        int cp = Character.toCodePoint(ch, s.charAt(++i));
+                        b[pos++] = (byte) (0xf0 | cp >> 18);
+                        b[pos++] = (byte) (0x80 | cp >> 12 & 0x3f);
+                        b[pos++] = (byte) (0x80 | cp >> 6 & 0x3f);
+                        b[pos++] = (byte) (0x80 | cp & 0x3f);
+                    } else {
+                        b[pos++] = '?';
+                    }
+                } else {
+                    b[pos++] = (byte) (0xe0 | ch >> 12);
+                    b[pos++] = (byte) (0x80 | ch >> 6 & 0x3f);
+                    b[pos++] = (byte) (0x80 | ch & 0x3f);
+                }
+            }
+        }
+    }
+
+    /** Ends a COPY an exception interrupted; the exception that interrupted it is the one reported. */
+    private static void cancelQuietly(CopyIn in) {
+        try {
+            in.cancelCopy();
+        } catch (SQLException ignored) {
+            // the server reports the cancelled COPY as an error; the transaction is rolled back by the caller
+        }
+    }
+
+    /** A value the binary form of its column does not hold exactly; the batch is sent again as text. */
+    static final class NotBinary extends RuntimeException {
+        NotBinary(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * The binary COPY forms this sink writes: a column's logical type and its type in the table must both match,
+     * and each value must be of the class that type documents, else {@link NotBinary}.
+     */
+    enum Binary {
+        INT8, INT4, INT2, TEXT, BOOL, NUMERIC, TIMESTAMPTZ, TIMESTAMP, DATE, FLOAT8, UUID, BYTEA, JSON;
+
+        /** Microseconds from 1970 to PostgreSQL's epoch 2000-01-01. */
+        private static final long EPOCH_MICROS = 946_684_800_000_000L;
+        /** Epoch seconds of 0001-01-01 and of 10000-01-01: times outside are sent as text. */
+        private static final long MIN_SECONDS = -62_135_596_800L;
+        private static final long MAX_SECONDS = 253_402_300_800L;
+
+        static Binary of(LogicalType type, String pgType) {
+            if (pgType == null) {
+                return null;
+            }
+            switch (type) {
+                case INT64: return pgType.equals("bigint") ? INT8 : null;
+                case INT32: return pgType.equals("integer") ? INT4 : pgType.equals("smallint") ? INT2 : pgType.equals("bigint") ? INT8 : null;
+                case STRING:
+                    return pgType.equals("text") || pgType.equals("character varying") || pgType.startsWith("character varying(")
+                            ? TEXT : null;
+                case BOOLEAN: return pgType.equals("boolean") ? BOOL : null;
+                case DECIMAL: return pgType.equals("numeric") || pgType.startsWith("numeric(") ? NUMERIC : null;
+                case TIMESTAMP_TZ: return pgType.equals("timestamp with time zone") ? TIMESTAMPTZ : null;
+                case TIMESTAMP: return pgType.equals("timestamp without time zone") ? TIMESTAMP : null;
+                case DATE: return pgType.equals("date") ? DATE : null;
+                case FLOAT64: return pgType.equals("double precision") ? FLOAT8 : null;
+                case UUID: return pgType.equals("uuid") ? UUID : null;
+                case BYTES: return pgType.equals("bytea") ? BYTEA : null;
+                case JSON: return pgType.equals("jsonb") ? JSON : null;
+                default: return null;
+            }
+        }
+
+        void write(CopyBuffer out, Object v) throws SQLException {
+            switch (this) {
+                case INT8:
+                    if (v instanceof Long || v instanceof Integer) {
+                        out.int32(8);
+                        out.int64(((Number) v).longValue());
+                        return;
+                    }
+                    break;
+                case INT4:
+                case INT2:
+                    if (v instanceof Long || v instanceof Integer) {
+                        long x = ((Number) v).longValue();
+                        if (this == INT4 && x == (int) x) {
+                            out.int32(4);
+                            out.int32((int) x);
+                            return;
+                        } else if (this == INT2 && x == (short) x) {
+                            out.int32(2);
+                            out.int16((int) x);
+                            return;
+                        }
+                    }
+                    break;
+                case TEXT:
+                    if (v instanceof String) {
+                        out.utf8Field((String) v, -1);
+                        return;
+                    }
+                    break;
+                case BOOL:
+                    if (v instanceof Boolean) {
+                        out.int32(1);
+                        out.int8((Boolean) v ? 1 : 0);
+                        return;
+                    }
+                    break;
+                case NUMERIC:
+                    // scales beyond PostgreSQL's display scale limit are left to the server's text input
+                    if (v instanceof BigDecimal && ((BigDecimal) v).scale() <= 1000) {
+                        out.numeric((BigDecimal) v);
+                        return;
+                    }
+                    break;
+                case TIMESTAMPTZ:
+                    if (v instanceof Instant) {
+                        Instant t = (Instant) v;
+                        if (micros(t.getEpochSecond(), t.getNano())) {
+                            out.int32(8);
+                            out.int64(t.getEpochSecond() * 1_000_000L + t.getNano() / 1000 - EPOCH_MICROS);
+                            return;
+                        }
+                    }
+                    break;
+                case TIMESTAMP:
+                    if (v instanceof LocalDateTime) {
+                        LocalDateTime t = (LocalDateTime) v;
+                        long sec = t.toEpochSecond(ZoneOffset.UTC);
+                        if (micros(sec, t.getNano())) {
+                            out.int32(8);
+                            out.int64(sec * 1_000_000L + t.getNano() / 1000 - EPOCH_MICROS);
+                            return;
+                        }
+                    }
+                    break;
+                case DATE:
+                    if (v instanceof LocalDate) {
+                        LocalDate d = (LocalDate) v;
+                        if (d.getYear() >= 1 && d.getYear() <= 9999) {
+                            out.int32(4);
+                            out.int32((int) (d.toEpochDay() - 10_957L));
+                            return;
+                        }
+                    }
+                    break;
+                case FLOAT8:
+                    if (v instanceof Double) {
+                        out.int32(8);
+                        out.int64(Double.doubleToRawLongBits((Double) v));
+                        return;
+                    }
+                    break;
+                case UUID:
+                    if (v instanceof java.util.UUID) {
+                        java.util.UUID u = (java.util.UUID) v;
+                        out.int32(16);
+                        out.int64(u.getMostSignificantBits());
+                        out.int64(u.getLeastSignificantBits());
+                        return;
+                    }
+                    break;
+                case BYTEA:
+                    if (v instanceof byte[]) {
+                        byte[] b = (byte[]) v;
+                        out.int32(b.length);
+                        out.bytes(b, 0, b.length);
+                        return;
+                    }
+                    break;
+                default:
+                    break;
+            }
+            throw new NotBinary("a " + v.getClass().getSimpleName() + " value for a " + this + " column");
+        }
+
+        /**
+         * Whether the time is sent in binary: years 1–9999 and whole microseconds (text input rounds finer
+         * fractions; the binary form would cut them).
+         */
+        private static boolean micros(long epochSecond, int nano) {
+            return epochSecond >= MIN_SECONDS && epochSecond < MAX_SECONDS && nano % 1000 == 0;
         }
     }
 

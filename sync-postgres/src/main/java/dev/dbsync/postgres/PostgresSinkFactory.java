@@ -9,7 +9,8 @@ import dev.dbsync.spi.SinkFactory;
 
 /**
  * The {@code postgres} sink: COPY into a staging table, then upsert and delete by key in one transaction per
- * batch. Settings:
+ * batch; large batches of inserts (a snapshot into an empty table) are COPYed straight into the table, in
+ * binary where the column types allow, and fall back to the upsert when a key exists. Settings:
  * <ul>
  *   <li>{@code url} (required), {@code user}, {@code password} (secret);</li>
  *   <li>{@code schema} (default {@code public}): schema of target tables named without one;</li>
@@ -53,7 +54,8 @@ public final class PostgresSinkFactory implements SinkFactory {
 
     @Override
     public String description() {
-        return "PostgreSQL sink: COPY into a staging table, then INSERT … ON CONFLICT and DELETE in one transaction per batch";
+        return "PostgreSQL sink: inserts COPYed straight into the table, other changes COPYed into a staging table, then"
+                + " INSERT … ON CONFLICT and DELETE; one transaction per batch";
     }
 
     @Override
