@@ -34,7 +34,9 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.connect.cli.ConnectDistributed;
 import org.apache.kafka.connect.json.JsonConverter;
+import org.apache.kafka.connect.runtime.Connect;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTaskContext;
 import org.apache.kafka.connect.storage.OffsetStorageReader;
@@ -116,7 +118,9 @@ public final class ConnectBenchmark {
         b.embedded(chTarget, "cold", 1);
         b.sourceTaskInProcess(false);
         b.sourceTaskInProcess(true);
-        String topic = b.sourceAlone();
+        // the workers' settings as everywhere here (exactly-once source support), then without it
+        String topic = b.sourceAlone(Map.of(), "exactly-once");
+        kafka.deleteTopics(Set.of(b.sourceAlone(Map.of("exactly.once.source.support", "disabled"), "at-least-once")));
         b.sinkAlone(pgTarget, topic);
         b.sinkAlone(chTarget, topic);
         kafka.deleteTopics(Set.of(topic));
@@ -234,11 +238,14 @@ public final class ConnectBenchmark {
                 : "dbsync source task in process, no Kafka", t0, -1, t1);
     }
 
-    /** The source connector alone (1 worker) into a topic of its own, read back with {@code read_committed}. */
-    private String sourceAlone() throws Exception {
+    /**
+     * The source connector alone (1 worker, its settings changed by {@code overrides}) into a topic of its own, read
+     * back with {@code read_committed}; returns the topic.
+     */
+    private String sourceAlone(Map<String, String> overrides, String label) throws Exception {
         String prefix = "benchsrc" + System.nanoTime();
         String topic = createTopic(prefix);
-        try (Workers ws = new Workers(1, prefix);
+        try (Workers ws = new Workers(1, prefix, overrides);
              KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProps())) {
             List<TopicPartition> parts = new ArrayList<>();
             for (int p = 0; p < PARTITIONS; p++) {
@@ -273,7 +280,7 @@ public final class ConnectBenchmark {
             if (records != rows) {
                 throw new IllegalStateException("source connector alone: " + records + " records in Kafka for " + rows + " rows");
             }
-            record("source", "Connect source connector alone into Kafka, 1 worker (1 task)", t0, first, t1);
+            record("source", "Connect source connector alone into Kafka, " + label + ", 1 worker (1 task)", t0, first, t1);
         }
         return topic;
     }
@@ -282,7 +289,7 @@ public final class ConnectBenchmark {
     private void sinkAlone(Target target, String topic) throws Exception {
         String prefix = "benchsink" + System.nanoTime();
         String handle = target.create("bench_sink_alone");
-        try (Workers ws = new Workers(1, prefix)) {
+        try (Workers ws = new Workers(1, prefix, Map.of())) {
             long t0 = System.nanoTime();
             ws.first().putConnector("sink-" + prefix, sinkConfig(target, handle, topic, 1).toString());
             long[] t = awaitTarget(target, handle, t0, () -> ws.checkNotFailed("sink-" + prefix), "sink connector alone");
@@ -296,7 +303,7 @@ public final class ConnectBenchmark {
         String prefix = "bench" + workers + "x" + System.nanoTime();
         String topic = createTopic(prefix);
         String handle = target.create("bench_connect" + workers);
-        try (Workers ws = new Workers(workers, prefix)) {
+        try (Workers ws = new Workers(workers, prefix, Map.of())) {
             long t0 = System.nanoTime();
             ws.first().putConnector("sink-" + prefix, sinkConfig(target, handle, topic, workers).toString());
             ws.first().putConnector("source-" + prefix, sourceConfig(prefix).toString());
@@ -366,13 +373,18 @@ public final class ConnectBenchmark {
 
     // ------------------------------------------------------------------ Connect
 
-    /** Workers of one fresh group; closing stops them. */
+    /** Workers of one fresh group with the tests' settings plus {@code overrides}; closing stops them. */
     private final class Workers implements AutoCloseable {
         private final List<ConnectWorker> list = new ArrayList<>();
+        private final List<Connect<?>> running = new ArrayList<>();
 
-        Workers(int n, String prefix) throws Exception {
+        Workers(int n, String prefix, Map<String, String> overrides) throws Exception {
             for (int i = 0; i < n; i++) {
-                list.add(ConnectWorker.start(kafka.bootstrap(), "group-" + prefix, "w" + i));
+                int port = ConnectWorker.freePort();
+                Map<String, String> props = ConnectWorker.props(kafka.bootstrap(), "group-" + prefix, port);
+                props.putAll(overrides);
+                running.add(new ConnectDistributed().startConnect(props));
+                list.add(ConnectWorker.remote(port, "w" + i));
             }
         }
 
@@ -395,7 +407,10 @@ public final class ConnectBenchmark {
 
         @Override
         public void close() {
-            list.forEach(ConnectWorker::close);
+            for (Connect<?> c : running) {
+                c.stop();
+                c.awaitStop();
+            }
         }
     }
 
