@@ -26,15 +26,24 @@ final class CopyBinaryReader {
         void field(int index, byte[] buf, int off, int len);
     }
 
-    private final CopyOut copy;
+    /** The COPY data messages in order; null after the last. */
+    interface Messages {
+        byte[] next() throws SQLException;
+    }
+
+    private final Messages copy;
     private byte[] buf = new byte[0];
     private int pos;
     private boolean headerRead;
     private boolean done;
-    private int tupleBytes;
 
     CopyBinaryReader(CopyOut copy) {
-        this.copy = copy;
+        this(copy::readFromCopy);
+    }
+
+    /** Reads the messages of one COPY, e.g. received before by another thread. */
+    CopyBinaryReader(Messages messages) {
+        this.copy = messages;
     }
 
     /**
@@ -56,13 +65,12 @@ final class CopyBinaryReader {
         pos += 2;
         if (fields == -1) {
             // trailer; drain until the driver reports the end of the COPY
-            while (copy.readFromCopy() != null) {
+            while (copy.next() != null) {
                 // nothing after the trailer is expected
             }
             done = true;
             return false;
         }
-        int bytes = 2 + 4 * fields;
         for (int i = 0; i < fields; i++) {
             require(4);
             int len = (int) INT.get(buf, pos);
@@ -73,16 +81,9 @@ final class CopyBinaryReader {
                 require(len);
                 decoder.field(i, buf, pos, len);
                 pos += len;
-                bytes += len;
             }
         }
-        tupleBytes = bytes;
         return true;
-    }
-
-    /** The size in the COPY stream of the tuple {@link #next} read last, for bounding buffers by bytes. */
-    int tupleBytes() {
-        return tupleBytes;
     }
 
     private void readHeader() throws SQLException {
@@ -111,7 +112,7 @@ final class CopyBinaryReader {
         if (buf.length - pos >= n) {
             return true;
         }
-        byte[] next = copy.readFromCopy();
+        byte[] next = copy.next();
         if (next == null) {
             return false;
         }

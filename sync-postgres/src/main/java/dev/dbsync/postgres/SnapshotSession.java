@@ -37,10 +37,13 @@ import org.slf4j.LoggerFactory;
  * reader) is read by one {@code COPY}, which is one moment by itself.
  *
  * <p>Reading: readers take ranges in key order, at most {@code readers + 1} ranges ahead of the one being handed
- * out, and read each with one binary COPY of {@code WHERE (k) > (lo) AND (k) <= (hi) ORDER BY k}, decoding it on
- * their own thread into a buffer of the range bounded by {@link #BLOCK_EVENTS}-event blocks and by COPY bytes
- * (about {@code 1.5 × rangeBytes}): memory stays bounded however wide the rows, and a reader whose buffer is full
- * waits (the server waits with it on the socket).
+ * out, and read each with one binary COPY of {@code WHERE (k) > (lo) AND (k) <= (hi) ORDER BY k} (a row comparison,
+ * so the primary-key index serves it), keeping the COPY's messages in a buffer of the range bounded by bytes
+ * (about {@code 1.5 × rangeBytes}, so memory stays bounded however wide the rows) and by blocks of
+ * {@link #BLOCK_EVENTS} rows; a reader whose buffer is full waits, and the server waits with it on the socket.
+ * The rows are decoded by the caller of {@link #next}: measured, decoding on the readers left the caller going
+ * through events built on another core, and that cost more than the decoding itself; the readers keep the server
+ * work, the network and the driver's message parsing off the caller's thread.
  *
  * <p>Handing out: {@link #next(int)} returns up to {@code maxRows} rows strictly in key order across ranges, and
  * remembers the last key handed out; the caller continues the session only when the next read starts from that
@@ -104,9 +107,6 @@ final class SnapshotSession implements AutoCloseable {
         long bytes;
         boolean done;
         RuntimeException error;
-        /** Rows the reader put into this range's buffer. */
-        long rows;
-
         Range(int index, String lower, String upper) {
             this.index = index;
             this.lower = lower;
@@ -114,22 +114,15 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    /** Rows handed from a reader to the consumer at once; {@code problems[i]} non-null for a row read only in part. */
+    /** COPY messages (one per row, as the server sends them) handed from a reader to the consumer at once. */
     static final class Block {
-        final ChangeEvent[] events = new ChangeEvent[BLOCK_EVENTS];
-        String[] problems;
+        final byte[][] messages = new byte[BLOCK_EVENTS][];
         int size;
         long bytes;
 
-        void add(ChangeEvent e, String problem, int wireBytes) {
-            if (problem != null) {
-                if (problems == null) {
-                    problems = new String[BLOCK_EVENTS];
-                }
-                problems[size] = problem;
-            }
-            events[size++] = e;
-            bytes += wireBytes;
+        void add(byte[] m) {
+            messages[size++] = m;
+            bytes += m.length + 16;
         }
 
         boolean full() {
@@ -156,11 +149,17 @@ final class SnapshotSession implements AutoCloseable {
     /** The connection of each reader while it runs a COPY, so close() can cancel it; guarded by lock. */
     private final PgConnections.Lease[] copying;
 
+    /** Decodes the rows being handed out; used by the consumer only, outside the lock. */
+    private final PostgresSource.RowDecoder row;
+    /** The head range's COPY being decoded; consumer only. */
+    private CopyBinaryReader decoding;
+    /** The block being decoded and the index of its next message; consumer only. */
+    private Block current;
+    private int currentOff;
+
     // guarded by lock
     private int head;
     private int nextRange;
-    private Block current;
-    private int currentOff;
     private Position position;
     private long lastAccess = System.nanoTime();
     private boolean closed;
@@ -177,6 +176,7 @@ final class SnapshotSession implements AutoCloseable {
         this.aheadLimit = options.readers() + 1;
         this.idleNanos = options.idleTimeout().toNanos();
         this.copying = new PgConnections.Lease[readers];
+        this.row = new PostgresSource.RowDecoder(plan);
     }
 
     /**
@@ -404,62 +404,104 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    /** The next rows in key order, at most {@code maxRows}, waiting for the readers as needed. */
+    /**
+     * The next rows in key order, at most {@code maxRows}, waiting for the readers as needed. The rows are decoded
+     * here, on the caller's thread: the events are then fresh in its cache when the caller goes through them, which
+     * costs less than decoding on the readers and touching every value again later from another core.
+     */
     Chunk next(int maxRows) {
         List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 16_384));
         List<WriteResult.FailedEvent> failed = null;
+        Position last;
         synchronized (lock) {
+            checkOpenLocked();
             lastAccess = System.nanoTime();
-            Position last = position;
-            int rows = 0;
+            last = position;
+        }
+        int rows = 0;
+        boolean end = false;
+        try {
             while (rows < maxRows) {
-                if (closed) {
-                    throw new SyncException(ErrorType.EXTERNAL, "reading table '" + plan.spec.table()
-                            + "': the snapshot session ended (" + endReason + ")");
-                }
-                Block b = current;
-                if (b != null) {
-                    int n = Math.min(b.size - currentOff, maxRows - rows);
-                    for (int i = currentOff; i < currentOff + n; i++) {
-                        ChangeEvent e = b.events[i];
-                        String problem = b.problems == null ? null : b.problems[i];
-                        if (problem == null) {
-                            events.add(e);
-                        } else {
-                            if (failed == null) {
-                                failed = new ArrayList<>();
-                            }
-                            failed.add(new WriteResult.FailedEvent(e, "reading table '" + plan.spec.table() + "', key "
-                                    + e.keyText() + ": " + problem, null));
+                if (decoding == null) {
+                    synchronized (lock) {
+                        if (head == ranges.length) {
+                            end = true;
+                            break;
                         }
                     }
-                    currentOff += n;
-                    rows += n;
-                    last = b.events[currentOff - 1].position();
-                    if (currentOff == b.size) {
-                        current = null;
+                    decoding = new CopyBinaryReader(this::nextMessage);
+                }
+                if (!decoding.next(row)) {
+                    decoding = null;
+                    synchronized (lock) {
+                        head++;
+                        lock.notifyAll();
                     }
                     continue;
                 }
-                if (head == ranges.length) {
-                    break;
+                String problem = row.problem;
+                ChangeEvent e = row.event(false);
+                last = e.position();
+                rows++;
+                if (problem == null) {
+                    events.add(e);
+                } else {
+                    if (failed == null) {
+                        failed = new ArrayList<>();
+                    }
+                    failed.add(new WriteResult.FailedEvent(e, "reading table '" + plan.spec.table() + "', key "
+                            + e.keyText() + ": " + problem, null));
                 }
+            }
+        } catch (SQLException e) {
+            // not thrown by nextMessage; kept for the reader's signature
+            throw PgErrors.map(e, "reading table '" + plan.spec.table() + "'");
+        } catch (IllegalArgumentException e) {
+            throw new SyncException(ErrorType.DATA, "reading table '" + plan.spec.table() + "', column '"
+                    + row.columnName() + "' after key " + last + ": " + e.getMessage(), e);
+        }
+        synchronized (lock) {
+            position = last;
+            lastAccess = System.nanoTime();
+        }
+        return new Chunk(events, last, end, failed == null ? List.of() : failed);
+    }
+
+    private void checkOpenLocked() {
+        if (closed) {
+            throw new SyncException(ErrorType.EXTERNAL, "reading table '" + plan.spec.table()
+                    + "': the snapshot session ended (" + endReason + ")");
+        }
+    }
+
+    /** The head range's next COPY message, waiting for its reader; null at the end of the range. */
+    private byte[] nextMessage() {
+        Block b = current;
+        if (b != null && currentOff < b.size) {
+            byte[] m = b.messages[currentOff];
+            b.messages[currentOff++] = null;
+            return m;
+        }
+        current = null;
+        synchronized (lock) {
+            while (true) {
+                checkOpenLocked();
                 Range r = ranges[head];
                 b = r.blocks.poll();
                 if (b != null) {
                     r.bytes -= b.bytes;
-                    current = b;
-                    currentOff = 0;
                     lock.notifyAll();
-                    continue;
+                    current = b;
+                    currentOff = 1;
+                    byte[] m = b.messages[0];
+                    b.messages[0] = null;
+                    return m;
                 }
                 if (r.error != null) {
                     throw r.error;
                 }
                 if (r.done) {
-                    head++;
-                    lock.notifyAll();
-                    continue;
+                    return null;
                 }
                 if (alive == 0) {
                     throw new SyncException(ErrorType.INTERNAL, "reading table '" + plan.spec.table() + "': every"
@@ -468,14 +510,6 @@ final class SnapshotSession implements AutoCloseable {
                 waitLocked();
                 lastAccess = System.nanoTime();
             }
-            // move past finished empty ranges, so the chunk that hands out the last row says it is the last
-            while (current == null && head < ranges.length && ranges[head].done && ranges[head].blocks.isEmpty()
-                    && ranges[head].error == null) {
-                head++;
-            }
-            position = last;
-            boolean end = current == null && head == ranges.length;
-            return new Chunk(events, last, end, failed == null ? List.of() : failed);
         }
     }
 
@@ -490,21 +524,17 @@ final class SnapshotSession implements AutoCloseable {
 
     /** A reader: takes ranges in order and reads each into its buffer, until none is left or the session ends. */
     private void read(int slot, PgConnections.Lease lease) {
-        PostgresSource.RowDecoder row = new PostgresSource.RowDecoder(plan);
         boolean clean = false;
         Range r = null;
         try {
             while ((r = take()) != null) {
-                readRange(slot, lease, r, row);
+                readRange(slot, lease, r);
             }
             clean = true;
         } catch (Ended e) {
             // the session was closed: nothing to report
         } catch (SQLException e) {
             fail(r, PgErrors.map(e, "reading table '" + plan.spec.table() + "'"));
-        } catch (IllegalArgumentException e) {
-            fail(r, new SyncException(ErrorType.DATA, "reading table '" + plan.spec.table() + "', column '"
-                    + row.columnName() + "' in key range " + (r == null ? "?" : r.index) + ": " + e.getMessage(), e));
         } catch (RuntimeException e) {
             fail(r, e);
         } catch (Error e) {
@@ -581,7 +611,6 @@ final class SnapshotSession implements AutoCloseable {
                 r.blocks.clear();
                 r.bytes = 0;
             }
-            current = null;
             lock.notifyAll();
             // a reader inside a COPY sees the end at its next block; one waiting on the server is cancelled
             for (PgConnections.Lease l : copying) {
@@ -600,8 +629,7 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    private void readRange(int slot, PgConnections.Lease lease, Range r, PostgresSource.RowDecoder row)
-            throws SQLException {
+    private void readRange(int slot, PgConnections.Lease lease, Range r) throws SQLException {
         StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList).append(" FROM ")
                 .append(plan.table);
         if (r.lower != null || r.upper != null) {
@@ -623,11 +651,10 @@ final class SnapshotSession implements AutoCloseable {
                 copying[slot] = lease;
             }
             copy = lease.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
-            CopyBinaryReader reader = new CopyBinaryReader(copy);
             Block b = new Block();
-            while (reader.next(row)) {
-                String problem = row.problem;
-                b.add(row.event(false), problem, reader.tupleBytes());
+            byte[] m;
+            while ((m = copy.readFromCopy()) != null) {
+                b.add(m);
                 if (b.full()) {
                     put(r, b);
                     b = new Block();
@@ -666,7 +693,6 @@ final class SnapshotSession implements AutoCloseable {
             boolean wasEmpty = r.blocks.isEmpty();
             r.blocks.add(b);
             r.bytes += b.bytes;
-            r.rows += b.size;
             if (wasEmpty && r.index == head) {
                 lock.notifyAll();
             }
