@@ -372,7 +372,17 @@ final class PgTypes {
             for (int i = 0; i < ndigits; i++) {
                 acc = acc * 10_000 + (short) SHORT.get(b, p + 2 * i);
             }
-            result = BigDecimal.valueOf(acc, -4 * (weight - ndigits + 1));
+            int scale = -4 * (weight - ndigits + 1);
+            // the base-10000 groups' trailing zeros beyond the display scale are dropped here, in the long: one
+            // BigDecimal per value instead of three (valueOf, setScale, negate) for the common case
+            while (scale > dscale && acc % 10 == 0) {
+                acc /= 10;
+                scale--;
+            }
+            if (scale == dscale) {
+                return BigDecimal.valueOf(sign == 0x4000 ? -acc : acc, scale);
+            }
+            result = BigDecimal.valueOf(acc, scale);
         } else {
             char[] digits = new char[ndigits * 4];
             for (int i = 0; i < ndigits; i++) {
