@@ -175,6 +175,14 @@ final class PostgresSink implements Sink {
          * whose type this sink does not encode exactly, or a value did not fit its column's binary form.
          */
         private Binary[] binary;
+        /**
+         * The storage file of the table when {@link #binary} was decided: a column's type cannot change without
+         * rewriting the table (except to a type of the same binary form), so while it stays the same, so do the
+         * types the binary rows were encoded for.
+         */
+        private long relfilenode;
+        private String fileSql;
+        private String lockAndFileSql;
         /** Batches left before the direct COPY is tried again after it met an existing key. */
         private int directPause;
         private String upsertSql;
@@ -413,6 +421,12 @@ final class PostgresSink implements Sink {
             directCopySql = "COPY " + into.sql() + " (" + cols + ") FROM STDIN";
             directBinarySql = directCopySql + " (FORMAT binary)";
             binary = binaryKinds(s);
+            fileSql = "SELECT relfilenode FROM pg_class WHERE oid = " + PgName.literal(into.sql()) + "::regclass";
+            lockAndFileSql = "LOCK TABLE " + into.sql() + " IN ROW EXCLUSIVE MODE; " + fileSql;
+            if (binary != null) {
+                relfilenode = relfilenode(false);
+                conn.commit();
+            }
             String keys = list(s.primaryKey());
             StringBuilder up = new StringBuilder("INSERT INTO ").append(into.sql()).append(" AS t (").append(cols)
                     .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
@@ -521,15 +535,25 @@ final class PostgresSink implements Sink {
                 directPause--;
                 return false;
             }
+            if (binary != null && relfilenode(true) != relfilenode) {
+                LOG.info("{} was rewritten (a column's type changed?) since the writer read its column types; COPY sends"
+                        + " text from now on", where());
+                binary = null;
+            }
             Savepoint sp = conn.setSavepoint();
             try {
                 if (binary != null) {
+                    String textReason = null;
                     try {
                         copyBinary(events);
                     } catch (NotBinary e) {
                         // a value outside what the binary form says exactly (e.g. a string for a number, which the
-                        // server parses in text): this batch and the later ones go as text
-                        LOG.debug("{}: {}; COPY sends text from now on", where(), e.getMessage());
+                        // server parses in text)
+                        textReason = e.getMessage();
+                    }
+                    if (textReason != null) {
+                        // this batch and the later ones go as text, which the server reads whatever the types
+                        LOG.debug("{}: {}; COPY sends text from now on", where(), textReason);
                         binary = null;
                         conn.rollback(sp);
                         sp = conn.setSavepoint();
@@ -621,6 +645,25 @@ final class PostgresSink implements Sink {
                 }
             }
             return out;
+        }
+
+        /**
+         * The table's storage file; with {@code lock}, first locked as the COPY locks it (in one round trip), so
+         * no ALTER can come between this look and the COPY.
+         */
+        private long relfilenode(boolean lock) throws SQLException {
+            try (Statement st = conn.createStatement()) {
+                if (lock) {
+                    st.execute(lockAndFileSql);
+                    st.getMoreResults();
+                } else {
+                    st.execute(fileSql);
+                }
+                try (ResultSet rs = st.getResultSet()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            }
         }
 
         /** Streams upsert events in binary COPY format straight into the table (the direct path). */
@@ -716,6 +759,10 @@ final class PostgresSink implements Sink {
                 connect();
                 try (Statement st = conn.createStatement()) {
                     st.execute("TRUNCATE " + into.sql());
+                }
+                if (binary != null) {
+                    // TRUNCATE gives the table a new file; the types are the same
+                    relfilenode = relfilenode(false);
                 }
                 conn.commit();
             } catch (SQLException e) {
