@@ -9,6 +9,7 @@ import dev.dbsync.spi.ErrorType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -102,6 +103,15 @@ final class RunCommand implements Callable<Integer> {
     static int finish(PrintWriter out, SyncReport report) {
         out.println(report.toText());
         long failedTables = report.tables().stream().filter(t -> !t.succeeded()).count();
+        List<dev.dbsync.engine.SinkReport> behind = report.sinks().stream().filter(k -> !k.succeeded()).toList();
+        if (failedTables == 0 && !behind.isEmpty()) {
+            // the tables went on for the other sinks; a sink left behind is still a failed run (exit 4: unreachable)
+            out.printf(Locale.ROOT, "dbsync: FAILED pipeline %s: %d of %d sinks behind: %s%n", report.pipeline(), behind.size(),
+                    report.sinks().size(), String.join("; ", behind.stream().map(k -> k.sink() + " " + k.state() + ": " + k.error())
+                            .toList()));
+            out.flush();
+            return ExitCodes.EXTERNAL;
+        }
         if (failedTables == 0) {
             out.printf(Locale.ROOT, "dbsync: OK pipeline %s: %d tables, read %d, upserted %d, deleted %d, failed %d, in %.1f s%n",
                     report.pipeline(), report.tables().size(), report.rowsRead(), report.upserted(), report.deleted(),

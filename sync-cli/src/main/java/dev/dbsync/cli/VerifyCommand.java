@@ -61,12 +61,50 @@ final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--table", description = "verify only these source tables (repeatable)")
     List<String> only;
 
+    @Option(names = "--sink", description = "a pipeline with several sinks: verify only these (repeatable; default: every sink)")
+    List<String> onlySinks;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        PipelineConfig config = PipelineConfig.load(file);
+        PipelineConfig all = PipelineConfig.load(file);
         Connectors connectors = Connectors.load();
-        config.validate(connectors);
+        all.validate(connectors);
+        int differing = 0;
+        int failed = 0;
+        if (all.sinkNames().isEmpty()) {
+            int[] r = verify(out, all, connectors);
+            differing = r[0];
+            failed = r[1];
+        } else {
+            // every sink of the pipeline is compared with the source on its own
+            for (String name : onlySinks == null ? all.sinkNames() : onlySinks) {
+                out.printf(Locale.ROOT, "sink %s:%n", name);
+                int[] r = verify(out, all.forSink(name), connectors);
+                differing += r[0];
+                failed += r[1];
+            }
+        }
+        PipelineConfig config = all;
+        if (failed > 0) {
+            out.printf(Locale.ROOT, "dbsync: FAILED pipeline %s: %d tables could not be verified, %d differ%n",
+                    config.pipeline(), failed, differing);
+            out.flush();
+            return ExitCodes.TABLE_FAILED;
+        }
+        if (differing == 0) {
+            out.printf(Locale.ROOT, "dbsync: OK pipeline %s: source and target%s are equal%n", config.pipeline(),
+                    all.sinkNames().isEmpty() ? "" : "s");
+            out.flush();
+            return ExitCodes.OK;
+        }
+        out.printf(Locale.ROOT, "dbsync: DIFFERENT pipeline %s: %d tables differ%n", config.pipeline(), differing);
+        out.flush();
+        return ExitCodes.DIFFERENCES;
+    }
+
+    /** Verifies the tables of a pipeline with one sink; returns {differing, failed}. */
+    private int[] verify(PrintWriter out, PipelineConfig config, Connectors connectors) {
         Verifier.Builder builder;
         try {
             builder = Verifier.forPipeline(config, connectors, targetType, targetSettings);
@@ -114,20 +152,7 @@ final class VerifyCommand implements Callable<Integer> {
                 out.flush();
             }
         }
-        if (failed > 0) {
-            out.printf(Locale.ROOT, "dbsync: FAILED pipeline %s: %d tables could not be verified, %d differ%n",
-                    config.pipeline(), failed, differing);
-            out.flush();
-            return ExitCodes.TABLE_FAILED;
-        }
-        if (differing == 0) {
-            out.printf(Locale.ROOT, "dbsync: OK pipeline %s: source and target are equal%n", config.pipeline());
-            out.flush();
-            return ExitCodes.OK;
-        }
-        out.printf(Locale.ROOT, "dbsync: DIFFERENT pipeline %s: %d tables differ%n", config.pipeline(), differing);
-        out.flush();
-        return ExitCodes.DIFFERENCES;
+        return new int[] {differing, failed};
     }
 
     private static void printKeys(PrintWriter out, String what, List<String> keys, long total) {

@@ -35,9 +35,10 @@ import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
- * The demo: generates the e-commerce data set in PostgreSQL, syncs it fully to every target it can reach, changes
- * rows the way an application would (inserts, updates, soft deletes), syncs incrementally, checks that every target
- * equals the source, and writes the report as Markdown and as a chart.
+ * The demo: generates the e-commerce data set in PostgreSQL, syncs it fully to every target it can reach from one
+ * read (one pipeline, every target a sink of it), changes rows the way an application would (inserts, updates, soft
+ * deletes), syncs incrementally, checks that every target equals the source, and writes the report as Markdown and
+ * as a chart.
  */
 public final class Demo {
 
@@ -132,18 +133,16 @@ public final class Demo {
         Path checkpoints = options.outDir().resolve("checkpoints");
         deleteTree(checkpoints);
         List<SyncEngine> engines = new ArrayList<>();
-        List<SyncReport> fulls = new ArrayList<>();
         try {
-            for (Target target : env.targets()) {
-                step("2. Full sync PostgreSQL -> " + target.name());
-                Map<String, Object> raw = Pipelines.ecommerce("demo-" + target.type(), env.sourceSettings(), target,
-                        checkpoints.resolve(target.type()), options.parallelism());
-                SyncEngine engine = Pipelines.engine(raw, connectors, progress.apply("full sync to " + target.name()));
-                engines.add(engine);
-                SyncReport full = engine.runOnce();
-                fulls.add(full);
-                out.println(full.toText());
-            }
+            // one pipeline, every target a sink of it: the source is read once for all of them
+            String names = String.join(", ", env.targets().stream().map(Target::name).toList());
+            step("2. Full sync PostgreSQL -> " + names + " (one read, " + env.targets().size() + " sinks)");
+            Map<String, Object> raw = Pipelines.ecommerce("demo", env.sourceSettings(), env.targets(), checkpoints,
+                    options.parallelism());
+            SyncEngine engine = Pipelines.engine(raw, connectors, progress.apply("full sync to " + names));
+            engines.add(engine);
+            SyncReport full = engine.runOnce();
+            out.println(full.toText());
 
             step("3. Changing rows in PostgreSQL: updates, soft deletes, inserts");
             Map<String, TableChanges> changes = mutate(generator.mutations(db));
@@ -151,15 +150,14 @@ public final class Demo {
             // the source reads changes up to a safe bound 100 ms behind the current time
             Thread.sleep(300);
 
+            step("4. Incremental sync PostgreSQL -> " + names + " (one read)");
+            SyncReport inc = engine.runOnce();
+            out.println(inc.toText());
+            printComparison(inc, changes);
             List<TargetRun> runs = new ArrayList<>();
-            for (int i = 0; i < env.targets().size(); i++) {
-                Target target = env.targets().get(i);
-                step("4. Incremental sync PostgreSQL -> " + target.name());
-                SyncReport inc = engines.get(i).runOnce();
-                out.println(inc.toText());
-                printComparison(inc, changes);
+            for (Target target : env.targets()) {
                 step("5. Verifying " + target.name() + " against the source");
-                runs.add(verify(connectors, env, target, fulls.get(i), inc, changes));
+                runs.add(verify(connectors, env, target, full, inc, changes));
             }
             Map<String, Long> sourceRows = new LinkedHashMap<>();
             if (!runs.isEmpty()) {

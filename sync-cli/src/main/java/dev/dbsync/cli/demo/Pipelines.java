@@ -42,6 +42,24 @@ public final class Pipelines {
         return raw;
     }
 
+    /**
+     * The same pipeline into several targets from one read: the targets as named sinks (named by their type), so the
+     * source is read once and every target receives every change.
+     */
+    public static Map<String, Object> ecommerce(String name, Map<String, Object> source, List<Target> targets, Path checkpoints,
+                                                int parallelism) {
+        Map<String, Object> raw = ecommerce(name, source, targets.get(0), checkpoints, parallelism);
+        raw.remove("sink");
+        Map<String, Object> sinks = new LinkedHashMap<>();
+        for (Target target : targets) {
+            Map<String, Object> sink = new LinkedHashMap<>(target.settings());
+            sink.put("type", target.type());
+            sinks.put(target.type(), sink);
+        }
+        raw.put("sinks", sinks);
+        return raw;
+    }
+
     /** Validates the pipeline and builds its engine with {@code listener}. */
     public static SyncEngine engine(Map<String, Object> raw, Connectors connectors, SyncListener listener) {
         PipelineConfig config = PipelineConfig.fromMap(raw);
