@@ -80,6 +80,12 @@ public final class FanOutSink implements Sink {
     private final Set<String> attached = ConcurrentHashMap.newKeySet();
     private final Map<String, String> detachReasons = new ConcurrentHashMap<>();
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+    /** Writes to the members after the first at the same time as to the first; each writer still sees one thread. */
+    private final java.util.concurrent.ExecutorService parallel = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dbsync-fanout");
+        t.setDaemon(true);
+        return t;
+    });
 
     public FanOutSink(String pipeline, List<Member> members, SinkLagPolicy policy, Duration maxLag, BooleanSupplier stopping) {
         this.pipeline = pipeline;
@@ -188,8 +194,53 @@ public final class FanOutSink implements Sink {
         return new Writer(schema.name(), writers);
     }
 
+    /**
+     * Runs {@code call} for every writer, the first on this thread and the others at the same time on their own, and
+     * waits for all; the first exception (in member order) is thrown once all have ended.
+     */
+    private <W> void forEach(List<W> writers, java.util.function.Consumer<W> call) {
+        if (writers.size() <= 1) {
+            writers.forEach(call);
+            return;
+        }
+        List<java.util.concurrent.Future<?>> others = new ArrayList<>();
+        for (W w : writers.subList(1, writers.size())) {
+            others.add(parallel.submit(() -> call.accept(w)));
+        }
+        RuntimeException first = null;
+        try {
+            call.accept(writers.get(0));
+        } catch (RuntimeException e) {
+            first = e;
+        }
+        boolean interrupted = false;
+        for (java.util.concurrent.Future<?> f : others) {
+            while (true) {
+                try {
+                    f.get();
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true; // the member's call must end before its writer is used again
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (first == null) {
+                        first = e.getCause() instanceof RuntimeException r ? r
+                                : new SyncException(ErrorType.INTERNAL, "pipeline " + pipeline + ": " + e.getCause(), e.getCause());
+                    }
+                    break;
+                }
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+
     @Override
     public void close() {
+        parallel.shutdownNow();
         for (Member m : members) {
             try {
                 m.sink().close();
@@ -314,21 +365,27 @@ public final class FanOutSink implements Sink {
         @Override
         public WriteResult write(Batch batch) {
             List<ChangeEvent> in = batch.events();
+            List<MemberWriter> live = live();
+            Map<MemberWriter, Object> outcome = new ConcurrentHashMap<>();
+            forEach(live, w -> {
+                List<ChangeEvent> converted = w.types.convert(in);
+                try {
+                    WriteResult r = guarded(w.member, "write to '" + w.table() + "'", () -> w.writer.write(
+                            Batch.of(batch.pipeline().orElse(pipeline), w.types.schema(), converted, null)));
+                    if (r != null) {
+                        outcome.put(w, new Object[] {r, converted});
+                    }
+                } catch (DataException e) {
+                    outcome.put(w, e);
+                }
+            });
             WriteResult first = null;
             Map<ChangeEvent, String> failed = new IdentityHashMap<>();
             Map<ChangeEvent, Throwable> causes = new IdentityHashMap<>();
             DataException refused = null;
-            for (MemberWriter w : live()) {
-                List<ChangeEvent> converted = w.types.convert(in);
-                Map<ChangeEvent, ChangeEvent> back = new IdentityHashMap<>();
-                for (int i = 0; i < converted.size(); i++) {
-                    back.put(converted.get(i), in.get(i));
-                }
-                WriteResult r;
-                try {
-                    r = guarded(w.member, "write to '" + w.table() + "'", () -> w.writer.write(
-                            Batch.of(batch.pipeline().orElse(pipeline), w.types.schema(), converted, null)));
-                } catch (DataException e) {
+            for (MemberWriter w : live) {
+                Object o = outcome.get(w);
+                if (o instanceof DataException e) {
                     if (refused == null) {
                         refused = new DataException("sink '" + w.member.name() + "': " + e.getMessage(), e);
                     }
@@ -341,8 +398,15 @@ public final class FanOutSink implements Sink {
                     }
                     continue;
                 }
-                if (r == null) {
-                    continue;
+                if (o == null) {
+                    continue; // detached
+                }
+                WriteResult r = (WriteResult) ((Object[]) o)[0];
+                @SuppressWarnings("unchecked")
+                List<ChangeEvent> converted = (List<ChangeEvent>) ((Object[]) o)[1];
+                Map<ChangeEvent, ChangeEvent> back = new IdentityHashMap<>();
+                for (int i = 0; i < converted.size(); i++) {
+                    back.put(converted.get(i), in.get(i));
                 }
                 w.pendingUpserted += r.upserted();
                 w.pendingDeleted += r.deleted();
@@ -365,8 +429,11 @@ public final class FanOutSink implements Sink {
                 throw refused;
             }
             List<WriteResult.FailedEvent> out = new ArrayList<>();
-            for (Map.Entry<ChangeEvent, String> f : failed.entrySet()) {
-                out.add(new WriteResult.FailedEvent(f.getKey(), f.getValue(), causes.get(f.getKey())));
+            for (ChangeEvent e : in) {
+                String reason = failed.get(e);
+                if (reason != null) {
+                    out.add(new WriteResult.FailedEvent(e, reason, causes.get(e)));
+                }
             }
             if (first == null) {
                 return WriteResult.of(0, 0, 0, out);
@@ -376,22 +443,29 @@ public final class FanOutSink implements Sink {
 
         @Override
         public void flush() {
-            DataException refused = null;
-            for (MemberWriter w : live()) {
+            List<MemberWriter> live = live();
+            Map<MemberWriter, DataException> refusedBy = new ConcurrentHashMap<>();
+            forEach(live, w -> {
                 try {
                     guardedRun(w.member, "flush '" + w.table() + "'", w.writer::flush);
                 } catch (DataException e) {
+                    refusedBy.put(w, e);
+                }
+            });
+            DataException refused = null;
+            for (MemberWriter w : live) {
+                DataException e = refusedBy.get(w);
+                if (e != null) {
                     if (refused == null) {
                         refused = new DataException("sink '" + w.member.name() + "': " + e.getMessage(), e);
                     }
-                    w.pendingUpserted = w.pendingDeleted = w.pendingSkipped = 0;
-                    continue;
-                }
-                Counts c = counts.get(w.member.name());
-                synchronized (c) {
-                    c.upserted += w.pendingUpserted;
-                    c.deleted += w.pendingDeleted;
-                    c.skipped += w.pendingSkipped;
+                } else if (attached.contains(w.member.name())) {
+                    Counts c = counts.get(w.member.name());
+                    synchronized (c) {
+                        c.upserted += w.pendingUpserted;
+                        c.deleted += w.pendingDeleted;
+                        c.skipped += w.pendingSkipped;
+                    }
                 }
                 w.pendingUpserted = w.pendingDeleted = w.pendingSkipped = 0;
             }
