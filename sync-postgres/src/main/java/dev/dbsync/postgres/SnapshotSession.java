@@ -397,6 +397,22 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
+    /** COPY bytes held in the ranges' buffers now (for tests of the memory bound). */
+    long bufferedBytes() {
+        synchronized (lock) {
+            long sum = 0;
+            for (Range r : ranges) {
+                sum += r.bytes;
+            }
+            return sum;
+        }
+    }
+
+    /** The most COPY bytes all ranges' buffers together may hold, give or take one block per range. */
+    long bufferLimit() {
+        return (long) aheadLimit * bufferBytes;
+    }
+
     /** Why the session ended; null while open. */
     String endReason() {
         synchronized (lock) {

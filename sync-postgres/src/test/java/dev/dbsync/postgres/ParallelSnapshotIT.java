@@ -198,6 +198,42 @@ class ParallelSnapshotIT {
     }
 
     @Test
+    void wideRowsAreBufferedWithinTheByteBound() throws Exception {
+        // 64 kB per row on the wire, compressed to a few hundred bytes on disk: ranges sized from the table's bytes
+        // hold ~25 MB of COPY data together, so only the byte bound keeps the buffers small
+        DB.exec("DROP TABLE IF EXISTS wide", "CREATE TABLE wide (id int PRIMARY KEY, body text NOT NULL)",
+                "INSERT INTO wide SELECT g, repeat(md5(g::text), 2000) FROM generate_series(1, 400) g", "ANALYZE wide");
+        PostgresSource s = source(new SnapshotSession.Options(3, 16 << 10, Duration.ofSeconds(60)));
+        TableSpec spec = TableSpec.of("public.wide");
+        TableSchema schema = s.describe(spec);
+        Position after = null;
+        long maxBuffered = 0;
+        long limit = 0;
+        int rows = 0;
+        while (true) {
+            Chunk c = s.readSnapshot(spec, schema, after, 20);
+            SnapshotSession session = s.session(spec);
+            if (session != null) {
+                Thread.sleep(30); // a slow consumer: the readers run ahead until their buffers are full
+                maxBuffered = Math.max(maxBuffered, session.bufferedBytes());
+                limit = session.bufferLimit();
+                assertTrue(session.rangeCount() > 3, "ranges: " + session.rangeCount());
+            }
+            rows += c.events().size();
+            after = c.next();
+            if (c.last()) {
+                break;
+            }
+        }
+        assertEquals(400, rows);
+        // one block (256 kB and the row that filled it) may go beyond each range's share
+        long slack = 4L * ((256 << 10) + 70_000);
+        assertTrue(maxBuffered > 256 << 10, "the readers ran ahead: " + maxBuffered);
+        assertTrue(maxBuffered <= limit + slack, maxBuffered + " buffered, bound " + limit);
+        assertTrue(limit + slack < 4L << 20, "far below the table's 25 MB: " + limit);
+    }
+
+    @Test
     void closeMidSnapshotReleasesConnectionsTransactionsAndThreads() throws Exception {
         PostgresSource s = source(SMALL_RANGES);
         TableSpec spec = TableSpec.of("public.items");
