@@ -89,6 +89,8 @@ public final class PipelineConfig {
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
             .optional("retry.initial.backoff", ConfigType.DURATION, "200ms", "wait before the first retry; doubles each retry")
             .optional("retry.max.backoff", ConfigType.DURATION, "30s", "longest wait between retries")
+            .optional("feed.warn.retained", ConfigType.SIZE, "1GB", Validator.atLeast(0),
+                    "the change feed's retained log (a replication slot's WAL) above which a warning is logged and reported; 0 = off")
             .optional("sink.lag.policy", ConfigType.STRING, "detach", Validator.oneOf("detach", "pause"),
                     "several sinks: a sink failing past sink.max.lag is detached (the others go on; it is snapshotted again"
                             + " before it rejoins) or pauses the pipeline (nothing is checkpointed until it is back)")
@@ -658,6 +660,7 @@ public final class PipelineConfig {
         named.forEach((name, k) -> b.sink(name, k, sinks.get(name).targets()));
         b.sinkLagPolicy(engine.getString("sink.lag.policy").equals("pause") ? SinkLagPolicy.PAUSE : SinkLagPolicy.DETACH)
                 .sinkMaxLag(engine.getDuration("sink.max.lag"))
+                .feedWarnRetained(engine.getSize("feed.warn.retained"))
                 .tables(tables)
                 .batchRows(engine.getInt("batch.rows"))
                 .readRows(engine.getInt("read.rows"))

@@ -89,7 +89,7 @@ public final class SyncEngine implements AutoCloseable {
                 b.readRows == 0 ? b.batchRows : b.readRows, b.batchBytes, b.queueCapacity,
                 b.flushRows == 0 ? 1 : b.flushRows,
                 b.retryPolicy, b.deadLetters, b.listener, b.progressInterval, b.truncateBeforeSnapshot, b.catchUpTimeout,
-                b.resnapshotWhenFeedLost, stop);
+                b.resnapshotWhenFeedLost, stop, b.feedWarnBytes);
         this.tables = List.copyOf(b.tables);
         this.parallelism = b.parallelism;
         this.pollInterval = b.pollInterval;
@@ -209,7 +209,8 @@ public final class SyncEngine implements AutoCloseable {
             reports.addAll(streamRunner.run(idle, maxStreamTime));
         }
         SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports,
-                fanOut == null ? List.of() : sinkReports(backfills));
+                fanOut == null ? List.of() : sinkReports(backfills),
+                streamRunner == null || cdc.isEmpty() ? null : streamRunner.feedStatus(true));
         lastReport = report;
         try {
             ctx.listener().onRunFinished(report);
@@ -348,7 +349,8 @@ public final class SyncEngine implements AutoCloseable {
         Checkpoints own = sinkSnapshotCheckpoints(name);
         EngineContext c = new EngineContext(ctx.pipeline(), ctx.source(), alone, own, ctx.batchRows(), ctx.readRows(),
                 ctx.batchBytes(), ctx.queueCapacity(), ctx.flushRows(), ctx.retryPolicy(), ctx.deadLetters(), ctx.listener(),
-                ctx.progressInterval(), ctx.truncateBeforeSnapshot(), ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop);
+                ctx.progressInterval(), ctx.truncateBeforeSnapshot(), ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop,
+                ctx.feedWarnBytes());
         LOG.info("pipeline {}: sink '{}' is {}; snapshotting it on its own before it joins the others", pipeline(), name,
                 detachedWhy == null ? "new" : "behind (detached " + detachedWhy + ")");
         long upserted = 0;
@@ -614,6 +616,7 @@ public final class SyncEngine implements AutoCloseable {
         private final List<FanOutSink.Member> members = new ArrayList<>();
         private SinkLagPolicy lagPolicy = SinkLagPolicy.DETACH;
         private Duration maxLag = Duration.ofMinutes(5);
+        private long feedWarnBytes = 1L << 30;
         private CheckpointStore store;
         private final List<TableSync> tables = new ArrayList<>();
         private int batchRows = 10_000;
@@ -687,6 +690,15 @@ public final class SyncEngine implements AutoCloseable {
          */
         public Builder sinkMaxLag(Duration lag) {
             this.maxLag = requireNonNull(lag, "sinkMaxLag is null");
+            return this;
+        }
+
+        /**
+         * The change feed's retained log (e.g. a replication slot's WAL) above which the run logs a warning, the
+         * report marks it and the listener is told. Default 1 GiB; 0 turns the warning off.
+         */
+        public Builder feedWarnRetained(long bytes) {
+            this.feedWarnBytes = bytes;
             return this;
         }
 
@@ -839,6 +851,7 @@ public final class SyncEngine implements AutoCloseable {
                 }
             }
             check(!maxLag.isNegative(), "sinkMaxLag must not be negative");
+            check(feedWarnBytes >= 0, "feedWarnRetained must not be negative");
             if (store == null && !members.isEmpty()) {
                 throw new IllegalArgumentException("pipeline " + pipeline + ": checkpointStore is not set (a pipeline with"
                         + " several sinks keeps its positions in a store of its own)");

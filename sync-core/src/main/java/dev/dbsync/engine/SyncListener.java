@@ -15,6 +15,13 @@ public interface SyncListener {
     }
 
     /** When a whole run finished. */
+    /**
+     * The change feed's status (retained log, lag), about every 10 seconds while a feed streams and at the end of
+     * each run with CDC tables; {@code aboveWarning} when it keeps more than {@code feed.warn.retained}.
+     */
+    default void onFeedStatus(String pipeline, dev.dbsync.spi.FeedStatus status, boolean aboveWarning) {
+    }
+
     default void onRunFinished(SyncReport report) {
     }
 

@@ -17,7 +17,17 @@ import java.util.Locale;
  * @param sinks    one report per sink when the pipeline has several (named) sinks; empty otherwise. The table
  *                 reports then count what was read once and written to the first attached sink
  */
-public record SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables, List<SinkReport> sinks) {
+public record SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables, List<SinkReport> sinks,
+                         FeedReport feed) {
+
+    /**
+     * The change feed at the end of the run.
+     *
+     * @param status       what it retains on the source and how far behind it is
+     * @param aboveWarning whether it retains more than {@code feed.warn.retained}
+     */
+    public record FeedReport(dev.dbsync.spi.FeedStatus status, boolean aboveWarning) {
+    }
 
     public SyncReport {
         requireNonNull(pipeline, "pipeline is null");
@@ -25,9 +35,14 @@ public record SyncReport(String pipeline, Instant started, Duration duration, Li
         sinks = List.copyOf(sinks);
     }
 
-    /** A report of a pipeline with one sink. */
+    /** A report of a pipeline with one sink and no change feed status. */
     public SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables) {
-        this(pipeline, started, duration, tables, List.of());
+        this(pipeline, started, duration, tables, List.of(), null);
+    }
+
+    /** A report without change feed status. */
+    public SyncReport(String pipeline, Instant started, Duration duration, List<TableReport> tables, List<SinkReport> sinks) {
+        this(pipeline, started, duration, tables, sinks, null);
     }
 
     /** Whether every table succeeded and every sink is current. */
@@ -75,6 +90,10 @@ public record SyncReport(String pipeline, Instant started, Duration duration, Li
                     t.succeeded() ? "ok" : "FAILED: " + t.error()));
         }
         sb.append("(* = read a full snapshot)");
+        if (feed != null) {
+            sb.append(String.format(Locale.ROOT, "%nchange feed: %s%s", feed.status(),
+                    feed.aboveWarning() ? "  WARNING: above feed.warn.retained; a feed that is not read keeps the source's log" : ""));
+        }
         if (!sinks.isEmpty()) {
             sb.append(String.format(Locale.ROOT, "%n%-20s %-11s %12s %10s %10s %8s  %s%n", "sink", "state", "upserted", "deleted",
                     "skipped", "failed", "note"));

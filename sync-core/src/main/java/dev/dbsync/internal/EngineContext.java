@@ -13,5 +13,5 @@ public record EngineContext(String pipeline, Source source, Sink sink, Checkpoin
                             long batchBytes, int queueCapacity, long flushRows, RetryPolicy retryPolicy,
                             DeadLetterHandler deadLetters, SyncListener listener, Duration progressInterval,
                             boolean truncateBeforeSnapshot, Duration catchUpTimeout, boolean resnapshotWhenFeedLost,
-                            AtomicBoolean stopRequested) {
+                            AtomicBoolean stopRequested, long feedWarnBytes) {
 }

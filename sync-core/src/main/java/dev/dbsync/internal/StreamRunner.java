@@ -40,6 +40,8 @@ public final class StreamRunner implements AutoCloseable {
     public static final String STREAM_KEY = "__stream__";
 
     private static final Logger LOG = LoggerFactory.getLogger(StreamRunner.class);
+    /** How often the feed's status is asked for while it streams. */
+    private static final long STATUS_NANOS = 10_000_000_000L;
     /** How often a quiet feed's position is saved. */
     private static final long IDLE_SAVE_NANOS = 1_000_000_000L;
 
@@ -53,6 +55,8 @@ public final class StreamRunner implements AutoCloseable {
     private final Map<String, TableOutput.Counters> reported = new LinkedHashMap<>();
     private ChangeStream stream;
     private Position position;
+    private long lastStatus = System.nanoTime();
+    private boolean warned;
 
     public StreamRunner(EngineContext ctx, List<TableSync> tables) {
         this.ctx = ctx;
@@ -237,6 +241,9 @@ public final class StreamRunner implements AutoCloseable {
                 reopen();
                 continue;
             }
+            if (System.nanoTime() - lastStatus >= STATUS_NANOS) {
+                feedStatus(false);
+            }
             if (events.isEmpty()) {
                 long now = System.nanoTime();
                 if (now - lastIdleSave >= IDLE_SAVE_NANOS) {
@@ -314,6 +321,39 @@ public final class StreamRunner implements AutoCloseable {
                 start = i + 1;
             }
         }
+    }
+
+    /**
+     * Asks the source what the feed retains and how far behind it is, tells the listener and warns (once per crossing)
+     * when it retains more than feed.warn.retained; null when the source cannot say. Never throws.
+     */
+    public dev.dbsync.engine.SyncReport.FeedReport feedStatus(boolean endOfRun) {
+        lastStatus = System.nanoTime();
+        dev.dbsync.spi.FeedStatus status;
+        try {
+            status = streaming.feedStatus().orElse(null);
+        } catch (RuntimeException e) {
+            LOG.warn("pipeline {}: the change feed's status could not be read: {}", ctx.pipeline(), e.toString());
+            return null;
+        }
+        if (status == null) {
+            return null;
+        }
+        boolean above = ctx.feedWarnBytes() > 0 && status.retainedBytes() > ctx.feedWarnBytes();
+        if (above && !warned) {
+            LOG.warn("pipeline {}: the change feed {}, more than feed.warn.retained ({}): the source keeps its log until the"
+                    + " pipeline reads it; a pipeline given up must be dropped (dbsync drop)", ctx.pipeline(), status,
+                    dev.dbsync.spi.FeedStatus.bytes(ctx.feedWarnBytes()));
+        } else if (endOfRun || LOG.isDebugEnabled()) {
+            LOG.info("pipeline {}: change feed {}", ctx.pipeline(), status);
+        }
+        warned = above;
+        try {
+            ctx.listener().onFeedStatus(ctx.pipeline(), status, above);
+        } catch (RuntimeException e) {
+            LOG.warn("pipeline {}: listener failed: {}", ctx.pipeline(), e.toString());
+        }
+        return new dev.dbsync.engine.SyncReport.FeedReport(status, above);
     }
 
     private void reopen() {

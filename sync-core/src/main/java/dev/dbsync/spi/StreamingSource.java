@@ -37,4 +37,14 @@ public interface StreamingSource {
     default String dropFeed() {
         return "the change feed holds nothing on the source";
     }
+
+    /**
+     * What the feed holds on the source and how far behind it is (e.g. a replication slot's retained WAL), for the
+     * report, the listener and a warning when the feed keeps too much. Called by the engine between polls, at most
+     * every few seconds; must be cheap (one query) and must not throw for a feed not yet created. The default:
+     * unknown.
+     */
+    default java.util.Optional<FeedStatus> feedStatus() {
+        return java.util.Optional.empty();
+    }
 }
