@@ -276,12 +276,29 @@ final class SnapshotSession implements AutoCloseable {
     static Range[] split(PgConnections.Lease coordinator, PostgresSource.ReadPlan plan, String lower, Options options)
             throws SQLException {
         long tableBytes;
-        try (PreparedStatement ps = coordinator.connection.prepareStatement("SELECT pg_table_size(?::regclass)")) {
+        String relkind;
+        try (PreparedStatement ps = coordinator.connection.prepareStatement(
+                "SELECT pg_table_size(c.oid), c.relkind::text FROM pg_class c WHERE c.oid = ?::regclass")) {
             ps.setString(1, plan.table);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
                 tableBytes = rs.getLong(1);
+                relkind = rs.getString(2);
             }
+        }
+        if ("p".equals(relkind)) {
+            // a partitioned table holds nothing itself: its size is its partitions'
+            try (PreparedStatement ps = coordinator.connection.prepareStatement(
+                    "SELECT coalesce(sum(pg_table_size(relid)), 0) FROM pg_partition_tree(?::regclass)")) {
+                ps.setString(1, plan.table);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    tableBytes = rs.getLong(1);
+                }
+            }
+        } else if (!"r".equals(relkind) && !"m".equals(relkind)) {
+            // views and foreign tables have no size to split by and cannot be sampled: one range
+            return new Range[] {new Range(0, lower, null)};
         }
         long wanted = ceilDiv(tableBytes, options.rangeBytes());
         if (wanted <= 1) {

@@ -234,6 +234,31 @@ class ParallelSnapshotIT {
     }
 
     @Test
+    void partitionedTablesSplitAndViewsAreReadWhole() throws Exception {
+        DB.exec("DROP TABLE IF EXISTS parted CASCADE",
+                "CREATE TABLE parted (id bigint PRIMARY KEY, name text NOT NULL) PARTITION BY RANGE (id)",
+                "CREATE TABLE parted_a PARTITION OF parted FOR VALUES FROM (MINVALUE) TO (5000)",
+                "CREATE TABLE parted_b PARTITION OF parted FOR VALUES FROM (5000) TO (MAXVALUE)",
+                "INSERT INTO parted SELECT g, 'p' || g || repeat('q', 50) FROM generate_series(1, 10000) g",
+                "ANALYZE parted", "CREATE VIEW parted_view AS SELECT id, name FROM parted WHERE id % 2 = 0");
+        PostgresSource s = source(new SnapshotSession.Options(3, 40_000, Duration.ofSeconds(60)));
+        TableSpec spec = TableSpec.of("public.parted");
+        int[] ranges = {0};
+        List<ChangeEvent> all = readAll(s, spec, s.describe(spec), null, 1_000, new ArrayList<>(), ranges);
+        assertTrue(ranges[0] > 5, "ranges: " + ranges[0]);
+        assertEquals(10_000, all.size());
+        for (int i = 0; i < all.size(); i++) {
+            assertEquals((long) i + 1, all.get(i).key().get(0));
+        }
+        TableSpec view = TableSpec.of("public.parted_view").withKey("id");
+        ranges[0] = 0;
+        List<ChangeEvent> even = readAll(s, view, s.describe(view), null, 1_000, new ArrayList<>(), ranges);
+        assertEquals(1, ranges[0], "a view is one range");
+        assertEquals(5_000, even.size());
+        assertEquals(10_000L, even.get(even.size() - 1).key().get(0));
+    }
+
+    @Test
     void closeMidSnapshotReleasesConnectionsTransactionsAndThreads() throws Exception {
         PostgresSource s = source(SMALL_RANGES);
         TableSpec spec = TableSpec.of("public.items");
