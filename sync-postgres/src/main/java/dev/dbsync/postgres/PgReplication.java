@@ -242,6 +242,38 @@ final class PgReplication {
     }
 
     /**
+     * The slot's retained WAL (current position − restart position) and lag (current position − confirmed flush
+     * position), with whether a process streams from it and whether the server lost WAL it needs; empty when the slot
+     * does not exist (yet). One query on a fresh connection.
+     */
+    java.util.Optional<dev.dbsync.spi.FeedStatus> feedStatus() {
+        try (Connection c = connections.open();
+             PreparedStatement ps = c.prepareStatement("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint,"
+                     + " pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint, active, to_jsonb(s) ->> 'wal_status'"
+                     + " FROM pg_replication_slots s WHERE slot_name = ?")) {
+            ps.setString(1, slotName);
+            try (ResultSet rs = ps.executeQuery()) {
+                if (!rs.next()) {
+                    return java.util.Optional.empty();
+                }
+                long retained = rs.getLong(1);
+                if (rs.wasNull()) {
+                    retained = -1;
+                }
+                long lag = rs.getLong(2);
+                if (rs.wasNull()) {
+                    lag = -1;
+                }
+                String detail = "replication slot '" + slotName + "', " + (rs.getBoolean(3) ? "streaming" : "not streaming")
+                        + ", wal_status " + rs.getString(4);
+                return java.util.Optional.of(new dev.dbsync.spi.FeedStatus(retained, lag, detail));
+            }
+        } catch (SQLException e) {
+            throw sqlError("read the status of replication slot '" + slotName + "'", e);
+        }
+    }
+
+    /**
      * Drops the slot, refusing while a process streams from it, and the publication when no other logical slot
      * of this database remains (any other pipeline reading this database has its own slot and may read through
      * the same publication). Returns what it did.

@@ -724,6 +724,12 @@ final class PostgresSource implements Source, StreamingSource {
         return replication.dropFeed();
     }
 
+    /** The replication slot's retained WAL and lag; empty before the slot exists. */
+    @Override
+    public java.util.Optional<dev.dbsync.spi.FeedStatus> feedStatus() {
+        return replication.feedStatus();
+    }
+
     @Override
     public Position streamStart(List<TableSpec> tables) {
         return replication.streamStart(tables);

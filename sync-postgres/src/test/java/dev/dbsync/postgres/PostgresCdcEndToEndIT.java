@@ -77,6 +77,11 @@ class PostgresCdcEndToEndIT {
         SyncReport r3 = run(source, slot, sink(target));
         assertTrue(r3.succeeded(), r3.toText());
         assertTrue(r3.rowsRead() > 0, "run 3 streamed the rest: " + r3.toText());
+        // the report shows what the slot retains and how far behind it is: caught up, nothing left to read
+        assertTrue(r3.feed() != null && r3.feed().status().detail().contains("'" + slot + "'"), r3.toText());
+        assertTrue(r3.feed().status().retainedBytes() >= 0 && r3.feed().status().lagBytes() >= 0, r3.toText());
+        assertTrue(r3.toText().contains("change feed: retains "), r3.toText());
+        assertFalse(r3.feed().aboveWarning(), r3.toText());
 
         try {
             for (TableSpec spec : List.of(ORDERS, ITEMS)) {
