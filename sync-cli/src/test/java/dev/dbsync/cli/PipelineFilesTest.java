@@ -26,7 +26,7 @@ class PipelineFilesTest {
         try (Stream<Path> s = Files.list(DIR)) {
             files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         }
-        assertEquals(List.of("postgres-to-clickhouse.yaml", "postgres-to-crate.yaml", "postgres-to-postgres.yaml"),
+        assertEquals(List.of("postgres-fan-out.yaml", "postgres-to-clickhouse.yaml", "postgres-to-crate.yaml", "postgres-to-postgres.yaml"),
                 files.stream().map(p -> p.getFileName().toString()).toList());
         Connectors connectors = Connectors.load();
         for (Path f : files) {
