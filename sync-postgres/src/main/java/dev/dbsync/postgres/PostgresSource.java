@@ -44,8 +44,8 @@ import org.slf4j.LoggerFactory;
  * A snapshot read of a table opens a {@link SnapshotSession}: the key space after the start key is split into
  * ranges by sampling the keys, and {@code snapshot.readers} connections read the ranges ahead with one binary
  * {@code COPY (SELECT … WHERE (k) > (lo) AND (k) <= (hi) ORDER BY k) TO STDOUT (FORMAT binary)} each (an index
- * range scan on the primary key) into buffers bounded by bytes. {@link #readSnapshot} decodes and hands
- * the rows out strictly in key order, at most {@code maxRows} per call, with {@link Chunk#next()} the last key
+ * range scan on the primary key), decoding on their own threads into buffers bounded by rows and bytes.
+ * {@link #readSnapshot} hands the rows out strictly in key order, at most {@code maxRows} per call, with {@link Chunk#next()} the last key
  * handed out, so the checkpoint stays one key. Binary COPY is used because it is the fastest way out of
  * PostgreSQL and its values decode without parsing text (see the module's benchmarks for the figures).
  * <p>Consistency: all readers of a session share one snapshot, exported by a coordinator connection

@@ -38,12 +38,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Reading: readers take ranges in key order, at most {@code readers + 1} ranges ahead of the one being handed
  * out, and read each with one binary COPY of {@code WHERE (k) > (lo) AND (k) <= (hi) ORDER BY k} (a row comparison,
- * so the primary-key index serves it), keeping the COPY's messages in a buffer of the range bounded by bytes
- * (about {@code 1.5 × rangeBytes}, so memory stays bounded however wide the rows) and by blocks of
- * {@link #BLOCK_EVENTS} rows; a reader whose buffer is full waits, and the server waits with it on the socket.
- * The rows are decoded by the caller of {@link #next}: measured, decoding on the readers left the caller going
- * through events built on another core, and that cost more than the decoding itself; the readers keep the server
- * work, the network and the driver's message parsing off the caller's thread.
+ * so the primary-key index serves it). A reader decodes its range on its own thread, but at most
+ * {@link #DECODED_BLOCKS} blocks of {@link #BLOCK_EVENTS} rows ahead of the consumer: events decoded long before
+ * they are handed out are cold in the caches by then, and going through them cost the consumer about as much as
+ * decoding them itself (profiled). Further ahead a reader only receives the COPY messages (a third of the decoded
+ * size) into a backlog of the range bounded by bytes (about {@code 1.5 × rangeBytes}), so memory stays bounded
+ * however wide the rows; when that is full too the reader waits, and the server waits with it on the socket.
  *
  * <p>Handing out: {@link #next(int)} returns up to {@code maxRows} rows strictly in key order across ranges, and
  * remembers the last key handed out; the caller continues the session only when the next read starts from that
@@ -62,6 +62,8 @@ final class SnapshotSession implements AutoCloseable {
 
     /** Rows per hand-off block: hand-offs cost one lock each, so they carry many rows. */
     static final int BLOCK_EVENTS = 1024;
+    /** Decoded blocks a range may hold; more is kept as COPY messages, a third of the size. */
+    static final int DECODED_BLOCKS = 2;
     /** COPY bytes per hand-off block, so a block of wide rows stays small. */
     static final int BLOCK_BYTES = 256 << 10;
     /** At most this many sampled keys: enough for thousands of ranges, a fraction of a second to read. */
@@ -103,10 +105,15 @@ final class SnapshotSession implements AutoCloseable {
         final int index;
         final String lower;
         final String upper;
+        /** Decoded rows waiting to be handed out; guarded by the session's lock. */
         final ArrayDeque<Block> blocks = new ArrayDeque<>();
+        /** COPY bytes of {@link #blocks}; guarded by the session's lock. */
         long bytes;
+        /** COPY bytes received and not yet decoded; written by the range's reader only. */
+        volatile long rawBytes;
         boolean done;
         RuntimeException error;
+
         Range(int index, String lower, String upper) {
             this.index = index;
             this.lower = lower;
@@ -114,19 +121,70 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    /** COPY messages (one per row, as the server sends them) handed from a reader to the consumer at once. */
+    /** Rows handed from a reader to the consumer at once; {@code problems[i]} non-null for a row read only in part. */
     static final class Block {
-        final byte[][] messages = new byte[BLOCK_EVENTS][];
+        final ChangeEvent[] events = new ChangeEvent[BLOCK_EVENTS];
+        String[] problems;
         int size;
         long bytes;
 
-        void add(byte[] m) {
-            messages[size++] = m;
-            bytes += m.length + 16;
+        void add(ChangeEvent e, String problem, long wireBytes) {
+            if (problem != null) {
+                if (problems == null) {
+                    problems = new String[BLOCK_EVENTS];
+                }
+                problems[size] = problem;
+            }
+            events[size++] = e;
+            bytes += wireBytes;
         }
 
         boolean full() {
             return size == BLOCK_EVENTS || bytes >= BLOCK_BYTES;
+        }
+    }
+
+    /**
+     * The messages of one range's COPY as its decoder takes them: first those received ahead into the backlog,
+     * then straight from the connection. Used by the range's reader thread only.
+     */
+    private static final class RangeInput implements CopyBinaryReader.Messages {
+        final CopyOut copy;
+        final ArrayDeque<byte[]> backlog = new ArrayDeque<>();
+        long backlogBytes;
+        boolean ended;
+        /** COPY bytes handed to the decoder so far. */
+        long consumed;
+
+        RangeInput(CopyOut copy) {
+            this.copy = copy;
+        }
+
+        /** Receives one message into the backlog; false at the end of the COPY. */
+        boolean receive() throws SQLException {
+            byte[] m = copy.readFromCopy();
+            if (m == null) {
+                ended = true;
+                return false;
+            }
+            backlog.add(m);
+            backlogBytes += m.length + 16;
+            return true;
+        }
+
+        @Override
+        public byte[] next() throws SQLException {
+            byte[] m = backlog.poll();
+            if (m != null) {
+                backlogBytes -= m.length + 16;
+            } else if (!ended) {
+                m = copy.readFromCopy();
+                ended = m == null;
+            }
+            if (m != null) {
+                consumed += m.length + 16;
+            }
+            return m;
         }
     }
 
@@ -149,15 +207,9 @@ final class SnapshotSession implements AutoCloseable {
     /** The connection of each reader while it runs a COPY, so close() can cancel it; guarded by lock. */
     private final PgConnections.Lease[] copying;
 
-    /** Decodes the rows being handed out; used by the consumer only, outside the lock. */
-    private final PostgresSource.RowDecoder row;
-    /** The head range's COPY being decoded; consumer only. */
-    private CopyBinaryReader decoding;
-    /** The block being decoded and the index of its next message; consumer only. */
+    // guarded by lock
     private Block current;
     private int currentOff;
-
-    // guarded by lock
     private int head;
     private int nextRange;
     private Position position;
@@ -176,7 +228,6 @@ final class SnapshotSession implements AutoCloseable {
         this.aheadLimit = options.readers() + 1;
         this.idleNanos = options.idleTimeout().toNanos();
         this.copying = new PgConnections.Lease[readers];
-        this.row = new PostgresSource.RowDecoder(plan);
     }
 
     /**
@@ -419,7 +470,7 @@ final class SnapshotSession implements AutoCloseable {
         synchronized (lock) {
             long sum = 0;
             for (Range r : ranges) {
-                sum += r.bytes;
+                sum += r.bytes + r.rawBytes;
             }
             return sum;
         }
@@ -427,7 +478,7 @@ final class SnapshotSession implements AutoCloseable {
 
     /** The most COPY bytes all ranges' buffers together may hold, give or take one block per range. */
     long bufferLimit() {
-        return (long) aheadLimit * bufferBytes;
+        return (long) aheadLimit * (bufferBytes + (long) DECODED_BLOCKS * BLOCK_BYTES);
     }
 
     /** Why the session ended; null while open. */
@@ -437,104 +488,62 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    /**
-     * The next rows in key order, at most {@code maxRows}, waiting for the readers as needed. The rows are decoded
-     * here, on the caller's thread: the events are then fresh in its cache when the caller goes through them, which
-     * costs less than decoding on the readers and touching every value again later from another core.
-     */
+    /** The next rows in key order, at most {@code maxRows}, waiting for the readers as needed. */
     Chunk next(int maxRows) {
         List<ChangeEvent> events = new ArrayList<>(Math.min(maxRows, 16_384));
         List<WriteResult.FailedEvent> failed = null;
-        Position last;
         synchronized (lock) {
-            checkOpenLocked();
             lastAccess = System.nanoTime();
-            last = position;
-        }
-        int rows = 0;
-        boolean end = false;
-        try {
+            Position last = position;
+            int rows = 0;
             while (rows < maxRows) {
-                if (decoding == null) {
-                    synchronized (lock) {
-                        if (head == ranges.length) {
-                            end = true;
-                            break;
+                if (closed) {
+                    throw new SyncException(ErrorType.EXTERNAL, "reading table '" + plan.spec.table()
+                            + "': the snapshot session ended (" + endReason + ")");
+                }
+                Block b = current;
+                if (b != null) {
+                    int n = Math.min(b.size - currentOff, maxRows - rows);
+                    for (int i = currentOff; i < currentOff + n; i++) {
+                        ChangeEvent e = b.events[i];
+                        String problem = b.problems == null ? null : b.problems[i];
+                        if (problem == null) {
+                            events.add(e);
+                        } else {
+                            if (failed == null) {
+                                failed = new ArrayList<>();
+                            }
+                            failed.add(new WriteResult.FailedEvent(e, "reading table '" + plan.spec.table() + "', key "
+                                    + e.keyText() + ": " + problem, null));
                         }
                     }
-                    decoding = new CopyBinaryReader(this::nextMessage);
-                }
-                if (!decoding.next(row)) {
-                    decoding = null;
-                    synchronized (lock) {
-                        head++;
-                        lock.notifyAll();
+                    currentOff += n;
+                    rows += n;
+                    last = b.events[currentOff - 1].position();
+                    if (currentOff == b.size) {
+                        current = null;
                     }
                     continue;
                 }
-                String problem = row.problem;
-                ChangeEvent e = row.event(false);
-                last = e.position();
-                rows++;
-                if (problem == null) {
-                    events.add(e);
-                } else {
-                    if (failed == null) {
-                        failed = new ArrayList<>();
-                    }
-                    failed.add(new WriteResult.FailedEvent(e, "reading table '" + plan.spec.table() + "', key "
-                            + e.keyText() + ": " + problem, null));
+                if (head == ranges.length) {
+                    break;
                 }
-            }
-        } catch (SQLException e) {
-            // not thrown by nextMessage; kept for the reader's signature
-            throw PgErrors.map(e, "reading table '" + plan.spec.table() + "'");
-        } catch (IllegalArgumentException e) {
-            throw new SyncException(ErrorType.DATA, "reading table '" + plan.spec.table() + "', column '"
-                    + row.columnName() + "' after key " + last + ": " + e.getMessage(), e);
-        }
-        synchronized (lock) {
-            position = last;
-            lastAccess = System.nanoTime();
-        }
-        return new Chunk(events, last, end, failed == null ? List.of() : failed);
-    }
-
-    private void checkOpenLocked() {
-        if (closed) {
-            throw new SyncException(ErrorType.EXTERNAL, "reading table '" + plan.spec.table()
-                    + "': the snapshot session ended (" + endReason + ")");
-        }
-    }
-
-    /** The head range's next COPY message, waiting for its reader; null at the end of the range. */
-    private byte[] nextMessage() {
-        Block b = current;
-        if (b != null && currentOff < b.size) {
-            byte[] m = b.messages[currentOff];
-            b.messages[currentOff++] = null;
-            return m;
-        }
-        current = null;
-        synchronized (lock) {
-            while (true) {
-                checkOpenLocked();
                 Range r = ranges[head];
                 b = r.blocks.poll();
                 if (b != null) {
                     r.bytes -= b.bytes;
-                    lock.notifyAll();
                     current = b;
-                    currentOff = 1;
-                    byte[] m = b.messages[0];
-                    b.messages[0] = null;
-                    return m;
+                    currentOff = 0;
+                    lock.notifyAll();
+                    continue;
                 }
                 if (r.error != null) {
                     throw r.error;
                 }
                 if (r.done) {
-                    return null;
+                    head++;
+                    lock.notifyAll();
+                    continue;
                 }
                 if (alive == 0) {
                     throw new SyncException(ErrorType.INTERNAL, "reading table '" + plan.spec.table() + "': every"
@@ -543,6 +552,14 @@ final class SnapshotSession implements AutoCloseable {
                 waitLocked();
                 lastAccess = System.nanoTime();
             }
+            // move past finished empty ranges, so the chunk that hands out the last row says it is the last
+            while (current == null && head < ranges.length && ranges[head].done && ranges[head].blocks.isEmpty()
+                    && ranges[head].error == null) {
+                head++;
+            }
+            position = last;
+            boolean end = current == null && head == ranges.length;
+            return new Chunk(events, last, end, failed == null ? List.of() : failed);
         }
     }
 
@@ -557,17 +574,21 @@ final class SnapshotSession implements AutoCloseable {
 
     /** A reader: takes ranges in order and reads each into its buffer, until none is left or the session ends. */
     private void read(int slot, PgConnections.Lease lease) {
+        PostgresSource.RowDecoder row = new PostgresSource.RowDecoder(plan);
         boolean clean = false;
         Range r = null;
         try {
             while ((r = take()) != null) {
-                readRange(slot, lease, r);
+                readRange(slot, lease, r, row);
             }
             clean = true;
         } catch (Ended e) {
             // the session was closed: nothing to report
         } catch (SQLException e) {
             fail(r, PgErrors.map(e, "reading table '" + plan.spec.table() + "'"));
+        } catch (IllegalArgumentException e) {
+            fail(r, new SyncException(ErrorType.DATA, "reading table '" + plan.spec.table() + "', column '"
+                    + row.columnName() + "' in key range " + (r == null ? "?" : r.index) + ": " + e.getMessage(), e));
         } catch (RuntimeException e) {
             fail(r, e);
         } catch (Error e) {
@@ -644,6 +665,7 @@ final class SnapshotSession implements AutoCloseable {
                 r.blocks.clear();
                 r.bytes = 0;
             }
+            current = null;
             lock.notifyAll();
             // a reader inside a COPY sees the end at its next block; one waiting on the server is cancelled
             for (PgConnections.Lease l : copying) {
@@ -662,7 +684,14 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    private void readRange(int slot, PgConnections.Lease lease, Range r) throws SQLException {
+    /**
+     * Reads one range. The reader decodes at most {@link #DECODED_BLOCKS} blocks ahead of the consumer, so the events
+     * are still fresh in the caches when the consumer goes through them; further ahead it only receives the COPY
+     * messages (a third of the decoded size) into the range's backlog, bounded by bytes, and decodes them when the
+     * consumer has taken blocks.
+     */
+    private void readRange(int slot, PgConnections.Lease lease, Range r, PostgresSource.RowDecoder row)
+            throws SQLException {
         StringBuilder sql = new StringBuilder(256).append("COPY (SELECT ").append(plan.selectList).append(" FROM ")
                 .append(plan.table);
         if (r.lower != null || r.upper != null) {
@@ -684,21 +713,36 @@ final class SnapshotSession implements AutoCloseable {
                 copying[slot] = lease;
             }
             copy = lease.connection.unwrap(PGConnection.class).getCopyAPI().copyOut(sql.toString());
-            Block b = new Block();
-            byte[] m;
-            while ((m = copy.readFromCopy()) != null) {
-                b.add(m);
-                if (b.full()) {
-                    put(r, b);
-                    b = new Block();
+            RangeInput in = new RangeInput(copy);
+            CopyBinaryReader reader = new CopyBinaryReader(in);
+            boolean more = true;
+            while (more) {
+                if (decodedRoom(r)) {
+                    Block b = new Block();
+                    long mark = in.consumed;
+                    while (!b.full() && (more = reader.next(row))) {
+                        String problem = row.problem;
+                        ChangeEvent e = row.event(false);
+                        b.add(e, problem, in.consumed - mark);
+                        mark = in.consumed;
+                    }
+                    r.rawBytes = in.backlogBytes;
+                    if (b.size > 0) {
+                        put(r, b);
+                    }
+                } else if (!in.ended && in.backlogBytes < bufferBytes) {
+                    for (int i = 0; i < 256 && in.backlogBytes < bufferBytes && in.receive(); i++) {
+                        // receive ahead while the consumer is busy with decoded blocks
+                    }
+                    r.rawBytes = in.backlogBytes;
+                } else {
+                    awaitDecodedRoom(r);
                 }
             }
             copy = null;
-            if (b.size > 0) {
-                put(r, b);
-            }
             synchronized (lock) {
                 copying[slot] = null;
+                r.rawBytes = 0;
                 r.done = true;
                 lock.notifyAll();
             }
@@ -713,13 +757,30 @@ final class SnapshotSession implements AutoCloseable {
         }
     }
 
-    /** Adds a block to the range's buffer, waiting while the buffer is full. */
-    private void put(Range r, Block b) {
+    private boolean decodedRoom(Range r) {
         synchronized (lock) {
-            while (!closed && !r.blocks.isEmpty() && r.bytes + b.bytes > bufferBytes) {
+            if (closed) {
+                throw new Ended();
+            }
+            return r.blocks.size() < DECODED_BLOCKS;
+        }
+    }
+
+    private void awaitDecodedRoom(Range r) {
+        synchronized (lock) {
+            while (!closed && r.blocks.size() >= DECODED_BLOCKS) {
                 idleCheckLocked();
                 waitReader();
             }
+            if (closed) {
+                throw new Ended();
+            }
+        }
+    }
+
+    /** Adds a decoded block to the range's buffer (the caller checked there is room). */
+    private void put(Range r, Block b) {
+        synchronized (lock) {
             if (closed) {
                 throw new Ended();
             }

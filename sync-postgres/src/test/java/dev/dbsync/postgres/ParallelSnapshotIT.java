@@ -200,10 +200,10 @@ class ParallelSnapshotIT {
     @Test
     void wideRowsAreBufferedWithinTheByteBound() throws Exception {
         // 64 kB per row on the wire, compressed to a few hundred bytes on disk: ranges sized from the table's bytes
-        // hold ~25 MB of COPY data together, so only the byte bound keeps the buffers small
+        // hold ~5 MB of COPY data each, so only the byte bound keeps the buffers small
         DB.exec("DROP TABLE IF EXISTS wide", "CREATE TABLE wide (id int PRIMARY KEY, body text NOT NULL)",
-                "INSERT INTO wide SELECT g, repeat(md5(g::text), 2000) FROM generate_series(1, 400) g", "ANALYZE wide");
-        PostgresSource s = source(new SnapshotSession.Options(3, 16 << 10, Duration.ofSeconds(60)));
+                "INSERT INTO wide SELECT g, repeat(md5(g::text), 2000) FROM generate_series(1, 600) g", "ANALYZE wide");
+        PostgresSource s = source(new SnapshotSession.Options(3, 64 << 10, Duration.ofSeconds(60)));
         TableSpec spec = TableSpec.of("public.wide");
         TableSchema schema = s.describe(spec);
         Position after = null;
@@ -225,12 +225,12 @@ class ParallelSnapshotIT {
                 break;
             }
         }
-        assertEquals(400, rows);
+        assertEquals(600, rows);
         // one block (256 kB and the row that filled it) may go beyond each range's share
         long slack = 4L * ((256 << 10) + 70_000);
         assertTrue(maxBuffered > 256 << 10, "the readers ran ahead: " + maxBuffered);
         assertTrue(maxBuffered <= limit + slack, maxBuffered + " buffered, bound " + limit);
-        assertTrue(limit + slack < 4L << 20, "far below the table's 25 MB: " + limit);
+        assertTrue(limit + slack < 8L << 20, "far below the table's 38 MB: " + limit);
     }
 
     @Test
