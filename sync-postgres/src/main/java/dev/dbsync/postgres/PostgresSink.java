@@ -25,7 +25,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Savepoint;
 import java.sql.Statement;
 import java.time.Instant;
 import java.time.LocalDate;
@@ -56,10 +55,10 @@ import org.slf4j.LoggerFactory;
  * DO UPDATE}; with a checkpoint table configured, the batch's checkpoint is written in the same transaction
  * after its lease's fencing token is checked. Writing a batch again gives the same table, so replays are
  * harmless. Every write commits, so a writer buffers nothing and its flush has nothing to do.
- * Batches of at least 1,000 upserts and nothing else are first copied straight into the target under a savepoint, so a snapshot into an
- * empty table runs at raw COPY speed with no staging; a key the table holds already (or twice in the batch)
- * makes the COPY fail, and the savepoint is rolled back and the staged upsert applies the batch instead (see
- * {@code tryDirect}). That direct COPY uses PostgreSQL's binary format when every column's type in the table
+ * Batches of at least 1,000 upserts and nothing else are first copied straight into the target, so a snapshot
+ * into an empty table runs at raw COPY speed with no staging; a key the table holds already (or twice in the
+ * batch) makes the COPY fail, and the transaction is rolled back and the staged upsert applies the batch instead
+ * (see {@code tryDirect}). That direct COPY uses PostgreSQL's binary format when every column's type in the table
  * is one whose binary form this class writes exactly ({@link Binary}), text otherwise; a value that does not fit
  * its column's binary form (e.g. a numeric string for an integer column, which the server's text input accepts)
  * sends the batch again as text. Rows are streamed to the server while they are encoded.
@@ -424,7 +423,9 @@ final class PostgresSink implements Sink {
             fileSql = "SELECT relfilenode FROM pg_class WHERE oid = " + PgName.literal(into.sql()) + "::regclass";
             lockAndFileSql = "LOCK TABLE " + into.sql() + " IN ROW EXCLUSIVE MODE; " + fileSql;
             if (binary != null) {
-                relfilenode = relfilenode(false);
+                try (Statement st = conn.createStatement()) {
+                    relfilenode = fileOf(st, fileSql);
+                }
                 conn.commit();
             }
             String keys = list(s.primaryKey());
@@ -524,9 +525,9 @@ final class PostgresSink implements Sink {
 
         /**
          * The fast path for batches of upserts (a snapshot into an empty or truncated table): the batch's events
-         * as they are, COPYed straight into the target inside a savepoint, streamed while they are encoded. If
-         * no row conflicts (no key of the batch exists, none occurs twice) the result equals the upsert; if one
-         * does (a replay, updates, a key repeated in the batch), the savepoint is rolled back and the staged upsert
+         * as they are, COPYed straight into the target first in the batch's transaction, streamed while they are
+         * encoded. If no row conflicts (no key of the batch exists, none occurs twice) the result equals the upsert; if one
+         * does (a replay, updates, a key repeated in the batch), the transaction is rolled back and the staged upsert
          * runs instead, and the fast path pauses for a while so update-heavy tables do not pay for it on every
          * batch.
          */
@@ -535,12 +536,17 @@ final class PostgresSink implements Sink {
                 directPause--;
                 return false;
             }
-            if (binary != null && relfilenode(true) != relfilenode) {
-                LOG.info("{} was rewritten (a column's type changed?) since the writer read its column types; COPY sends"
-                        + " text from now on", where());
-                binary = null;
+            // the COPY opens the batch's transaction, so going back to before it is a rollback: no savepoint
+            // (no subtransaction, no round trip for it)
+            if (binary != null) {
+                try (Statement st = conn.createStatement()) {
+                    if (fileOf(st, lockAndFileSql) != relfilenode) {
+                        LOG.info("{} was rewritten (a column's type changed?) since the writer read its column types;"
+                                + " COPY sends text from now on", where());
+                        binary = null;
+                    }
+                }
             }
-            Savepoint sp = conn.setSavepoint();
             try {
                 if (binary != null) {
                     String textReason = null;
@@ -555,22 +561,35 @@ final class PostgresSink implements Sink {
                         // this batch and the later ones go as text, which the server reads whatever the types
                         LOG.debug("{}: {}; COPY sends text from now on", where(), textReason);
                         binary = null;
-                        conn.rollback(sp);
-                        sp = conn.setSavepoint();
+                        conn.rollback();
                         copy(directCopySql, events, false);
                     }
                 } else {
                     copy(directCopySql, events, false);
                 }
-                conn.releaseSavepoint(sp);
                 return true;
             } catch (SQLException e) {
                 if (!"23505".equals(e.getSQLState())) {
                     throw e;
                 }
-                conn.rollback(sp);
+                conn.rollback();
                 directPause = DIRECT_PAUSE_BATCHES;
                 return false;
+            }
+        }
+
+        /** The table's storage file, from the result set the statements end with. */
+        private long fileOf(Statement st, String sql) throws SQLException {
+            boolean rows = st.execute(sql);
+            while (!rows) {
+                rows = st.getMoreResults();
+                if (!rows && st.getUpdateCount() == -1) {
+                    throw new SQLException("no relfilenode returned for " + where());
+                }
+            }
+            try (ResultSet rs = st.getResultSet()) {
+                rs.next();
+                return rs.getLong(1);
             }
         }
 
@@ -645,25 +664,6 @@ final class PostgresSink implements Sink {
                 }
             }
             return out;
-        }
-
-        /**
-         * The table's storage file; with {@code lock}, first locked as the COPY locks it (in one round trip), so
-         * no ALTER can come between this look and the COPY.
-         */
-        private long relfilenode(boolean lock) throws SQLException {
-            try (Statement st = conn.createStatement()) {
-                if (lock) {
-                    st.execute(lockAndFileSql);
-                    st.getMoreResults();
-                } else {
-                    st.execute(fileSql);
-                }
-                try (ResultSet rs = st.getResultSet()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            }
         }
 
         /** Streams upsert events in binary COPY format straight into the table (the direct path). */
@@ -759,10 +759,10 @@ final class PostgresSink implements Sink {
                 connect();
                 try (Statement st = conn.createStatement()) {
                     st.execute("TRUNCATE " + into.sql());
-                }
-                if (binary != null) {
-                    // TRUNCATE gives the table a new file; the types are the same
-                    relfilenode = relfilenode(false);
+                    if (binary != null) {
+                        // TRUNCATE gives the table a new file; the types are the same
+                        relfilenode = fileOf(st, fileSql);
+                    }
                 }
                 conn.commit();
             } catch (SQLException e) {
