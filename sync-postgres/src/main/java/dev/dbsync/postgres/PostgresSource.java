@@ -171,6 +171,11 @@ final class PostgresSource implements Source, StreamingSource {
         this(factory, "public", Duration.ZERO, "dbsync", "dbsync", PgReplication.DEFAULT_HEARTBEAT, false, snapshot);
     }
 
+    /** How this source reads snapshots. */
+    SnapshotSession.Options snapshotOptions() {
+        return snapshotOptions;
+    }
+
     PgConnectionFactory connectionFactory() {
         return connections.factory();
     }
