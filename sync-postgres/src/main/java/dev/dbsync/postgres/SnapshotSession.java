@@ -267,7 +267,18 @@ final class SnapshotSession implements AutoCloseable {
                 } else {
                     int n = Math.min(options.readers(), ranges.length);
                     for (int i = 0; i < n; i++) {
-                        PgConnections.Lease l = pool.borrow();
+                        PgConnections.Lease l;
+                        try {
+                            l = pool.borrow();
+                        } catch (SQLException | RuntimeException e) {
+                            if (i == 0) {
+                                throw e;
+                            }
+                            // e.g. max_connections reached: fewer readers are slower, not wrong
+                            LOG.warn("table '{}': only {} of {} snapshot readers could connect ({}); reading with those",
+                                    table, i, n, e.getMessage());
+                            break;
+                        }
                         readers.add(l);
                         try (Statement st = l.connection.createStatement()) {
                             st.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");

@@ -14,6 +14,7 @@ import dev.dbsync.spi.RetriableException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.WriteResult;
+import dev.dbsync.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -256,6 +257,31 @@ class ParallelSnapshotIT {
         assertEquals(1, ranges[0], "a view is one range");
         assertEquals(5_000, even.size());
         assertEquals(10_000L, even.get(even.size() - 1).key().get(0));
+    }
+
+    @Test
+    void readersThatCannotConnectLeaveTheOthersToReadEverything() throws Exception {
+        PostgresServer server = PostgresServer.get();
+        java.util.concurrent.atomic.AtomicInteger opened = new java.util.concurrent.atomic.AtomicInteger();
+        PgConnectionFactory limited = new PgConnectionFactory(DB.url, server.username(), server.password()) {
+            @Override
+            Connection open() {
+                if (opened.incrementAndGet() > 2) {
+                    throw new RetriableException("too many connections (test)", null);
+                }
+                return super.open();
+            }
+        };
+        PostgresSource s = new PostgresSource(limited, SMALL_RANGES);
+        sources.add(s);
+        TableSpec spec = TableSpec.of("public.items");
+        TableSchema schema = s.describe(spec);
+        Chunk first = s.readSnapshot(spec, schema, null, 100);
+        assertEquals(1, s.session(spec).readerCount(), "the coordinator and one reader connected, the rest could not");
+        List<WriteResult.FailedEvent> failed = new ArrayList<>();
+        List<ChangeEvent> rest = readAll(s, spec, schema, first.next(), 5_000, failed, null);
+        assertEquals(ROWS - 1, first.events().size() + rest.size());
+        assertEquals((long) ROWS, rest.get(rest.size() - 1).key().get(0));
     }
 
     @Test
