@@ -70,6 +70,7 @@ public final class SyncEngine implements AutoCloseable {
     private final int parallelism;
     private final Duration pollInterval;
     private final Duration streamIdle;
+    private final Duration stopTimeout;
     private final AtomicBoolean stop;
     private final Object lifecycle = new Object();
     /** Held by whichever thread runs a sync; runs never overlap. */
@@ -94,6 +95,7 @@ public final class SyncEngine implements AutoCloseable {
         this.parallelism = b.parallelism;
         this.pollInterval = b.pollInterval;
         this.streamIdle = b.streamIdle;
+        this.stopTimeout = b.stopTimeout;
         if (fanOut != null) {
             fanOut.membership((member, reason) -> detached(member, reason));
         }
@@ -201,12 +203,41 @@ public final class SyncEngine implements AutoCloseable {
             (t.strategy() == Strategy.CDC ? cdc : batch).add(t);
         }
         Map<String, SinkReport> backfills = fanOut == null ? Map.of() : prepareSinks();
-        List<TableReport> reports = new ArrayList<>(runTables(batch));
-        if (!cdc.isEmpty() && !stop.get()) {
-            if (streamRunner == null) {
-                streamRunner = new StreamRunner(ctx, cdc);
+        List<TableReport> reports = new ArrayList<>();
+        if (!cdc.isEmpty() && !stop.get() && streamRunner == null) {
+            streamRunner = new StreamRunner(ctx, cdc);
+        }
+        if (!cdc.isEmpty() && !batch.isEmpty() && !stop.get()) {
+            // The feed runs on its own thread beside the other tables: a long snapshot or incremental read must not
+            // leave the feed unread (the server drops a replication connection it does not hear from).
+            StreamRunner runner = streamRunner;
+            java.util.concurrent.CompletableFuture<List<TableReport>> feed = new java.util.concurrent.CompletableFuture<>();
+            Thread t = new Thread(() -> {
+                try {
+                    feed.complete(runner.run(idle, maxStreamTime));
+                } catch (Throwable e) {
+                    feed.completeExceptionally(e);
+                }
+            }, "dbsync-feed-" + pipeline());
+            t.setDaemon(true);
+            t.start();
+            reports.addAll(runTables(batch));
+            try {
+                reports.addAll(feed.get());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SyncException(ErrorType.INTERNAL, "pipeline " + pipeline() + ": interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof RuntimeException r) {
+                    throw r;
+                }
+                throw new SyncException(ErrorType.INTERNAL, "pipeline " + pipeline() + ": " + e.getCause(), e.getCause());
             }
-            reports.addAll(streamRunner.run(idle, maxStreamTime));
+        } else {
+            reports.addAll(runTables(batch));
+            if (!cdc.isEmpty() && !stop.get()) {
+                reports.addAll(streamRunner.run(idle, maxStreamTime));
+            }
         }
         SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports,
                 fanOut == null ? List.of() : sinkReports(backfills),
@@ -548,9 +579,9 @@ public final class SyncEngine implements AutoCloseable {
         }
     }
 
-    /** {@link #stop(Duration)} with a one-minute timeout. */
+    /** {@link #stop(Duration)} with the builder's {@code stopTimeout} (default one minute). */
     public void stop() {
-        stop(Duration.ofMinutes(1));
+        stop(stopTimeout);
     }
 
     /** Whether continuous mode runs. */
@@ -584,8 +615,19 @@ public final class SyncEngine implements AutoCloseable {
             }
             closed = true;
         }
-        stop();
-        runLock.lock();
+        stop(stopTimeout);
+        boolean locked = false;
+        try {
+            locked = runLock.tryLock(Math.max(1, stopTimeout.toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (!locked) {
+            // a run stuck in a call that does not return (a database that stopped answering): closing its connections
+            // under it is what ends that call; close() itself returns within its bound either way
+            LOG.warn("pipeline {}: a run is still in progress after {}; closing the connections under it", pipeline(),
+                    stopTimeout);
+        }
         try {
             closeQuietly(ctx.sink());
             closeQuietly(ctx.source());
@@ -596,7 +638,9 @@ public final class SyncEngine implements AutoCloseable {
             }
             closeQuietly(ctx.checkpoints().store());
         } finally {
-            runLock.unlock();
+            if (locked) {
+                runLock.unlock();
+            }
         }
     }
 
@@ -617,6 +661,7 @@ public final class SyncEngine implements AutoCloseable {
         private SinkLagPolicy lagPolicy = SinkLagPolicy.DETACH;
         private Duration maxLag = Duration.ofMinutes(5);
         private long feedWarnBytes = 1L << 30;
+        private Duration stopTimeout = Duration.ofMinutes(1);
         private CheckpointStore store;
         private final List<TableSync> tables = new ArrayList<>();
         private int batchRows = 10_000;
@@ -699,6 +744,16 @@ public final class SyncEngine implements AutoCloseable {
          */
         public Builder feedWarnRetained(long bytes) {
             this.feedWarnBytes = bytes;
+            return this;
+        }
+
+        /**
+         * How long {@link #stop()} and {@link #close()} wait for the batch in progress to complete. Past it, close()
+         * closes the connections under a run that is stuck in a call (a database that stopped answering), so it
+         * returns within about twice this bound whatever the run does. Default one minute.
+         */
+        public Builder stopTimeout(Duration timeout) {
+            this.stopTimeout = requireNonNull(timeout, "stopTimeout is null");
             return this;
         }
 
@@ -852,6 +907,7 @@ public final class SyncEngine implements AutoCloseable {
             }
             check(!maxLag.isNegative(), "sinkMaxLag must not be negative");
             check(feedWarnBytes >= 0, "feedWarnRetained must not be negative");
+            check(!stopTimeout.isNegative(), "stopTimeout must not be negative");
             if (store == null && !members.isEmpty()) {
                 throw new IllegalArgumentException("pipeline " + pipeline + ": checkpointStore is not set (a pipeline with"
                         + " several sinks keeps its positions in a store of its own)");
