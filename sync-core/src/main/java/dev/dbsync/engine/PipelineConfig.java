@@ -89,6 +89,8 @@ public final class PipelineConfig {
             .optional("retry.max.attempts", ConfigType.INT, "6", Validator.range(1, 1000), "attempts for transient errors, the first included")
             .optional("retry.initial.backoff", ConfigType.DURATION, "200ms", "wait before the first retry; doubles each retry")
             .optional("retry.max.backoff", ConfigType.DURATION, "30s", "longest wait between retries")
+            .optional("stop.timeout", ConfigType.DURATION, "1m", "how long a stop waits for the batch in progress; past it,"
+                    + " closing closes the connections under a run stuck in a call")
             .optional("feed.warn.retained", ConfigType.SIZE, "1GB", Validator.atLeast(0),
                     "the change feed's retained log (a replication slot's WAL) above which a warning is logged and reported; 0 = off")
             .optional("sink.lag.policy", ConfigType.STRING, "detach", Validator.oneOf("detach", "pause"),
@@ -661,6 +663,7 @@ public final class PipelineConfig {
         b.sinkLagPolicy(engine.getString("sink.lag.policy").equals("pause") ? SinkLagPolicy.PAUSE : SinkLagPolicy.DETACH)
                 .sinkMaxLag(engine.getDuration("sink.max.lag"))
                 .feedWarnRetained(engine.getSize("feed.warn.retained"))
+                .stopTimeout(engine.getDuration("stop.timeout"))
                 .tables(tables)
                 .batchRows(engine.getInt("batch.rows"))
                 .readRows(engine.getInt("read.rows"))
