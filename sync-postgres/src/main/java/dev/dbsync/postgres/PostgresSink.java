@@ -181,6 +181,9 @@ final class PostgresSink implements Sink {
          */
         private long relfilenode;
         private String fileSql;
+        /** How each column is sent in the binary staging COPY, or null while it sends text. */
+        private Binary[] stagedBinary;
+        private String stageBinarySql;
         private String lockAndFileSql;
         /** Batches left before the direct COPY is tried again after it met an existing key. */
         private int directPause;
@@ -419,15 +422,16 @@ final class PostgresSink implements Sink {
             copySql = "COPY " + STAGE + " (" + cols + ", " + PgName.quote(OP_COLUMN) + ") FROM STDIN";
             directCopySql = "COPY " + into.sql() + " (" + cols + ") FROM STDIN";
             directBinarySql = directCopySql + " (FORMAT binary)";
-            binary = binaryKinds(s);
             fileSql = "SELECT relfilenode FROM pg_class WHERE oid = " + PgName.literal(into.sql()) + "::regclass";
             lockAndFileSql = "LOCK TABLE " + into.sql() + " IN ROW EXCLUSIVE MODE; " + fileSql;
-            if (binary != null) {
-                try (Statement st = conn.createStatement()) {
-                    relfilenode = fileOf(st, fileSql);
-                }
-                conn.commit();
+            // the file before the types: a rewrite between the two looks to the next batch like one after them
+            try (Statement st = conn.createStatement()) {
+                relfilenode = fileOf(st, fileSql);
             }
+            conn.commit();
+            binary = binaryKinds(s, columns());
+            stagedBinary = binaryKinds(s, stageColumns());
+            stageBinarySql = copySql + " (FORMAT binary)";
             String keys = list(s.primaryKey());
             StringBuilder up = new StringBuilder("INSERT INTO ").append(into.sql()).append(" AS t (").append(cols)
                     .append(") SELECT ").append(cols).append(" FROM ").append(STAGE).append(" WHERE ")
@@ -482,7 +486,7 @@ final class PostgresSink implements Sink {
                         upserts |= e.operation() == Operation.UPSERT;
                     }
                     if (deletes || upserts) {
-                        copy(copySql, sent, true);
+                        copyStaged(sent);
                         try (Statement st = conn.createStatement()) {
                             if (deletes) {
                                 st.executeUpdate(deleteSql);
@@ -551,7 +555,7 @@ final class PostgresSink implements Sink {
                 if (binary != null) {
                     String textReason = null;
                     try {
-                        copyBinary(events);
+                        copyBinary(directBinarySql, binary, events, false);
                     } catch (NotBinary e) {
                         // a value outside what the binary form says exactly (e.g. a string for a number, which the
                         // server parses in text)
@@ -653,8 +657,7 @@ final class PostgresSink implements Sink {
          * The binary form of each column when every column's type in the table is one encoded here exactly
          * (the server's binary input of the type reads what is written); null otherwise.
          */
-        private Binary[] binaryKinds(TableSchema s) throws SQLException {
-            Map<String, String> existing = columns();
+        private Binary[] binaryKinds(TableSchema s, Map<String, String> existing) {
             Binary[] out = new Binary[s.columns().size()];
             for (int i = 0; i < out.length; i++) {
                 Column c = s.columns().get(i);
@@ -666,26 +669,69 @@ final class PostgresSink implements Sink {
             return out;
         }
 
-        /** Streams upsert events in binary COPY format straight into the table (the direct path). */
-        private void copyBinary(List<ChangeEvent> events) throws SQLException {
-            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(directBinarySql);
+        /** Column name → type of the staging table, as it was made from the target. */
+        private Map<String, String> stageColumns() throws SQLException {
+            Map<String, String> out = new HashMap<>();
+            try (Statement st = conn.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute"
+                         + " WHERE attrelid = '" + STAGE + "'::regclass AND attnum > 0 AND NOT attisdropped")) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), rs.getString(2));
+                }
+            }
+            conn.commit();
+            return out;
+        }
+
+        /**
+         * The staging COPY, in binary while every value fits its column's binary form (the staging table has the
+         * target's column types as they were when it was made), else in text. It opens the batch's transaction (the
+         * direct path before it committed nothing), so starting over as text is a rollback.
+         */
+        private void copyStaged(List<ChangeEvent> events) throws SQLException {
+            if (stagedBinary != null) {
+                try {
+                    copyBinary(stageBinarySql, stagedBinary, events, true);
+                    return;
+                } catch (NotBinary e) {
+                    LOG.debug("{}: {}; the staging COPY sends text from now on", where(), e.getMessage());
+                    stagedBinary = null;
+                    conn.rollback();
+                }
+            }
+            copy(copySql, events, true);
+        }
+
+        /**
+         * Streams events in binary COPY format: upserts as their values, deletes (staging only) as their key with
+         * nulls elsewhere; {@code staged} adds the op column.
+         */
+        private void copyBinary(String sql, Binary[] kinds, List<ChangeEvent> events, boolean staged) throws SQLException {
+            CopyIn in = conn.unwrap(PGConnection.class).getCopyAPI().copyIn(sql);
             out.start(in);
             try {
                 out.binaryHeader();
-                int n = binary.length;
+                int n = kinds.length;
                 for (int i = 0, size = events.size(); i < size; i++) {
                     ChangeEvent e = events.get(i);
-                    List<Object> values = e.values();
-                    if (values.size() != n) {
+                    boolean upsert = e.operation() == Operation.UPSERT;
+                    List<Object> values = upsert ? e.values() : e.key();
+                    if (upsert && values.size() != n) {
                         throw new DataException(where() + ", key " + e.keyText() + ": the event has " + values.size()
                                 + " values but the table has " + n + " columns");
                     }
-                    out.int16(n);
+                    out.int16(staged ? n + 1 : n);
                     for (int c = 0; c < n; c++) {
-                        Object v = values.get(c);
+                        Object v;
+                        if (upsert) {
+                            v = values.get(c);
+                        } else {
+                            int ki = indexIn(keyIdx, c);
+                            v = ki >= 0 ? values.get(ki) : null;
+                        }
                         if (v == null) {
                             out.int32(-1);
-                        } else if (binary[c] == Binary.JSON) {
+                        } else if (kinds[c] == Binary.JSON) {
                             StringBuilder b = scratch;
                             b.setLength(0);
                             try {
@@ -696,8 +742,13 @@ final class PostgresSink implements Sink {
                             }
                             out.utf8Field(b, 1);
                         } else {
-                            binary[c].write(out, v);
+                            kinds[c].write(out, v);
                         }
+                    }
+                    if (staged) {
+                        // the op column, a "char"
+                        out.int32(1);
+                        out.int8(upsert ? 'U' : 'D');
                     }
                 }
                 out.int16(-1);
