@@ -113,7 +113,13 @@ final class PostgresSource implements Source, StreamingSource {
     /** The time a transaction may take between choosing its start time and showing it in pg_stat_activity. */
     static final Duration REGISTRATION_MARGIN = Duration.ofMillis(10);
 
-    /** Readers per table when the setting {@code snapshot.readers} is not given. */
+    /**
+     * Readers per table when the setting {@code snapshot.readers} is not given. Two: one range streams while the
+     * next is read ahead, decoding runs beside the caller, and a table costs three connections at most while its
+     * snapshot opens (two after). On the 2-core benchmark machine, where the database shares the cores, two and four
+     * readers measured above one in most runs but not all (SnapshotBenchmark); more readers pay off when the database
+     * and this process have cores to spare.
+     */
     static final int DEFAULT_READERS = 2;
     /** How long an unread snapshot session lives when {@code snapshot.idle.timeout} is not given. */
     static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
