@@ -48,6 +48,8 @@ public final class DbsyncSourceTask extends SourceTask {
         String phase;
         Position after;
         Position changesFrom;
+        /** The snapshot chunk read one poll ahead (see {@link #snapshot}), null when none. */
+        Chunk ahead;
         long idleUntil;
 
         TableState(TableSpec spec, TableSchema schema, Map<String, String> partition, ConnectEnvelope envelope, String topic) {
@@ -126,6 +128,16 @@ public final class DbsyncSourceTask extends SourceTask {
             Map<String, Object> feed = offsets.get(feedPartition);
             if (feed != null && feed.get("position") != null) {
                 streamFrom = decode(feed.get("position"));
+                // the feed is polled only once every snapshot of the task ended, so a committed feed position proves
+                // them ended even where a table's own offset still says "snapshot" (committed before its end was
+                // carried by its last row): resuming such a snapshot would send every row inserted since as a
+                // snapshot read, beside the insert the feed carries
+                for (TableState st : tables) {
+                    if (strategy.equals("cdc") && "snapshot".equals(st.phase) && offsets.get(st.partition) != null) {
+                        LOG.info("pipeline {}: table {} has a committed feed position, so its snapshot ended", pipeline, st.spec.table());
+                        st.phase = "done";
+                    }
+                }
             }
             if (strategy.equals("cdc") && streamFrom == null) {
                 // taken before the snapshots: changes made during them come again from the feed
@@ -200,9 +212,27 @@ public final class DbsyncSourceTask extends SourceTask {
         return o;
     }
 
+    /**
+     * One chunk of a table's snapshot. Connect commits offsets only with records, so the end of the snapshot must
+     * ride on its last row: a chunk that fills the batch cannot tell whether it is the last one, so the next chunk
+     * is read now (the source reads ahead anyway) and kept for the next poll; when that read is empty and final,
+     * this chunk's last row ends the snapshot. Without it a snapshot whose last chunk is full stays in phase
+     * {@code snapshot} at its last key, and a task restarted later "resumes" it, sending every row inserted since
+     * (which the change feed or the incremental reader also carries) as a snapshot read once more.
+     */
     private List<SourceRecord> snapshot(TableState st) {
-        Chunk c = source.readSnapshot(st.spec, st.schema, st.after, batchRows);
-        String next = c.last() ? (strategy.equals("incremental") ? "changes" : "done") : "snapshot";
+        Chunk c = st.ahead != null ? st.ahead : source.readSnapshot(st.spec, st.schema, st.after, batchRows);
+        st.ahead = null;
+        boolean end = c.last();
+        if (!end && !c.events().isEmpty()) {
+            Chunk n = source.readSnapshot(st.spec, st.schema, c.next(), batchRows);
+            if (n.last() && n.events().isEmpty() && n.failed().isEmpty()) {
+                end = true;
+            } else {
+                st.ahead = n;
+            }
+        }
+        String next = end ? (strategy.equals("incremental") ? "changes" : "done") : "snapshot";
         List<SourceRecord> out = new ArrayList<>(c.events().size() + 4);
         long now = System.currentTimeMillis();
         for (int i = 0; i < c.events().size(); i++) {
