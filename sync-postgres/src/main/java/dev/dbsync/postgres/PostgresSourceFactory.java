@@ -73,16 +73,13 @@ public final class PostgresSourceFactory implements SourceFactory {
                     + " writers' now() runs in; default: this JVM's")
             .optional(SLOT_HEARTBEAT, ConfigType.DURATION, "10s", v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
                     "how often an idle change feed reports its position, so the slot advances and retains no WAL")
-            // defaults are applied in create() (shown in the docs), so configurations list only what was given
-            .optional(SNAPSHOT_READERS, ConfigType.INT, null, Validator.range(1, 64),
+            .optional(SNAPSHOT_READERS, ConfigType.INT, String.valueOf(PostgresSource.DEFAULT_READERS), Validator.range(1, 64),
                     "connections (and threads) reading one table's snapshot at once, by key ranges, all in one exported"
-                    + " snapshot and handed out in key order; 1 reads the table with one COPY; default "
-                    + PostgresSource.DEFAULT_READERS)
-            .optional(SNAPSHOT_IDLE_TIMEOUT, ConfigType.DURATION, null,
+                    + " snapshot and handed out in key order; 1 reads the table with one COPY")
+            .optional(SNAPSHOT_IDLE_TIMEOUT, ConfigType.DURATION, PostgresSource.DEFAULT_IDLE_TIMEOUT.toSeconds() + "s",
                     v -> ((java.time.Duration) v).isZero() || ((java.time.Duration) v).isNegative() ? "must be positive" : null,
                     "a table's snapshot session (its open read-only transactions) ends when nothing was read from it for"
-                    + " this long, so a stopped sync does not hold vacuum back; default "
-                    + PostgresSource.DEFAULT_IDLE_TIMEOUT.toSeconds() + "s")
+                    + " this long, so a stopped sync does not hold vacuum back")
             .build();
 
     /** Public no-argument constructor for {@link java.util.ServiceLoader}. */

@@ -60,6 +60,8 @@ class TestPostgresPlugin {
         assertEquals("dbsync", c.getString("publication.name"));
         assertEquals(Duration.ofSeconds(10), c.getDuration("slot.heartbeat"));
         assertEquals(false, c.getBoolean("incremental.allow.unsafe.cursor"));
+        assertEquals(2, c.getInt("snapshot.readers"));
+        assertEquals(Duration.ofSeconds(60), c.getDuration("snapshot.idle.timeout"));
     }
 
     @Test
@@ -75,9 +77,11 @@ class TestPostgresPlugin {
         raw.put("slot.heartbeat", "3s");
         raw.put("incremental.allow.unsafe.cursor", "true");
         Config c = new PostgresSourceFactory().configDef().parse(raw);
-        assertEquals(Map.of("url", URL, "user", "sync", "password", "****", "schema", "sales",
-                "incremental.lag", Duration.ofSeconds(2), "incremental.allow.unsafe.cursor", true, "slot.name", "shop_slot",
-                "publication.name", "shop_pub", "slot.heartbeat", Duration.ofSeconds(3)), c.masked());
+        assertEquals(Map.ofEntries(Map.entry("url", URL), Map.entry("user", "sync"), Map.entry("password", "****"),
+                Map.entry("schema", "sales"), Map.entry("incremental.lag", Duration.ofSeconds(2)),
+                Map.entry("incremental.allow.unsafe.cursor", true), Map.entry("slot.name", "shop_slot"),
+                Map.entry("publication.name", "shop_pub"), Map.entry("slot.heartbeat", Duration.ofSeconds(3)),
+                Map.entry("snapshot.readers", 2), Map.entry("snapshot.idle.timeout", Duration.ofSeconds(60))), c.masked());
         assertEquals("s3cret", c.getString("password"));
         PostgresSource s = (PostgresSource) new PostgresSourceFactory().create(c);
         assertEquals("shop_slot", s.slotName());
