@@ -1,6 +1,7 @@
 package dev.dbsync.cli.demo;
 
 import dev.dbsync.cli.datagen.GenerationReport;
+import dev.dbsync.engine.SinkReport;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableReport;
 import dev.dbsync.verify.TableVerification;
@@ -55,6 +56,21 @@ final class DemoReport {
         }
         sb.append("\nExpected upserts = inserted + updated rows that were not deleted afterwards.\n");
 
+        if (!r.targets().isEmpty() && !r.targets().get(0).full().sinks().isEmpty()) {
+            SyncReport full = r.targets().get(0).full();
+            SyncReport inc = r.targets().get(0).incremental();
+            sb.append("\n## One read, ").append(full.sinks().size()).append(" sinks\n\n")
+                    .append(String.format(Locale.ROOT, "The source was read once per sync (full: %,d rows read; incremental: %,d)"
+                            + " and every target received every change:%n%n", full.rowsRead(), inc.rowsRead()))
+                    .append("| sink | state | full: upserted | incremental: upserted | incremental: deleted | failed |\n")
+                    .append("|---|---|---:|---:|---:|---:|\n");
+            for (int i = 0; i < full.sinks().size(); i++) {
+                SinkReport f = full.sinks().get(i);
+                SinkReport n = inc.sinks().get(i);
+                sb.append(String.format(Locale.ROOT, "| %s | %s | %,d | %,d | %,d | %,d |%n", f.sink(), n.state(), f.upserted(),
+                        n.upserted(), n.deleted(), f.failed() + n.failed()));
+            }
+        }
         for (Demo.TargetRun t : r.targets()) {
             sb.append("\n## PostgreSQL → ").append(t.target().name()).append("\n\n### Full sync\n\n");
             syncTable(sb, t.full(), null);
@@ -111,6 +127,29 @@ final class DemoReport {
         List<Long> deleted = new ArrayList<>();
         List<Long> failed = new ArrayList<>();
         boolean several = r.targets().size() > 1;
+        if (!r.targets().isEmpty() && !r.targets().get(0).incremental().sinks().isEmpty()) {
+            // one read into several sinks: per table the rows read once, then what each sink applied
+            SyncReport inc = r.targets().get(0).incremental();
+            List<Long> upserted = new ArrayList<>();
+            for (TableReport tr : inc.tables()) {
+                categories.add(Demo.shortName(tr.table()) + " (read once)");
+                upserted.add(tr.upserted());
+                deleted.add(tr.deleted());
+                failed.add(tr.failed());
+            }
+            for (SinkReport k : inc.sinks()) {
+                categories.add("all tables → " + k.sink());
+                upserted.add(k.upserted());
+                deleted.add(k.deleted());
+                failed.add(k.failed());
+            }
+            Map<String, List<? extends Number>> series = new LinkedHashMap<>();
+            series.put("upserted", upserted);
+            series.put("deleted", deleted);
+            series.put("failed", failed);
+            Charts.bars(png, "Incremental sync from one read: rows per table and per sink", "rows", categories, series, false);
+            return;
+        }
         for (Demo.TargetRun t : r.targets()) {
             for (TableReport tr : t.incremental().tables()) {
                 Demo.TableChanges c = r.changes().get(Demo.shortName(tr.table()));

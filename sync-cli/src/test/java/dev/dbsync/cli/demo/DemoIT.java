@@ -46,6 +46,18 @@ class DemoIT {
         assertEquals("PostgreSQL", r.targets().get(0).target().name());
         assertEquals("ClickHouse", r.targets().get(1).target().name());
         assertEquals(5_000, r.generation().table("orders").rows());
+        // one read for both targets: the source rows are read once, and each sink applied all of them
+        dev.dbsync.engine.SyncReport full = r.targets().get(0).full();
+        assertEquals(r.generation().totalRows(), full.rowsRead(), "read once: " + full.toText());
+        assertEquals(java.util.List.of("postgres", "clickhouse"), full.sinks().stream().map(s -> s.sink()).toList());
+        long expectedIncremental = r.changes().values().stream().mapToLong(Demo.TableChanges::expectedUpserted).sum();
+        for (dev.dbsync.engine.SinkReport k : full.sinks()) {
+            assertEquals(dev.dbsync.engine.SinkReport.State.CURRENT, k.state(), full.toText());
+            assertEquals(r.generation().totalRows(), k.upserted(), k.sink() + ": " + full.toText());
+        }
+        for (dev.dbsync.engine.SinkReport k : r.targets().get(0).incremental().sinks()) {
+            assertEquals(expectedIncremental, k.upserted(), k.sink() + ": " + r.targets().get(0).incremental().toText());
+        }
 
         for (Demo.TargetRun t : r.targets()) {
             for (TableReport tr : t.full().tables()) {
@@ -94,6 +106,7 @@ class DemoIT {
         assertTrue(md.contains("| orders | 50 | 100 | 25 | " + orders.expectedUpserted() + " | 25 |"), md);
         assertTrue(orders.expectedUpserted() > 100 && orders.expectedUpserted() <= 150, orders.toString());
         assertTrue(md.contains("## PostgreSQL → PostgreSQL"), md);
+        assertTrue(md.contains("## One read, 2 sinks") && md.contains("| clickhouse | CURRENT |"), md);
         assertTrue(md.contains("![inserted, updated, deleted and failed rows per table](demo-chart.png)"), md);
         BufferedImage png = ImageIO.read(r.chart().toFile());
         assertTrue(png.getWidth() >= 900 && png.getHeight() >= 500, png.toString());
