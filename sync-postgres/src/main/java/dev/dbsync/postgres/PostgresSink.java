@@ -58,10 +58,10 @@ import org.slf4j.LoggerFactory;
  * Batches of at least 1,000 upserts and nothing else are first copied straight into the target, so a snapshot
  * into an empty table runs at raw COPY speed with no staging; a key the table holds already (or twice in the
  * batch) makes the COPY fail, and the transaction is rolled back and the staged upsert applies the batch instead
- * (see {@code tryDirect}). That direct COPY uses PostgreSQL's binary format when every column's type in the table
- * is one whose binary form this class writes exactly ({@link Binary}), text otherwise; a value that does not fit
- * its column's binary form (e.g. a numeric string for an integer column, which the server's text input accepts)
- * sends the batch again as text. Rows are streamed to the server while they are encoded.
+ * (see {@code tryDirect}). Both COPYs use PostgreSQL's binary format when every column's type in the table is
+ * one whose binary form this class writes exactly ({@link Binary}), text otherwise; a value that does not fit its
+ * column's binary form (e.g. a numeric string for an integer column, which the server's text input accepts) sends
+ * the batch again as text, and that COPY stays text. Rows are streamed to the server while they are encoded.
  *
  * <p>{@link #open} creates a missing table from the schema (types from {@link PgTypes#ddlType}, primary key
  * from the schema's key), adds missing columns to an existing one, and checks that an existing table has a
@@ -530,10 +530,10 @@ final class PostgresSink implements Sink {
         /**
          * The fast path for batches of upserts (a snapshot into an empty or truncated table): the batch's events
          * as they are, COPYed straight into the target first in the batch's transaction, streamed while they are
-         * encoded. If no row conflicts (no key of the batch exists, none occurs twice) the result equals the upsert; if one
-         * does (a replay, updates, a key repeated in the batch), the transaction is rolled back and the staged upsert
-         * runs instead, and the fast path pauses for a while so update-heavy tables do not pay for it on every
-         * batch.
+         * encoded. If no row conflicts (no key of the batch exists, none occurs twice) the result equals the
+         * upsert; if one does (a replay, updates, a key repeated in the batch), the transaction is rolled back and
+         * the staged upsert runs instead, and the fast path pauses for a while so update-heavy tables do not pay
+         * for it on every batch.
          */
         private boolean tryDirect(List<ChangeEvent> events) throws SQLException {
             if (directPause > 0) {
