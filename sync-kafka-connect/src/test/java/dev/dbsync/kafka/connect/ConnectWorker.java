@@ -77,6 +77,9 @@ final class ConnectWorker implements AutoCloseable {
         p.put("producer.linger.ms", "5");
         p.put("producer.batch.size", "262144");
         p.put("consumer.heartbeat.interval.ms", "1000");
+        // sink tasks read only committed transactions: records of a transaction aborted when a source task's worker
+        // died (they are sent again by the task that takes over) never reach a target
+        p.put("consumer.isolation.level", "read_committed");
         return p;
     }
 
