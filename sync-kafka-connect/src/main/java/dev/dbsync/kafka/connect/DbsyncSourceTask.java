@@ -71,6 +71,8 @@ public final class DbsyncSourceTask extends SourceTask {
     private Map<String, String> feedPartition;
     private Position streamFrom;
     private ChangeStream stream;
+    /** The task's tables, joined by commas, carried in the feed's offsets (see {@link #feedOffset}). */
+    private String snapshotted;
     private final FeedAcks acks = new FeedAcks();
     private volatile Position toAcknowledge;
     private Position acknowledged;
@@ -132,8 +134,16 @@ public final class DbsyncSourceTask extends SourceTask {
                 // them ended even where a table's own offset still says "snapshot" (committed before its end was
                 // carried by its last row): resuming such a snapshot would send every row inserted since as a
                 // snapshot read, beside the insert the feed carries
+                // A table without an offset of its own is one whose snapshot sent no record (it was empty) unless it
+                // was added to the connector later; the feed's offset names the tables it was opened for.
+                java.util.Set<String> snapshotted = new java.util.HashSet<>();
+                Object names = feed.get("snapshotted");
+                if (names != null) {
+                    snapshotted.addAll(List.of(names.toString().split(",")));
+                }
                 for (TableState st : tables) {
-                    if (strategy.equals("cdc") && "snapshot".equals(st.phase) && offsets.get(st.partition) != null) {
+                    boolean ended = offsets.get(st.partition) != null || snapshotted.contains(st.spec.table());
+                    if (strategy.equals("cdc") && "snapshot".equals(st.phase) && ended) {
                         LOG.info("pipeline {}: table {} has a committed feed position, so its snapshot ended", pipeline, st.spec.table());
                         st.phase = "done";
                     }
@@ -273,8 +283,22 @@ public final class DbsyncSourceTask extends SourceTask {
         return out;
     }
 
+    /**
+     * The feed's offset after an event: its position, and the tables whose snapshots had ended when the feed was
+     * opened (all of the task's), so that a restarted task knows them ended even when a table's snapshot, empty,
+     * sent no record and so has no offset of its own.
+     */
+    private Map<String, Object> feedOffset(Position p) {
+        return Map.of("position", p.encode(), "snapshotted", snapshotted);
+    }
+
     private List<SourceRecord> feed() {
         if (stream == null) {
+            List<String> names = new ArrayList<>();
+            for (TableState st : tables) {
+                names.add(st.spec.table());
+            }
+            snapshotted = String.join(",", names);
             List<TableSchema> schemas = new ArrayList<>();
             List<TableSpec> specs = new ArrayList<>();
             for (TableState st : tables) {
@@ -292,7 +316,7 @@ public final class DbsyncSourceTask extends SourceTask {
             if (st == null) {
                 continue;
             }
-            Map<String, Object> offset = Map.of("position", e.position().encode());
+            Map<String, Object> offset = feedOffset(e.position());
             if (e.operation() == Operation.TRUNCATE) {
                 SourceRecord r = new SourceRecord(feedPartition, offset, st.topic, null, null, null,
                         st.envelope.valueSchema(), st.envelope.truncate(st.spec.table(), now));
@@ -307,7 +331,7 @@ public final class DbsyncSourceTask extends SourceTask {
 
     private void add(List<SourceRecord> out, TableState st, ChangeEvent e, Map<String, Object> tableOffset, long now, boolean feed) {
         Map<String, ?> partition = feed ? feedPartition : st.partition;
-        Map<String, ?> offset = feed ? Map.of("position", e.position().encode()) : tableOffset;
+        Map<String, ?> offset = feed ? feedOffset(e.position()) : tableOffset;
         SourceRecord r = new SourceRecord(partition, offset, st.topic, null, st.envelope.keySchema(), st.envelope.key(e),
                 st.envelope.valueSchema(), st.envelope.value(e, now));
         out.add(r);

@@ -85,6 +85,38 @@ class SourceTaskOffsetsIT {
         }
     }
 
+    /**
+     * CDC over a table empty at its snapshot: the snapshot sends no record, so the table never gets an offset of
+     * its own; the feed's offset names it, so a restarted task does not snapshot it again (that would send every row
+     * inserted since as a snapshot read, beside the inserts the feed already sent).
+     */
+    @Test
+    void cdcTableEmptyAtItsSnapshotIsNotSnapshottedAgainAfterARestart() throws Exception {
+        String url = pg.createDatabase("offsets_empty");
+        String slot = "offsets_empty_" + ProcessHandle.current().pid();
+        exec(url, "CREATE TABLE orders (id bigint PRIMARY KEY, note text)");
+        try {
+            Map<String, String> props = props(url, "cdc", slot);
+            // the first task snapshots nothing, opens the feed and sends the 20 rows inserted meanwhile
+            List<SourceRecord> first = drain(props, Map.of(), 20, () -> exec(url,
+                    "INSERT INTO orders SELECT i, 'n' || i FROM generate_series(1, 20) i"));
+            assertEquals(List.of(), ops(first).stream().filter(o -> !o.equals("c")).toList(), "inserts only: " + ops(first));
+            assertEquals(20, ops(first).size(), "the 20 inserts: " + ops(first));
+            SourceRecord last = first.get(first.size() - 1);
+            Map<Map<String, ?>, Map<String, Object>> committed = new HashMap<>();
+            committed.put(last.sourcePartition(), new HashMap<>(last.sourceOffset()));
+            exec(url, "INSERT INTO orders SELECT i, 'late' FROM generate_series(21, 30) i");
+            List<String> ops = ops(drain(props, committed, 10, null));
+            assertEquals(List.of("c", "c", "c", "c", "c", "c", "c", "c", "c", "c"), ops, "the 10 new rows once each, from the feed");
+        } finally {
+            exec(url, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot + "' AND NOT active");
+        }
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
     private static List<String> ops(List<SourceRecord> records) {
         List<String> out = new ArrayList<>();
         for (SourceRecord r : records) {
@@ -129,6 +161,12 @@ class SourceTaskOffsetsIT {
      */
     private static List<SourceRecord> drain(Map<String, String> props, Map<? extends Map<String, ?>, Map<String, Object>> committed,
             int expected) throws Exception {
+        return drain(props, committed, expected, null);
+    }
+
+    /** As above, running {@code afterFirstQuietPoll} once the task first returned nothing (its snapshot over). */
+    private static List<SourceRecord> drain(Map<String, String> props, Map<? extends Map<String, ?>, Map<String, Object>> committed,
+            int expected, Step afterFirstQuietPoll) throws Exception {
         DbsyncSourceTask task = new DbsyncSourceTask();
         task.initialize(new SourceTaskContext() {
             @Override
@@ -171,6 +209,10 @@ class SourceTaskOffsetsIT {
                 List<SourceRecord> batch = task.poll();
                 if (batch == null || batch.isEmpty()) {
                     quiet++;
+                    if (afterFirstQuietPoll != null && quiet == 1) {
+                        afterFirstQuietPoll.run();
+                        afterFirstQuietPoll = null;
+                    }
                 } else {
                     quiet = 0;
                     out.addAll(batch);
