@@ -62,6 +62,13 @@ class CliKillSuiteIT {
         try {
             for (int k = 0; k < KILLS; k++) {
                 Process child = child(file, Path.of("target/cli-kill-" + k + ".log"));
+                if (k == 0) {
+                    // the first kill waits until the process has written rows (a loaded machine starts JVMs slowly)
+                    long deadline = System.nanoTime() + 90_000_000_000L;
+                    while (rows(pg, dst, table) == 0 && child.isAlive() && System.nanoTime() < deadline) {
+                        Thread.sleep(200);
+                    }
+                }
                 Thread.sleep(3_000 + rnd.nextInt(2_500));
                 if (child.isAlive()) {
                     child.destroyForcibly(); // SIGKILL: no shutdown hook, no close, no last flush
@@ -72,12 +79,7 @@ class CliKillSuiteIT {
         } finally {
             churn.close();
         }
-        long synced;
-        try (Connection c = pg.connect(dst); Statement st = c.createStatement();
-             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + table + "\"")) {
-            rs.next();
-            synced = rs.getLong(1);
-        }
+        long synced = rows(pg, dst, table);
         assertTrue(synced > 0, "the killed processes synced rows before the final run");
         Cli last = Cli.run("run", file.toString(), "--no-progress");
         assertEquals(ExitCodes.OK, last.code(), last.toString());
@@ -91,6 +93,17 @@ class CliKillSuiteIT {
                 + " writer operations, " + churn.hardDeleted().size() + " hard deletes; verify: both sinks equal");
         Cli drop = Cli.run("drop", file.toString(), "--yes");
         assertEquals(ExitCodes.OK, drop.code(), drop.toString());
+    }
+
+    /** Rows in the PostgreSQL target table; 0 before it exists. */
+    private static long rows(PostgresServer pg, String url, String table) throws Exception {
+        try (Connection c = pg.connect(url); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM \"" + table + "\"")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException missing) {
+            return 0;
+        }
     }
 
     private static Process child(Path file, Path log) throws Exception {

@@ -56,7 +56,12 @@ class FanOutKillSuiteIT {
         List<Path> logs = new ArrayList<>();
         OrdersChurn churn = OrdersChurn.start(url, ROWS, 19);
         try {
-            for (int k = 0; k < 6; k++) {
+            // Each kill waits for the moment it is meant to hit (read from the child's log, so a slow machine only
+            // makes the test slower), then a random moment more: streaming; ch2 stopped and detached; ch2 still
+            // stopped while its snapshot is tried; ch2 back and its own snapshot under way; joined; streaming.
+            String[] waitFor = {"change feed open", "the sink is detached", "snapshotting it on its own",
+                    "snapshotting it on its own", "joined the others", "change feed open"};
+            for (int k = 0; k < waitFor.length; k++) {
                 if (k == 1) {
                     Files.writeString(marker, "stopped"); // ch2 goes down for two runs
                 } else if (k == 3) {
@@ -65,12 +70,14 @@ class FanOutKillSuiteIT {
                 Path log = Path.of("target/fan-kill-" + k + ".log");
                 logs.add(log);
                 Process child = child(args, log);
-                Thread.sleep(3_000 + rnd.nextInt(2_000));
+                boolean reached = waitForLog(log, waitFor[k], child, 90);
+                Thread.sleep(k == 3 ? rnd.nextInt(800) : 300 + rnd.nextInt(1_500));
                 if (child.isAlive()) {
                     child.destroyForcibly(); // SIGKILL: no shutdown hook, no close, no last flush
                     kills++;
                 }
                 assertTrue(child.waitFor(30, TimeUnit.SECONDS), "the killed process ended");
+                assertTrue(reached || k == 4, "run " + k + " reached '" + waitFor[k] + "' before it was killed; log: " + read(log));
             }
         } finally {
             churn.close();
@@ -132,6 +139,21 @@ class FanOutKillSuiteIT {
             }
         }
         return out;
+    }
+
+    /** Waits until the log holds {@code text} (true), the process ended, or the time is up (false). */
+    private static boolean waitForLog(Path log, String text, Process child, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            if (read(log).contains(text)) {
+                return true;
+            }
+            if (!child.isAlive()) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return false;
     }
 
     private static String read(Path p) {
