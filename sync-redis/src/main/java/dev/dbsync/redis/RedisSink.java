@@ -61,6 +61,7 @@ final class RedisSink implements Sink {
     private final Map<String, List<String>> sortedIndexes;
     private final int rowsPerScript;
     private final RedisCheckpointStore store;
+    private final boolean changeIndex;
 
     RedisSink(RedisConnection conn, Config config) {
         this.conn = conn;
@@ -80,6 +81,7 @@ final class RedisSink implements Sink {
         setIndexes = grouped(config, RedisSinkFactory.INDEX_SETS);
         sortedIndexes = grouped(config, RedisSinkFactory.INDEX_SORTED);
         rowsPerScript = config.getInt(RedisSinkFactory.ROWS_PER_SCRIPT);
+        changeIndex = config.getBoolean(RedisSinkFactory.CHANGE_INDEX);
         store = new RedisCheckpointStore(conn, false, config.getDuration(RedisSinkFactory.LEASE_TTL));
     }
 
@@ -161,23 +163,35 @@ final class RedisSink implements Sink {
         Duration ttl = tableTtls.getOrDefault(table, defaultTtl);
         List<Integer> sets = columns(schema, setIndexes.get(table), RedisSinkFactory.INDEX_SETS, false);
         List<Integer> sorted = columns(schema, sortedIndexes.get(table), RedisSinkFactory.INDEX_SORTED, true);
-        if (format == Format.HASH && schema.indexOf(RedisTableWriter.VERSION) >= 0) {
-            throw new SyncException(ErrorType.CONFIG, "table '" + table + "' has a column named '" + RedisTableWriter.VERSION
-                    + "', the hash field that holds each row's version; rename it or use value.format json");
-        }
         String tp = conn.layout.tablePrefix(table);
-        String meta = schemaJson(schema, format);
+        List<String> dropped = new ArrayList<>();
+        long indexedFrom = 0;
         try (Jedis j = conn.get()) {
             String old = j.get(tp + "~schema");
             if (old != null) {
-                String oldFormat = Codec.JSON.readTree(old).path("format").asText();
+                JsonNode oldMeta = Codec.JSON.readTree(old);
+                String oldFormat = oldMeta.path("format").asText();
                 if (!oldFormat.equals(format.setting)) {
                     throw new SyncException(ErrorType.CONFIG, "table '" + table + "' in Redis (" + conn.where() + ", key "
                             + tp + "~schema) holds values as " + oldFormat + " but value.format is " + format.setting
                             + "; truncate the table or choose another key.prefix");
                 }
+                dropped = dropped(schema, oldMeta);
+                // tables stored before the setting existed were always indexed
+                boolean wasIndexed = oldMeta.path(CHANGE_INDEX_FIELD).asBoolean(true);
+                indexedFrom = oldMeta.path(INDEXED_FROM_FIELD).asLong(0);
+                if (changeIndex && !wasIndexed) {
+                    // changes made while the index was off have no numbers: readers positioned before now must
+                    // snapshot again, and the sequence moves on so that no position taken later is mistaken for one
+                    indexedFrom = j.incr(tp + "~seq");
+                }
             }
-            j.set(tp + "~schema", meta);
+            ObjectNode meta = schemaNode(schema, format, dropped);
+            meta.put(CHANGE_INDEX_FIELD, changeIndex);
+            if (changeIndex && indexedFrom > 0) {
+                meta.put(INDEXED_FROM_FIELD, indexedFrom);
+            }
+            j.set(tp + "~schema", meta.toString());
             j.sadd(conn.layout.tablesKey(), table);
         } catch (JedisException e) {
             throw Errors.translate("open table '" + table + "'", e);
@@ -186,7 +200,7 @@ final class RedisSink implements Sink {
                     + "~schema is not valid JSON", e);
         }
         return new RedisTableWriter(conn, store, schema, tp, format, ttl == null ? 0 : ttl.toMillis(), sets, sorted,
-                rowsPerScript);
+                rowsPerScript, format == Format.HASH ? dropped : List.of(), changeIndex);
     }
 
     private List<Integer> columns(TableSchema schema, List<String> names, String setting, boolean scorable) {
@@ -214,10 +228,38 @@ final class RedisSink implements Sink {
         return out;
     }
 
+    /**
+     * The columns rows written earlier may still hold as hash fields but the table no longer has: the stored
+     * schema's columns and its own dropped columns, less the current columns. Hashes are written in place, so every
+     * write removes these fields; the list is kept in {@code ~schema} so that rows not rewritten since a change still
+     * lose them when a later process rewrites them.
+     */
+    static List<String> dropped(TableSchema schema, JsonNode oldMeta) {
+        Set<String> names = new java.util.LinkedHashSet<>();
+        oldMeta.path("columns").forEach(c -> names.add(c.path("name").asText()));
+        oldMeta.path("dropped").forEach(d -> names.add(d.asText()));
+        names.removeAll(schema.columnNames());
+        return new ArrayList<>(names);
+    }
+
     /** The schema as stored at {@code ~schema}: format, columns with their types, primary key. */
     static String schemaJson(TableSchema schema, Format format) {
+        return schemaNode(schema, format, List.of()).toString();
+    }
+
+    /** Whether the sink numbers the table's changes in {@code ~chg} (a field of {@code ~schema}). */
+    static final String CHANGE_INDEX_FIELD = "changeIndex";
+    /** The change sequence from which {@code ~chg} is complete, when the index was turned on late. */
+    static final String INDEXED_FROM_FIELD = "changeIndexFrom";
+
+    /** As {@link #schemaJson(TableSchema, Format)}, with the columns the table had before and no longer has. */
+    static ObjectNode schemaNode(TableSchema schema, Format format, List<String> dropped) {
         ObjectNode o = Codec.JSON.createObjectNode();
         o.put("format", format.setting);
+        if (!dropped.isEmpty()) {
+            ArrayNode d = o.putArray("dropped");
+            dropped.forEach(d::add);
+        }
         ArrayNode cols = o.putArray("columns");
         for (Column c : schema.columns()) {
             ObjectNode n = cols.addObject();
@@ -235,7 +277,7 @@ final class RedisSink implements Sink {
         }
         ArrayNode pk = o.putArray("primaryKey");
         schema.primaryKey().forEach(pk::add);
-        return o.toString();
+        return o;
     }
 
     /** Parses {@link #schemaJson}; returns the schema named {@code name}. */

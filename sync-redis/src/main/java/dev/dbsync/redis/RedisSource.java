@@ -380,9 +380,31 @@ final class RedisSource implements Source {
         return new Decoded(row, problem, cause);
     }
 
+    /**
+     * The change sequence from which the table's change index is complete (0 = from the start); refuses a table whose
+     * sink does not keep one ({@code change.index: false}), naming the setting.
+     */
+    private long indexedFrom(Jedis j, String table, String tp) {
+        String json = j.get(tp + "~schema");
+        JsonNode meta;
+        try {
+            meta = json == null ? null : Codec.JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SyncException(ErrorType.EXTERNAL, "table '" + table + "': the schema at " + tp + "~schema cannot be read", e);
+        }
+        if (meta == null || !meta.path(RedisSink.CHANGE_INDEX_FIELD).asBoolean(true)) {
+            throw new SyncException(ErrorType.CONFIG, "table '" + table + "' in Redis (" + conn.where() + ") has no change "
+                    + "index: the redis sink writing it runs with " + RedisSinkFactory.CHANGE_INDEX + ": false; set "
+                    + RedisSinkFactory.CHANGE_INDEX + ": true on that sink to read the table incrementally (only snapshots "
+                    + "can read it now)");
+        }
+        return meta.path(RedisSink.INDEXED_FROM_FIELD).asLong(0);
+    }
+
     @Override
     public Position changesStart(TableSpec spec, TableSchema schema) {
         try (Jedis j = conn.get()) {
+            indexedFrom(j, spec.table(), conn.layout.tablePrefix(spec.table()));
             String s = j.get(conn.layout.tablePrefix(spec.table()) + "~seq");
             return Position.of(s == null ? 0L : Long.parseLong(s));
         } catch (JedisException e) {
@@ -396,6 +418,13 @@ final class RedisSource implements Source {
         String tp = conn.layout.tablePrefix(spec.table());
         List<Tuple> entries;
         try (Jedis j = conn.get()) {
+            long indexedFrom = indexedFrom(j, spec.table(), tp);
+            if (from < indexedFrom) {
+                throw new SyncException(ErrorType.DATA, "table '" + spec.table() + "': the change index was off between "
+                        + "change " + from + " (this position) and change " + indexedFrom + " (" + RedisSinkFactory.CHANGE_INDEX
+                        + " of the redis sink writing it), so changes of that time cannot be read incrementally; snapshot "
+                        + "the table again");
+            }
             entries = j.zrangeByScoreWithScores(tp + "~chg", "(" + from, "+inf", 0, maxRows);
         } catch (JedisException e) {
             throw Errors.translate("read the change index of table '" + spec.table() + "'", e);

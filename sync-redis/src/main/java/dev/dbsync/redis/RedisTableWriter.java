@@ -29,14 +29,21 @@ import redis.clients.jedis.resps.ScanResult;
 
 /**
  * Writes one table. A batch is reduced to the last change of each key ({@link Batch#latestPerKey()}, in the order
- * of those last changes) and cut into chunks of {@code rows.per.script} rows. A chunk is its rows' values written
- * to staging keys with plain {@code HSET}/{@code SET}, then one {@link Scripts#WRITE} call that compares versions
- * and moves each staged value over its row's key; chunks are pipelined, each its own {@code MULTI … EXEC}, or,
- * when the batch carries a checkpoint of the sink's own store, the whole batch and the checkpoint are one
- * {@code MULTI … EXEC}. Every reply is read: a row the script refused (a key of another type) becomes a
- * {@link FailedEvent}; a refused lease a {@link LeaseException}; a transient server state ({@code OOM},
- * {@code BUSY}, {@code LOADING}, a lost connection) a {@link RetriableException}, and writing the batch again is
- * harmless because every row write is idempotent. Nothing is buffered: {@link #flush()} has nothing to do.
+ * of those last changes) and cut into chunks of {@code rows.per.script} rows, each its own {@code MULTI … EXEC}
+ * (or, when the batch carries a checkpoint of the sink's own store, the whole batch and the checkpoint are one
+ * {@code MULTI … EXEC}); chunks are pipelined, so Redis applies one while the next is encoded.
+ *
+ * <p>Hashes: a chunk is one {@link Scripts#PREPARE_HASH} call (versions of the whole chunk compared at once, deletes,
+ * bookkeeping), then each row's own plain commands — {@code HSET} of its non-NULL columns and {@code HDEL} of exactly
+ * the fields it must not have — and {@link Scripts#RESTORE_HASH}, which puts back the few rows the first script moved
+ * aside because they must not be written (stale). Values never pass through Lua and no row needs a temporary key.
+ * JSON: the values are written to staging keys, then one {@link Scripts#WRITE} call compares versions and moves each
+ * staged value over its row's key.
+ *
+ * <p>Every reply is read: a row Redis or the script refused (a key of another type) becomes a {@link FailedEvent};
+ * a refused lease a {@link LeaseException}; a transient server state ({@code OOM}, {@code BUSY}, {@code LOADING}, a
+ * lost connection) a {@link RetriableException}, and writing the batch again is harmless because every row write is
+ * idempotent. Nothing is buffered: {@link #flush()} has nothing to do.
  */
 final class RedisTableWriter implements TableWriter {
 
@@ -59,6 +66,15 @@ final class RedisTableWriter implements TableWriter {
     private final long ttlMillis;
     private final byte[] stagePrefix;
     private final ProtocolCommand stagingCommand;
+    /**
+     * Hashes: written in place by plain commands after {@link Scripts#PREPARE_HASH} (nothing staged, no RENAME);
+     * JSON: staged and moved by {@link Scripts#WRITE}.
+     */
+    private final boolean inline;
+    /** Whether changes are numbered in {@code ~chg} for the source's incremental reads ({@code change.index}). */
+    private final boolean changeIndex;
+    /** Fields every hash write removes besides its NULL columns: columns the table had before and no longer has. */
+    private final byte[][] dropped;
     private byte[] writeSha;
 
     private static final byte[] U = {'u'};
@@ -70,8 +86,6 @@ final class RedisTableWriter implements TableWriter {
     private static final byte[] EMPTY = {};
     private static final byte[] DOLLAR = {'$'};
     /** The hash field holding a row's version. */
-    static final String VERSION = "~v";
-    private static final byte[] VERSION_FIELD = VERSION.getBytes(UTF_8);
     private static final byte[][] NO_ARGS = {};
     private static final ProtocolCommand JSON_SET = () -> "JSON.SET".getBytes(UTF_8);
     private static final byte[] PX = {'P', 'X'};
@@ -84,7 +98,9 @@ final class RedisTableWriter implements TableWriter {
     }
 
     RedisTableWriter(RedisConnection conn, RedisCheckpointStore store, TableSchema schema, String tp,
-                     RedisSink.Format format, long ttlMillis, List<Integer> sets, List<Integer> sorted, int rowsPerScript) {
+                     RedisSink.Format format, long ttlMillis, List<Integer> sets, List<Integer> sorted, int rowsPerScript,
+                     List<String> dropped, boolean changeIndex) {
+        this.changeIndex = changeIndex;
         this.conn = conn;
         this.store = store;
         this.table = schema.name();
@@ -96,8 +112,9 @@ final class RedisTableWriter implements TableWriter {
         // staging keys of this writer; a transaction always consumes its own, so they never pile up
         this.stagePrefix = (tp + "~stage" + conn.layout.sep + UUID.randomUUID().toString().substring(0, 8) + conn.layout.sep)
                 .getBytes(UTF_8);
-        this.stagingCommand = format == RedisSink.Format.HASH ? Protocol.Command.HSET
-                : format == RedisSink.Format.JSON_STRING ? Protocol.Command.SET : JSON_SET;
+        this.stagingCommand = format == RedisSink.Format.JSON_STRING ? Protocol.Command.SET : JSON_SET;
+        this.inline = format == RedisSink.Format.HASH;
+        this.dropped = dropped.stream().map(d -> d.getBytes(UTF_8)).toArray(byte[][]::new);
         this.setIdx = sets.stream().mapToInt(Integer::intValue).toArray();
         this.sortedIdx = sorted.stream().mapToInt(Integer::intValue).toArray();
         this.useIx = setIdx.length + sortedIdx.length > 0;
@@ -132,12 +149,12 @@ final class RedisTableWriter implements TableWriter {
         return n < SMALL.length ? SMALL[n] : Integer.toString(n).getBytes(UTF_8);
     }
 
-    /** One row encoded: the staging write (null for a delete) and its part of the script's arguments. */
-    private void encode(ChangeEvent e, List<byte[][]> staging, List<byte[]> script) {
+    /** One row encoded: its part of the script's arguments and its plain commands (none for a delete). */
+    private void encode(ChangeEvent e, Chunk c) {
+        List<byte[]> script = c.script;
         String k = keyText(e.key());
         byte[] kb = k.getBytes(UTF_8);
         boolean upsert = e.operation() == Operation.UPSERT;
-        int mark = script.size();
         script.add(upsert ? U : D);
         script.add(kb);
         script.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
@@ -149,58 +166,89 @@ final class RedisTableWriter implements TableWriter {
         if (values.size() != columns.size()) {
             throw new IllegalArgumentException("the event has " + values.size() + " values for " + columns.size() + " columns");
         }
-        byte[] stagingKey = concat(stagePrefix, kb);
-        byte[][] write;
-        if (format == RedisSink.Format.HASH) {
-            int n = 0;
-            for (Object v : values) {
-                if (v != null) {
-                    n++;
-                }
-            }
-            if (n == 0) {
-                throw new IllegalArgumentException("every column is null; a Redis hash cannot be empty");
-            }
-            boolean versioned = e.version() != 0;
-            write = new byte[1 + 2 * n + (versioned ? 2 : 0)][];
-            write[0] = stagingKey;
-            int at = 1;
-            if (versioned) {
-                // the version travels in the hash itself, so a write needs no second structure
-                write[at++] = VERSION_FIELD;
-                write[at++] = script.get(mark + 2);
-            }
-            for (int i = 0; i < columns.size(); i++) {
-                Object v = values.get(i);
-                if (v != null) {
-                    String text;
-                    try {
-                        text = Codec.text(v, columns.get(i));
-                    } catch (RuntimeException ex) {
-                        throw new IllegalArgumentException("column '" + columns.get(i).name() + "': cannot store "
-                                + v.getClass().getSimpleName() + " as " + columns.get(i).type() + ": " + ex.getMessage(), ex);
-                    }
-                    write[at++] = fieldNames[i];
-                    write[at++] = text.getBytes(UTF_8);
-                }
-            }
-        } else {
-            byte[] doc;
-            try {
-                doc = Codec.document(columns, values).getBytes(UTF_8);
-            } catch (RuntimeException ex) {
-                throw new IllegalArgumentException("cannot encode the row as JSON: " + ex.getMessage(), ex);
-            }
-            if (format == RedisSink.Format.JSON_MODULE) {
-                write = new byte[][] {stagingKey, DOLLAR, doc};
-            } else if (ttlMillis > 0) {
-                write = new byte[][] {stagingKey, doc, PX, ttl};
-            } else {
-                write = new byte[][] {stagingKey, doc};
-            }
-        }
         int at = script.size();
         script.add(null);
+        script.set(at, num(indexEntries(values, script)));
+        if (inline) {
+            encodeHash(kb, values, c);
+            return;
+        }
+        byte[] stagingKey = concat(stagePrefix, kb);
+        byte[] doc;
+        try {
+            doc = Codec.document(columns, values).getBytes(UTF_8);
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException("cannot encode the row as JSON: " + ex.getMessage(), ex);
+        }
+        byte[][] write;
+        if (format == RedisSink.Format.JSON_MODULE) {
+            write = new byte[][] {stagingKey, DOLLAR, doc};
+        } else if (ttlMillis > 0) {
+            write = new byte[][] {stagingKey, doc, PX, ttl};
+        } else {
+            write = new byte[][] {stagingKey, doc};
+        }
+        c.add(stagingCommand, write);
+    }
+
+    /**
+     * A hash row's own commands, queued after {@link Scripts#PREPARE_HASH}: {@code HSET} of its non-NULL columns,
+     * {@code HDEL} of exactly the fields it must not have (its NULL columns and the columns the table no longer has)
+     * and, with a TTL, {@code PEXPIRE}. The hash is written in place and ends up holding this row's columns only.
+     */
+    private void encodeHash(byte[] keyText, List<Object> values, Chunk c) {
+        int nf = 0;
+        for (Object v : values) {
+            if (v != null) {
+                nf++;
+            }
+        }
+        if (nf == 0) {
+            throw new IllegalArgumentException("every column is null; a Redis hash cannot be empty");
+        }
+        byte[] key = concat(tpBytes, keyText);
+        byte[][] hset = new byte[1 + 2 * nf][];
+        hset[0] = key;
+        int at = 1;
+        for (int i = 0; i < columns.size(); i++) {
+            Object v = values.get(i);
+            if (v != null) {
+                hset[at++] = fieldNames[i];
+                hset[at++] = text(v, i).getBytes(UTF_8);
+            }
+        }
+        c.add(Protocol.Command.HSET, hset);
+        int nd = columns.size() - nf + dropped.length;
+        if (nd > 0) {
+            byte[][] hdel = new byte[1 + nd][];
+            hdel[0] = key;
+            at = 1;
+            for (int i = 0; i < columns.size(); i++) {
+                if (values.get(i) == null) {
+                    hdel[at++] = fieldNames[i];
+                }
+            }
+            for (byte[] d : dropped) {
+                hdel[at++] = d;
+            }
+            c.add(Protocol.Command.HDEL, hdel);
+        }
+        if (ttlMillis > 0) {
+            c.add(Protocol.Command.PEXPIRE, new byte[][] {key, ttl});
+        }
+    }
+
+    private String text(Object v, int i) {
+        try {
+            return Codec.text(v, columns.get(i));
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException("column '" + columns.get(i).name() + "': cannot store "
+                    + v.getClass().getSimpleName() + " as " + columns.get(i).type() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    /** Appends a row's secondary index entries (kind, index key, score) and returns how many. */
+    private int indexEntries(List<Object> values, List<byte[]> script) {
         int ni = 0;
         for (int i = 0; i < setIdx.length; i++) {
             Object v = values.get(setIdx[i]);
@@ -220,11 +268,7 @@ final class RedisTableWriter implements TableWriter {
                 ni++;
             }
         }
-        script.set(at, num(ni));
-        if (script.size() < mark) {
-            throw new IllegalStateException();
-        }
-        staging.add(write);
+        return ni;
     }
 
     private static byte[] concat(byte[] a, byte[] b) {
@@ -234,11 +278,23 @@ final class RedisTableWriter implements TableWriter {
         return out;
     }
 
-    /** Up to rows.per.script rows: their events, staging writes and script arguments. */
+    /**
+     * Up to rows.per.script rows: their events, script arguments and the plain commands around the script (JSON:
+     * staging writes before it; hashes: each row's {@code HSET}/{@code HDEL}/{@code PEXPIRE} after it), with the
+     * index in {@link #events} of the row each command belongs to.
+     */
     private static final class Chunk {
         final List<ChangeEvent> events = new ArrayList<>();
         final List<byte[][]> staging = new ArrayList<>();
+        final List<ProtocolCommand> commands = new ArrayList<>();
+        final List<Integer> rowOf = new ArrayList<>();
         final List<byte[]> script = new ArrayList<>();
+
+        void add(ProtocolCommand command, byte[][] args) {
+            commands.add(command);
+            staging.add(args);
+            rowOf.add(events.size());
+        }
     }
 
     /** Encodes events [from, to) into one chunk; rows that cannot be encoded fail alone. */
@@ -249,13 +305,15 @@ final class RedisTableWriter implements TableWriter {
             int mark = c.script.size();
             int staged = c.staging.size();
             try {
-                encode(e, c.staging, c.script);
+                encode(e, c);
             } catch (RuntimeException ex) {
                 while (c.script.size() > mark) {
                     c.script.remove(c.script.size() - 1);
                 }
                 while (c.staging.size() > staged) {
                     c.staging.remove(c.staging.size() - 1);
+                    c.commands.remove(c.commands.size() - 1);
+                    c.rowOf.remove(c.rowOf.size() - 1);
                 }
                 failed.add(new FailedEvent(e, "table '" + table + "', key " + e.keyText() + ": " + ex.getMessage(), ex));
                 continue;
@@ -314,17 +372,47 @@ final class RedisTableWriter implements TableWriter {
         return writeSha;
     }
 
+    private static final byte[] PREPARE = Scripts.PREPARE_HASH.getBytes(UTF_8);
+    private static final byte[] RESTORE = Scripts.RESTORE_HASH.getBytes(UTF_8);
+    private static final byte[] UNDO = Scripts.UNDO_HASH.getBytes(UTF_8);
+
     /**
-     * Sends the batch over one pipeline. Without a checkpoint each chunk is its own {@code MULTI} (staging writes
-     * and the script) sent as soon as it is encoded, so Redis applies one chunk while the next is encoded; with the
-     * checkpoint the whole batch and the checkpoint are one {@code MULTI … EXEC}, visible together. Every reply is
-     * read. Returns false when the server had lost the script (nothing was applied).
+     * Queues one chunk. JSON: the staging writes, then {@link Scripts#WRITE}. Hashes: {@link Scripts#PREPARE_HASH},
+     * the rows' own commands, then {@link Scripts#RESTORE_HASH}; these scripts go as {@code EVAL} (Redis finds the
+     * compiled script by its digest): a script missing from a server that lost its cache must never let the plain
+     * commands after it apply unchecked, and {@code EVAL} cannot answer {@code NOSCRIPT}.
+     */
+    private void queue(Pipeline p, byte[] sha, List<byte[]> header, Chunk c) {
+        if (!inline) {
+            for (int i = 0; i < c.staging.size(); i++) {
+                p.sendCommand(c.commands.get(i), c.staging.get(i));
+            }
+            p.sendCommand(Protocol.Command.EVALSHA, args(sha, header, c.events.size(), c.script));
+            return;
+        }
+        p.sendCommand(Protocol.Command.EVAL, args(PREPARE, header, c.events.size(), c.script));
+        for (int i = 0; i < c.staging.size(); i++) {
+            p.sendCommand(c.commands.get(i), c.staging.get(i));
+        }
+        p.sendCommand(Protocol.Command.EVAL, RESTORE, ZERO, tpBytes, stagePrefix);
+    }
+
+    /** The number of replies a chunk's commands give inside its transaction. */
+    private int replies(Chunk c) {
+        return c.staging.size() + (inline ? 2 : 1);
+    }
+
+    /**
+     * Sends the batch over one pipeline. Without a checkpoint each chunk is its own {@code MULTI … EXEC} sent as soon
+     * as it is encoded, so Redis applies one chunk while the next is encoded; with the checkpoint the whole batch and
+     * the checkpoint are one {@code MULTI … EXEC}, visible together. Every reply is read. Returns false when the
+     * server had lost the script (nothing was applied).
      */
     private boolean send(List<ChangeEvent> latest, CheckpointUpdate cp, List<FailedEvent> failed, int[] counts) {
         List<Chunk> chunks = new ArrayList<>();
         List<Response<Object>> execs = new ArrayList<>();
         try (Jedis j = conn.get()) {
-            byte[] sha = writeSha(j);
+            byte[] sha = inline ? null : writeSha(j);
             if (cp != null) {
                 store.prepare(j);
             }
@@ -343,10 +431,7 @@ final class RedisTableWriter implements TableWriter {
                 if (cp == null) {
                     p.sendCommand(Protocol.Command.MULTI, NO_ARGS);
                 }
-                for (byte[][] w : c.staging) {
-                    p.sendCommand(stagingCommand, w);
-                }
-                p.sendCommand(Protocol.Command.EVALSHA, args(sha, header, c.events.size(), c.script));
+                queue(p, sha, header, c);
                 if (cp == null) {
                     execs.add(p.sendCommand(Protocol.Command.EXEC, NO_ARGS));
                 }
@@ -359,7 +444,7 @@ final class RedisTableWriter implements TableWriter {
         } catch (JedisException e) {
             throw Errors.translate("write " + latest.size() + " rows to table '" + table + "'", e);
         }
-        // the replies of a transaction: per chunk its staging writes, then its script; the checkpoint last
+        // the replies of the transactions, chunk after chunk; the checkpoint last
         List<Object> results = new ArrayList<>();
         for (Response<Object> r : execs) {
             Object x;
@@ -376,14 +461,25 @@ final class RedisTableWriter implements TableWriter {
         int at = 0;
         SyncException fatal = null;
         boolean lost = false;
+        List<byte[]> undo = new ArrayList<>();
+        List<ChangeEvent> undone = new ArrayList<>();
         for (Chunk c : chunks) {
-            for (int s = 0; s < c.staging.size(); s++) {
-                Object x = results.get(at++);
+            List<Object> replies = results.subList(at, at + replies(c));
+            at += replies(c);
+            Object r = replies.get(inline ? 0 : c.staging.size());
+            if (!inline) {
+                for (int s = 0; s < c.staging.size(); s++) {
+                    Object x = replies.get(s);
+                    if (x instanceof JedisDataException && fatal == null) {
+                        fatal = Errors.translate("stage rows of table '" + table + "'", (JedisDataException) x);
+                    }
+                }
+            } else {
+                Object x = replies.get(replies.size() - 1);
                 if (x instanceof JedisDataException && fatal == null) {
-                    fatal = Errors.translate("stage rows of table '" + table + "'", (JedisDataException) x);
+                    fatal = Errors.translate("put back skipped rows of table '" + table + "'", (JedisDataException) x);
                 }
             }
-            Object r = results.get(at++);
             if (r instanceof JedisDataException) {
                 // the script did not run (or stopped): its chunk's staged values must not stay behind
                 dropStaging(c);
@@ -396,9 +492,29 @@ final class RedisTableWriter implements TableWriter {
                 continue;
             }
             List<?> rows = (List<?>) r;
+            // hashes: a row whose own command Redis refused (its key holds another type) fails alone
+            boolean[] refused = new boolean[c.events.size()];
+            if (inline) {
+                for (int s = 0; s < c.staging.size(); s++) {
+                    if (replies.get(1 + s) instanceof JedisDataException) {
+                        refused[c.rowOf.get(s)] = true;
+                    }
+                }
+            }
             for (int i = 0; i < c.events.size(); i++) {
                 Object x = rows.get(i);
-                if (x instanceof Long) {
+                String tomb = null;
+                if (x instanceof byte[] && ((byte[]) x).length > 0 && ((byte[]) x)[0] == 't') {
+                    tomb = new String((byte[]) x, 1, ((byte[]) x).length - 1, UTF_8);
+                    x = 1L;
+                }
+                if (refused[i] && Long.valueOf(1).equals(x)) {
+                    ChangeEvent e = c.events.get(i);
+                    undo.add(keyText(e.key()).getBytes(UTF_8));
+                    undo.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
+                    undo.add(tomb == null ? EMPTY : tomb.getBytes(UTF_8));
+                    undone.add(e);
+                } else if (x instanceof Long) {
                     counts[(int) (long) (Long) x]++;
                 } else {
                     String why = x instanceof byte[] ? new String((byte[]) x, UTF_8) : String.valueOf(x);
@@ -406,6 +522,9 @@ final class RedisTableWriter implements TableWriter {
                             + ": Redis refused the row: " + why, null));
                 }
             }
+        }
+        if (!undone.isEmpty()) {
+            undo(undo, undone, failed);
         }
         if (fatal != null) {
             throw fatal;
@@ -425,8 +544,39 @@ final class RedisTableWriter implements TableWriter {
         return true;
     }
 
-    /** Removes the staging keys of a chunk whose script did not run. */
+    /**
+     * Rows whose {@code HSET} Redis refused because their key holds another type: their versions go back to what they
+     * were (so a later write is judged as if this one never happened) and each becomes a failed event naming the key
+     * and its type.
+     */
+    private void undo(List<byte[]> args, List<ChangeEvent> rows, List<FailedEvent> failed) {
+        byte[][] a = new byte[3 + args.size()][];
+        a[0] = UNDO;
+        a[1] = ZERO;
+        a[2] = tpBytes;
+        for (int i = 0; i < args.size(); i++) {
+            a[3 + i] = args.get(i);
+        }
+        List<?> types;
+        try (Jedis j = conn.get()) {
+            types = (List<?>) j.sendCommand(Protocol.Command.EVAL, a);
+        } catch (JedisException e) {
+            throw Errors.translate("undo the versions of " + rows.size() + " refused rows of table '" + table + "'", e);
+        }
+        for (int i = 0; i < rows.size(); i++) {
+            ChangeEvent e = rows.get(i);
+            Object t = types.get(i);
+            String type = t instanceof byte[] ? new String((byte[]) t, UTF_8) : String.valueOf(t);
+            failed.add(new FailedEvent(e, "table '" + table + "', key " + e.keyText() + ": Redis refused the row: WRONGTYPE key "
+                    + tp + keyText(e.key()) + " holds a " + type + ", not a hash", null));
+        }
+    }
+
+    /** Removes the staging keys of a chunk whose script did not run (JSON; hashes stage nothing). */
     private void dropStaging(Chunk c) {
+        if (inline || c.staging.isEmpty()) {
+            return;
+        }
         try (Jedis j = conn.get()) {
             Pipeline p = j.pipelined();
             for (byte[][] w : c.staging) {
@@ -439,15 +589,20 @@ final class RedisTableWriter implements TableWriter {
     }
 
     private List<byte[]> header(CheckpointUpdate cp, String guard) {
-        return List.of(tpBytes, new byte[] {(byte) format.code}, ttl,
+        List<byte[]> h = new ArrayList<>(List.of(tpBytes, new byte[] {(byte) format.code}, ttl,
                 cp == null ? EMPTY : store.leaseKey(cp.lease().pipeline()).getBytes(UTF_8),
                 cp == null ? EMPTY : Long.toString(cp.lease().token()).getBytes(UTF_8), EMPTY,
-                useIx ? ONE : ZERO, guard.getBytes(UTF_8), stagePrefix);
+                useIx ? ONE : ZERO, guard.getBytes(UTF_8), stagePrefix, changeIndex ? ONE : ZERO));
+        if (inline) {
+            // commands of their own (TTL, indexes) must never touch a key of another type: check types first
+            h.add(useIx || ttlMillis > 0 ? ONE : ZERO);
+        }
+        return h;
     }
 
-    private static byte[][] args(byte[] sha, List<byte[]> header, int rows, List<byte[]> body) {
+    private static byte[][] args(byte[] script, List<byte[]> header, int rows, List<byte[]> body) {
         byte[][] args = new byte[2 + header.size() + body.size()][];
-        args[0] = sha;
+        args[0] = script;
         args[1] = ZERO;
         for (int h = 0; h < header.size(); h++) {
             args[2 + h] = h == 5 ? num(rows) : header.get(h);
@@ -465,18 +620,15 @@ final class RedisTableWriter implements TableWriter {
     Runnable beginTransaction(List<ChangeEvent> events) {
         Chunk c = encodeChunk(events, 0, events.size(), new ArrayList<>());
         Jedis j = conn.get();
-        byte[] sha = writeSha(j);
+        byte[] sha = inline ? null : writeSha(j);
         Pipeline p = j.pipelined();
         p.sendCommand(Protocol.Command.MULTI, NO_ARGS);
-        for (byte[][] w : c.staging) {
-            p.sendCommand(stagingCommand, w);
-        }
-        p.sendCommand(Protocol.Command.EVALSHA, args(sha, header(null, ""), c.events.size(), c.script));
+        queue(p, sha, header(null, ""), c);
         p.sync();
         return () -> {
             try (j) {
                 Object r = j.sendCommand(Protocol.Command.EXEC, NO_ARGS);
-                if (!(r instanceof List) || ((List<?>) r).get(((List<?>) r).size() - 1) instanceof Exception) {
+                if (!(r instanceof List) || ((List<?>) r).stream().anyMatch(x -> x instanceof Exception)) {
                     throw new IllegalStateException("the late transaction failed: " + r);
                 }
             }

@@ -20,15 +20,15 @@ final class Scripts {
      * <p>ARGV: table key prefix, format (h = hash, s = JSON string, j = RedisJSON), TTL in ms (0 = none; a JSON
      * string carries its TTL from staging), lease key and token to check ('' = no fencing), row count, whether
      * secondary index memberships are kept ('1'), a guard key counting the scripts of a transaction that ran to the
-     * end ('' = none), the staging prefix; then per row: op (u/d), key text, version (decimal, '0' = none), the number
-     * of index entries and per entry kind (s = set, z = sorted set), index key and score.
+     * end ('' = none), the staging prefix, whether changes are numbered in the change index ('1'); then per row: op
+     * (u/d), key text, version (decimal, '0' = none), the number of index entries and per entry kind (s = set, z =
+     * sorted set), index key and score. Used for JSON values; hashes are written by {@link #PREPARE_HASH}.
      *
      * <p>Returns per row 1 (upserted), 2 (deleted), 0 (skipped: the stored version is newer) or an error text (the
-     * key holds another type; nothing of that row was written). A hash carries its version in its own {@code ~v}
-     * field (staged with the values); JSON rows' versions and every delete's version (a tombstone) live in the
-     * table's {@code ~ver} hash. Versions are compared as decimal integer strings, so every 64-bit version compares
-     * exactly. Every applied row gets the
-     * next number of the table's change sequence in {@code ~chg}, which the source reads incrementally; a delete
+     * key holds another type; nothing of that row was written). Rows' versions and every delete's version (a
+     * tombstone) live in the table's {@code ~ver} hash. Versions are compared as decimal integer strings, so every
+     * 64-bit version compares exactly. With the change index, every applied row gets the next number of the table's
+     * change sequence in {@code ~chg}, which the source reads incrementally; a delete
      * leaves its key there (and its version in {@code ~ver}) as a tombstone, so an older replay cannot bring the
      * row back. Staged values are always consumed (moved or deleted), also when the lease is refused.
      */
@@ -36,8 +36,9 @@ final class Scripts {
             local tp, fmt, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
             local fenceKey, fenceToken = ARGV[4], ARGV[5]
             local n, useIx, guard, stage = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8], ARGV[9]
+            local indexed = ARGV[10] == '1'
             local starts, keys = {}, {}
-            local i = 10
+            local i = 11
             for r = 1, n do
               starts[r] = i
               keys[r] = ARGV[i + 1]
@@ -66,7 +67,8 @@ final class Scripts {
               if na then return a > b else return a < b end
             end
             local stored = redis.call('HMGET', verKey, unpack(keys))
-            local seq = redis.call('INCRBY', seqKey, n) - n
+            local seq = 0
+            if indexed then seq = redis.call('INCRBY', seqKey, n) - n end
             local inHash = fmt == 'h'
             local out, verArgs, chgArgs, latest, untomb = {}, {}, {}, {}, {}
             for r = 1, n do
@@ -152,8 +154,10 @@ final class Scripts {
                     end
                     latest[k] = ver
                   end
-                  chgArgs[#chgArgs + 1] = seq + r
-                  chgArgs[#chgArgs + 1] = k
+                  if indexed then
+                    chgArgs[#chgArgs + 1] = seq + r
+                    chgArgs[#chgArgs + 1] = k
+                  end
                 end
               end
             end
@@ -161,6 +165,182 @@ final class Scripts {
             if #verArgs > 0 then redis.call('HSET', verKey, unpack(verArgs)) end
             if #chgArgs > 0 then redis.call('ZADD', chgKey, unpack(chgArgs)) end
             if guard ~= '' then redis.call('INCR', guard) end
+            return out
+            """;
+
+    /**
+     * Bookkeeping of a chunk of rows of a table stored as hashes, run in a {@code MULTI} before the rows' own plain
+     * commands ({@code HSET} of the non-NULL columns, {@code HDEL} of the fields the row must not have,
+     * {@code PEXPIRE}) and before {@link #RESTORE_HASH}. Values never pass through Lua and no row costs a command
+     * of its own here: the versions of the whole chunk are read with one {@code HMGET} of the table's {@code ~ver}
+     * hash and compared in Lua; the new versions, the change numbers and the removed tombstones are one command each
+     * per chunk. A row that must not be written (stale, or refused) is moved aside with {@code RENAME} (or noted as
+     * absent) so that the plain commands following it write a throw-away hash, which {@link #RESTORE_HASH} replaces
+     * by the moved row (or deletes); that costs only rows that are skipped. Deletes are applied here.
+     *
+     * <p>ARGV: table key prefix, (unused), TTL in ms, lease key and token to check ('' = no fencing), row count,
+     * whether secondary index memberships are kept ('1'), a guard key counting the scripts of a transaction that ran
+     * to the end ('' = none), the prefix of keys moved aside, whether changes are numbered in the change index
+     * {@code ~chg} ('1', setting {@code change.index}), whether to check each row key's type ('1'; with TTLs or
+     * indexes, whose commands must not touch a key of another type; otherwise the row's {@code HSET} itself fails on
+     * such a key); then per row: op (u/d), key text, version ('0' = none), the number of index entries and per entry
+     * kind (s = set, z = sorted set), index key and score.
+     *
+     * <p>Returns per row 1 (the row's commands may write it), {@code t<version>} (the same, and the row had that
+     * version or tombstone before), 2 (deleted), 0 (skipped: the stored version is newer) or an error text. Under a
+     * lease that is no longer current every upsert row is moved aside and an error is returned: nothing is written.
+     * Versions of live rows and of deletes (tombstones) live in {@code ~ver}; a row written with version 0 has none.
+     */
+    static final String PREPARE_HASH = """
+            local tp = ARGV[1]
+            local fenceKey, fenceToken = ARGV[4], ARGV[5]
+            local n, useIx, guard, hold = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8], ARGV[9]
+            local indexed, check = ARGV[10] == '1', ARGV[11] == '1'
+            local starts, keys = {}, {}
+            local i = 12
+            for r = 1, n do
+              starts[r] = i
+              keys[r] = ARGV[i + 1]
+              i = i + 4 + 3 * tonumber(ARGV[i + 3])
+            end
+            local holdList = hold .. '~'
+            local function aside(k)
+              if redis.call('EXISTS', tp .. k) == 1 then
+                redis.call('RENAME', tp .. k, hold .. k)
+                redis.call('RPUSH', holdList, 'h' .. k)
+              else
+                redis.call('RPUSH', holdList, 'a' .. k)
+              end
+            end
+            if fenceKey ~= '' then
+              local cur = redis.call('HGET', fenceKey, 'token')
+              if cur ~= fenceToken then
+                for r = 1, n do
+                  if ARGV[starts[r]] == 'u' then aside(keys[r]) end
+                end
+                local holder = redis.call('HGET', fenceKey, 'holder')
+                return redis.error_reply('DBSYNCFENCED the lease (token ' .. fenceToken .. ') is no longer current; '
+                  .. (holder and ('now held by ' .. holder) or 'it expired') .. '; nothing written')
+              end
+            end
+            local verKey, chgKey, seqKey, ixKey = tp .. '~ver', tp .. '~chg', tp .. '~seq', tp .. '~ix'
+            local function older(a, b)
+              local na, nb = string.sub(a, 1, 1) == '-', string.sub(b, 1, 1) == '-'
+              if na ~= nb then return na end
+              if #a ~= #b then
+                if na then return #a > #b else return #a < #b end
+              end
+              if na then return a > b else return a < b end
+            end
+            local stored = redis.call('HMGET', verKey, unpack(keys))
+            local seq = 0
+            if indexed then seq = redis.call('INCRBY', seqKey, n) - n end
+            local out, verArgs, chgArgs, untomb = {}, {}, {}, {}
+            for r = 1, n do
+              local s = starts[r]
+              local op, k, ver = ARGV[s], keys[r], ARGV[s + 2]
+              local ni = tonumber(ARGV[s + 3])
+              local is = s + 4
+              local cur = stored[r]
+              if ver ~= '0' and cur and older(ver, cur) then
+                out[r] = 0
+                if op == 'u' then aside(k) end
+              else
+                local bad = nil
+                if check and op == 'u' then
+                  for j = 0, ni - 1 do
+                    local ik = ARGV[is + 3 * j + 1]
+                    local iw = 'zset'
+                    if ARGV[is + 3 * j] == 's' then iw = 'set' end
+                    local it = redis.call('TYPE', ik)['ok']
+                    if it ~= 'none' and it ~= iw then bad = 'WRONGTYPE index key ' .. ik .. ' holds a ' .. it .. ', not a ' .. iw end
+                  end
+                  local t = redis.call('TYPE', tp .. k)['ok']
+                  if t ~= 'none' and t ~= 'hash' then bad = 'WRONGTYPE key ' .. tp .. k .. ' holds a ' .. t .. ', not a hash' end
+                end
+                if bad then
+                  out[r] = bad
+                  aside(k)
+                else
+                  if useIx then
+                    local old = redis.call('HGET', ixKey, k)
+                    if old then
+                      for _, e in ipairs(cjson.decode(old)) do
+                        if string.sub(e, 1, 1) == 's' then redis.call('SREM', string.sub(e, 2), k)
+                        else redis.call('ZREM', string.sub(e, 2), k) end
+                      end
+                    end
+                  end
+                  if op == 'u' then
+                    if useIx then
+                      local ents = {}
+                      for j = 0, ni - 1 do
+                        local kind, ik = ARGV[is + 3 * j], ARGV[is + 3 * j + 1]
+                        if kind == 's' then redis.call('SADD', ik, k) else redis.call('ZADD', ik, ARGV[is + 3 * j + 2], k) end
+                        ents[#ents + 1] = kind .. ik
+                      end
+                      if #ents > 0 then redis.call('HSET', ixKey, k, cjson.encode(ents)) else redis.call('HDEL', ixKey, k) end
+                    end
+                    if cur then out[r] = 't' .. cur else out[r] = 1 end
+                  else
+                    redis.call('DEL', tp .. k)
+                    if useIx then redis.call('HDEL', ixKey, k) end
+                    out[r] = 2
+                  end
+                  if ver ~= '0' then
+                    verArgs[#verArgs + 1] = k
+                    verArgs[#verArgs + 1] = ver
+                  elseif cur then
+                    untomb[#untomb + 1] = k
+                  end
+                  if indexed then
+                    chgArgs[#chgArgs + 1] = seq + r
+                    chgArgs[#chgArgs + 1] = k
+                  end
+                end
+              end
+            end
+            if #untomb > 0 then redis.call('HDEL', verKey, unpack(untomb)) end
+            if #verArgs > 0 then redis.call('HSET', verKey, unpack(verArgs)) end
+            if #chgArgs > 0 then redis.call('ZADD', chgKey, unpack(chgArgs)) end
+            if guard ~= '' then redis.call('INCR', guard) end
+            return out
+            """;
+
+    /**
+     * Run after a chunk's plain row commands in the same {@code MULTI}: puts back the rows {@link #PREPARE_HASH}
+     * moved aside (replacing what the row's commands wrote) and deletes what they wrote where no row was. ARGV:
+     * table key prefix, prefix of keys moved aside. Returns how many rows it put back.
+     */
+    static final String RESTORE_HASH = """
+            local tp, hold = ARGV[1], ARGV[2]
+            local held = redis.call('LRANGE', hold .. '~', 0, -1)
+            if #held == 0 then return 0 end
+            redis.call('DEL', hold .. '~')
+            for _, e in ipairs(held) do
+              local k = string.sub(e, 2)
+              if string.sub(e, 1, 1) == 'h' then redis.call('RENAME', hold .. k, tp .. k) else redis.call('DEL', tp .. k) end
+            end
+            return #held
+            """;
+
+    /**
+     * Undoes the bookkeeping of rows whose own {@code HSET} Redis refused (the key holds another type): their version
+     * in {@code ~ver} goes back to what it was, as long as no later write changed it. ARGV: table key prefix; then
+     * per row key text, the version written ('0' = none) and the version before ('' = none). Returns per row the type
+     * of the key.
+     */
+    static final String UNDO_HASH = """
+            local tp = ARGV[1]
+            local out = {}
+            for i = 2, #ARGV, 3 do
+              local k, ver, before = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+              local now = redis.call('HGET', tp .. '~ver', k)
+              if (ver == '0' and not now) or now == ver then
+                if before ~= '' then redis.call('HSET', tp .. '~ver', k, before) else redis.call('HDEL', tp .. '~ver', k) end
+              end
+              out[#out + 1] = redis.call('TYPE', tp .. k)['ok']
+            end
             return out
             """;
 

@@ -19,6 +19,7 @@ import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
+import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
 import java.math.BigDecimal;
@@ -114,10 +115,11 @@ class RedisSinkIT {
         assertEquals(2, r.upserted());
         try (Jedis j = jedis()) {
             assertEquals(Map.of("id", "1", "customer_id", "42", "status", "new", "amount", "10.50",
-                    "updated_at", "2024-01-01T00:00:01Z", "~v", "7000000000"), j.hgetAll(key("shop.orders", "1")),
-                    "the columns and the version field");
+                    "updated_at", "2024-01-01T00:00:01Z"), j.hgetAll(key("shop.orders", "1")), "the columns, nothing else");
             assertEquals(Set.of("id", "status", "updated_at"), j.hgetAll(key("shop.orders", "2")).keySet(),
-                    "NULL columns are absent fields, never empty strings; no version field without a version");
+                    "NULL columns are absent fields, never empty strings");
+            assertEquals(Map.of("1", "7000000000"), j.hgetAll(prefix + ":shop.orders:~ver"),
+                    "the versions of the table's rows, none for a row without version");
             JsonNode meta = Codec.JSON.readTree(j.get(prefix + ":shop.orders:~schema"));
             assertEquals("hash", meta.path("format").asText());
             assertTrue(j.smembers(prefix + ":~dbsync:tables").contains("shop.orders"));
@@ -301,13 +303,133 @@ class RedisSinkIT {
         assertTrue(badTtl.getMessage().contains("ttl.tables") && badTtl.getMessage().contains("soon"), badTtl.getMessage());
     }
 
+    /** Hashes are written in place: the fields a row must not have are removed by name, whatever the history. */
     @Test
-    void aColumnNamedLikeTheVersionFieldIsRefusedForHashes() {
-        TableSchema s = new TableSchema("t", List.of(Column.required("id", LogicalType.INT64), Column.of("~v", LogicalType.STRING)),
+    void aHashHoldsExactlyTheColumnsOfItsLastWriteAfterNullsAndSchemaChanges() {
+        TableSchema s = orders("t");
+        TableWriter w = writer(sink(), s);
+        w.write(Batch.of(s, List.of(up(s, order(1, 42L, "new", "10.50", 1)), up(s, order(2, 7L, "new", "1", 1)),
+                up(s, order(3, 8L, "new", "2", 1)))));
+        // a column NULL in one write is back in the next, another one NULL then
+        w.write(Batch.of(s, List.of(up(s, order(1, null, "paid", "10.50", 2)))));
+        w.write(Batch.of(s, List.of(up(s, order(1, 43L, "paid", null, 3)))));
+        try (Jedis j = jedis()) {
+            assertEquals(Map.of("id", "1", "customer_id", "43", "status", "paid", "updated_at", "2024-01-01T00:00:03Z"),
+                    j.hgetAll(key("t", "1")));
+        }
+        // the table loses 'amount' and gains 'note': a rewritten row loses the field, also in a later process
+        TableSchema changed = new TableSchema("t", List.of(Column.required("id", LogicalType.INT64),
+                Column.of("customer_id", LogicalType.INT64), Column.of("status", LogicalType.STRING),
+                Column.of("updated_at", LogicalType.TIMESTAMP_TZ), Column.of("note", LogicalType.STRING)), List.of("id"));
+        TableWriter w2 = writer(sink(), changed);
+        w2.write(Batch.of(changed, List.of(up(changed, Arrays.asList(2L, 7L, "new", Instant.parse("2024-01-01T00:00:05Z"), "hi")))));
+        TableSchema again = changed.withName("t");
+        TableWriter w3 = writer(sink(), again);
+        w3.write(Batch.of(again, List.of(up(again, Arrays.asList(3L, 8L, "new", Instant.parse("2024-01-01T00:00:06Z"), null)))));
+        try (Jedis j = jedis()) {
+            assertEquals(Map.of("id", "2", "customer_id", "7", "status", "new", "updated_at", "2024-01-01T00:00:05Z", "note", "hi"),
+                    j.hgetAll(key("t", "2")), "the dropped column is gone from the rewritten row");
+            assertEquals(Set.of("id", "customer_id", "status", "updated_at"), j.hgetAll(key("t", "3")).keySet(),
+                    "a process opened after the change still removes the dropped column");
+            assertTrue(Codec.JSON.readTree(j.get(prefix + ":t:~schema")).path("dropped").toString().contains("amount"));
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        // a column named like a bookkeeping key is an ordinary field
+        TableSchema tilde = new TableSchema("tilde", List.of(Column.required("id", LogicalType.INT64), Column.of("~v", LogicalType.STRING)),
                 List.of("id"));
-        SyncException e = assertThrows(SyncException.class, () -> sink().open(s));
-        assertTrue(e.getMessage().contains("'~v'") && e.getMessage().contains("'t'"), e.getMessage());
-        writer(sink("value.format", "json"), s.withName("t_json"));
+        writer(sink(), tilde).write(Batch.of(tilde, List.of(up(tilde, Arrays.asList(1L, "x")))));
+        try (Jedis j = jedis()) {
+            assertEquals(Map.of("id", "1", "~v", "x"), j.hgetAll(key("tilde", "1")));
+        }
+    }
+
+    /** A stale write leaves the row, its TTL and its indexes as they were, in a chunk with rows that do apply. */
+    @Test
+    void aStaleUpsertChangesNothingOfItsRowWithAndWithoutTtl() {
+        for (boolean ttl : new boolean[] {false, true}) {
+            TableSchema s = orders(ttl ? "with_ttl" : "plain");
+            TableWriter w = writer(ttl ? sink("ttl", "1h", "index.sets", List.of(s.name() + "=status")) : sink(), s);
+            w.write(Batch.of(s, List.of(up(s, order(1, 1L, "current", "1", 1), 500))));
+            long ttlBefore;
+            try (Jedis j = jedis()) {
+                j.pexpire(key(s.name(), "1"), 60_000);
+                ttlBefore = j.pttl(key(s.name(), "1"));
+            }
+            WriteResult r = w.write(Batch.of(s, List.of(up(s, order(2, 1L, "fresh", "2", 2), 10),
+                    up(s, order(1, null, "stale", null, 9), 400), up(s, order(3, 1L, "fresh", "3", 3), 10))));
+            assertEquals(1, r.skipped(), s.name());
+            assertEquals(2, r.upserted(), s.name());
+            try (Jedis j = jedis()) {
+                assertEquals(Map.of("id", "1", "customer_id", "1", "status", "current", "amount", "1",
+                        "updated_at", "2024-01-01T00:00:01Z"), j.hgetAll(key(s.name(), "1")), s.name());
+                long after = j.pttl(key(s.name(), "1"));
+                assertTrue(after > 0 && after <= ttlBefore, s.name() + ": the TTL is kept, not renewed: " + after);
+                assertEquals("500", j.hget(prefix + ":" + s.name() + ":~ver", "1"));
+                assertEquals("fresh", j.hget(key(s.name(), "2"), "status"));
+                assertEquals(Set.of(), j.keys(prefix + ":" + s.name() + ":~stage*"), "nothing left aside");
+                if (ttl) {
+                    assertEquals(Set.of("1"), j.smembers(prefix + ":" + s.name() + ":~idx:status:current"));
+                    assertFalse(j.exists(prefix + ":" + s.name() + ":~idx:status:stale"));
+                }
+            }
+        }
+    }
+
+    /**
+     * Without TTL or indexes Redis itself refuses the row's HSET on a key of another type: the row fails alone, named
+     * with the key and its type, and its version is not recorded, so a later write is judged as if it never happened.
+     */
+    @Test
+    void aKeyOfAnotherTypeFailsItsRowAloneWithoutIndexesAndLeavesNoVersion() {
+        TableSchema s = orders("t");
+        TableWriter w = writer(sink(), s);
+        w.write(Batch.of(s, List.of(del(s, 2L))));
+        String tombstone;
+        try (Jedis j = jedis()) {
+            tombstone = j.hget(prefix + ":t:~ver", "2");
+            j.set(key("t", "2"), "somebody else's string");
+        }
+        WriteResult r = w.write(Batch.of(s, List.of(up(s, order(1, 1L, "a", "1", 1)), up(s, order(2, null, "a", "1", 1)),
+                up(s, order(3, 1L, "a", "1", 1)))));
+        assertEquals(2, r.upserted());
+        assertEquals(1, r.failed().size());
+        assertTrue(r.failed().get(0).reason().contains("WRONGTYPE key " + key("t", "2") + " holds a string, not a hash"),
+                r.failed().get(0).reason());
+        try (Jedis j = jedis()) {
+            assertEquals("somebody else's string", j.get(key("t", "2")));
+            assertEquals(tombstone, j.hget(prefix + ":t:~ver", "2"), "the tombstone is back, not the refused version");
+            assertTrue(j.exists(key("t", "1")) && j.exists(key("t", "3")));
+        }
+    }
+
+    /** The change index is kept only when asked for; turned on late, readers from before are refused, not misled. */
+    @Test
+    void theChangeIndexIsOptInAndAGapInItIsRefusedToIncrementalReaders() {
+        TableSchema s = orders("t");
+        TableSpec spec = TableSpec.of("t");
+        writer(sink(), s).write(Batch.of(s, List.of(up(s, order(1, 1L, "a", "1", 1)))));
+        try (Jedis j = jedis(); RedisSource src = Fixtures.source(prefix)) {
+            assertFalse(j.exists(prefix + ":t:~chg"));
+            SyncException off = assertThrows(SyncException.class, () -> src.changesStart(spec, s));
+            assertTrue(off.getMessage().contains("change.index") && off.getMessage().contains("'t'"), off.getMessage());
+        }
+        TableWriter on = writer(sink("change.index", "true"), s);
+        Position start;
+        try (RedisSource src = Fixtures.source(prefix)) {
+            start = src.changesStart(spec, s);
+            on.write(Batch.of(s, List.of(up(s, order(2, 1L, "a", "1", 1)))));
+            assertEquals(1, src.readChanges(spec, s, start, 100).events().size());
+        }
+        writer(sink(), s).write(Batch.of(s, List.of(up(s, order(3, 1L, "a", "1", 1)))));
+        writer(sink("change.index", "true"), s).write(Batch.of(s, List.of(up(s, order(4, 1L, "a", "1", 1)))));
+        try (RedisSource src = Fixtures.source(prefix)) {
+            SyncException gap = assertThrows(SyncException.class, () -> src.readChanges(spec, s, start, 100));
+            assertTrue(gap.getMessage().contains("change.index") && gap.getMessage().contains("snapshot"), gap.getMessage());
+            Position fresh = src.changesStart(spec, s);
+            writer(sink("change.index", "true"), s).write(Batch.of(s, List.of(up(s, order(5, 1L, "a", "1", 1)))));
+            assertEquals(1, src.readChanges(spec, s, fresh, 100).events().size(), "a position taken after the gap reads on");
+        }
     }
 
     @Test
@@ -336,10 +458,13 @@ class RedisSinkIT {
         open.add(other);
         Lease newer = other.acquire("pipe", "test:2");
         LeaseException e = assertThrows(LeaseException.class, () -> w.write(Batch.of(s,
-                List.of(up(s, order(2, 1L, "a", "1", 1))), CheckpointUpdate.of(lease, "t", "position 2"))));
+                List.of(up(s, order(2, 1L, "a", "1", 1)), up(s, order(1, null, "overwritten", null, 2))),
+                CheckpointUpdate.of(lease, "t", "position 2"))));
         assertTrue(e.getMessage().contains("test:2"), "names the holder: " + e.getMessage());
         try (Jedis j = jedis()) {
             assertFalse(j.exists(key("t", "2")), "a fenced-out writer writes no rows");
+            assertEquals("a", j.hget(key("t", "1"), "status"), "and changes none");
+            assertEquals("1", j.hget(key("t", "1"), "customer_id"));
             assertEquals(Set.of(), j.keys(prefix + ":t:~stage*"), "and leaves no staged value behind");
         }
         assertEquals(Optional.of("position 1"), store.load("pipe", "t"));
@@ -376,7 +501,7 @@ class RedisSinkIT {
     @Test
     void truncateRemovesRowsAndIndexesButKeepsTheSchemaAndSequence() {
         TableSchema s = orders("t");
-        TableWriter w = writer(sink("index.sets", List.of("t=status")), s);
+        TableWriter w = writer(sink("index.sets", List.of("t=status"), "change.index", "true"), s);
         w.write(Batch.of(s, List.of(up(s, order(1, 1L, "a", "1", 1)), up(s, order(2, 1L, "a", "1", 1)))));
         w.truncate();
         try (Jedis j = jedis()) {

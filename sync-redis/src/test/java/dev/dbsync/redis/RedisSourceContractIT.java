@@ -28,7 +28,7 @@ class RedisSourceContractIT extends SourceContractTest {
 
     private RedisTableWriter writer(String table, TableSchema schema) {
         if (sink == null) {
-            sink = Fixtures.sink(prefix);
+            sink = Fixtures.sink(prefix, "change.index", "true");
         }
         return writers.computeIfAbsent(table, t -> (RedisTableWriter) sink.open(schema.withName(t)));
     }

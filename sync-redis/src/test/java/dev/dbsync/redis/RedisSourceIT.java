@@ -45,7 +45,7 @@ class RedisSourceIT {
     @Test
     void deletesWrittenThroughTheSinkAreReadIncrementallyButKeysOfOthersOnlyBySnapshots() {
         TableSchema s = RedisSinkIT.orders("orders");
-        try (RedisSink sink = Fixtures.sink(prefix); RedisSource src = Fixtures.source(prefix)) {
+        try (RedisSink sink = Fixtures.sink(prefix, "change.index", "true"); RedisSource src = Fixtures.source(prefix)) {
             TableWriter w = sink.open(s);
             TableSpec spec = TableSpec.of("orders").withCursor("updated_at");
             TableSchema schema = src.describe(spec);
@@ -95,7 +95,7 @@ class RedisSourceIT {
     @Test
     void keysExpiringDuringASnapshotAreSkipped() throws Exception {
         TableSchema s = RedisSinkIT.orders("sessions");
-        try (RedisSink sink = Fixtures.sink(prefix, "ttl", "300ms"); RedisSource src = Fixtures.source(prefix)) {
+        try (RedisSink sink = Fixtures.sink(prefix, "ttl", "300ms", "change.index", "true"); RedisSource src = Fixtures.source(prefix)) {
             TableWriter w = sink.open(s);
             List<ChangeEvent> batch = new ArrayList<>();
             for (long id = 1; id <= 30; id++) {
@@ -116,7 +116,7 @@ class RedisSourceIT {
     @Test
     void aValueThatDoesNotParseFailsItsRowAloneNamingKeyAndColumn() {
         TableSchema s = RedisSinkIT.orders("orders");
-        try (RedisSink sink = Fixtures.sink(prefix); RedisSource src = Fixtures.source(prefix)) {
+        try (RedisSink sink = Fixtures.sink(prefix, "change.index", "true"); RedisSource src = Fixtures.source(prefix)) {
             TableWriter w = sink.open(s);
             TableSpec spec = TableSpec.of("orders").withCursor("updated_at");
             TableSchema schema = src.describe(spec);

@@ -30,6 +30,7 @@ class TestRedisPlugin {
         assertEquals(":", c.getString("key.separator"));
         assertEquals("hash", c.getString("value.format"));
         assertEquals(200, c.getInt("rows.per.script"));
+        assertEquals(false, c.getBoolean("change.index"));
         assertTrue(def.key("password").secret());
         assertTrue(new RedisSourceFactory().configDef().key("password").secret());
         assertTrue(new RedisCheckpointStoreFactory().configDef().key("password").secret());
