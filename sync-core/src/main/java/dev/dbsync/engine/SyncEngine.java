@@ -380,7 +380,9 @@ public final class SyncEngine implements AutoCloseable {
         Checkpoints own = sinkSnapshotCheckpoints(name);
         EngineContext c = new EngineContext(ctx.pipeline(), ctx.source(), alone, own, ctx.batchRows(), ctx.readRows(),
                 ctx.batchBytes(), ctx.queueCapacity(), ctx.flushRows(), ctx.retryPolicy(), ctx.deadLetters(), ctx.listener(),
-                ctx.progressInterval(), ctx.truncateBeforeSnapshot(), ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop,
+                // always emptied (or replaced) first: a sink that was detached holds rows whose versions would otherwise
+                // win over the snapshot's
+                ctx.progressInterval(), true, ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop,
                 ctx.feedWarnBytes());
         LOG.info("pipeline {}: sink '{}' is {}; snapshotting it on its own before it joins the others", pipeline(), name,
                 detachedWhy == null ? "new" : "behind (detached " + detachedWhy + ")");

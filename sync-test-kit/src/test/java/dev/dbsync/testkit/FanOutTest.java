@@ -333,4 +333,26 @@ class FanOutTest {
         assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
         assertEqualToSource(src, b, "b");
     }
+
+    @Test
+    void aVersionedSinkSnapshottedAgainIsEmptiedFirstSoItsOldVersionsCannotWin() {
+        CountingSource src = source(30);
+        MemorySink a = new MemorySink();
+        MemorySink bTarget = new MemorySink().versioned();
+        Switchable b = new Switchable(bTarget);
+        CheckpointStore store = CheckpointStores.memory();
+        // the pipeline keeps its targets on fresh snapshots; a sink's own snapshot after a detach must not
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).truncateBeforeSnapshot(false).build().runOnce().succeeded());
+        b.down.set(true);
+        change(src, 1);
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).truncateBeforeSnapshot(false)
+                .sinkMaxLag(Duration.ofMillis(100)).build().runOnce();
+        assertEquals(SinkReport.State.DETACHED, r.sink("b").state(), r::toText);
+        b.down.set(false);
+        change(src, 2);
+        SyncReport back = engine(src, store).sink("a", a).sink("b", b).truncateBeforeSnapshot(false).build().runOnce();
+        assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, bTarget, "b");
+    }
 }
