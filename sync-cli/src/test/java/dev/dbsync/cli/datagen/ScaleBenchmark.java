@@ -40,7 +40,7 @@ import org.postgresql.PGConnection;
  *     -Dexec.args="-cp %classpath dev.dbsync.cli.datagen.ScaleBenchmark 10000000 60"
  * </pre>
  * (exec:exec, not exec:java: the syncing processes are started with this JVM's class path.)
- * Arguments: users (default 10,000,000), seconds before the kill (default 60).
+ * Arguments: users (default 10,000,000), seconds before the kill (default 0: 40 % of the clean run's time).
  */
 public final class ScaleBenchmark {
 
@@ -51,7 +51,7 @@ public final class ScaleBenchmark {
 
     public static void main(String[] args) throws Exception {
         long users = args.length > 0 ? Long.parseLong(args[0]) : 10_000_000L;
-        int killAfter = args.length > 1 ? Integer.parseInt(args[1]) : 60;
+        int killArg = args.length > 1 ? Integer.parseInt(args[1]) : 0;
         PostgresServer pg = PostgresServer.get();
         ClickHouseServer ch = ClickHouseServer.get();
         String src = pg.createDatabase("scale_src");
@@ -75,10 +75,13 @@ public final class ScaleBenchmark {
             double rate = total / Double.parseDouble(clean.get("seconds"));
             double base = target.equals("postgres") ? rawPgPg : copyOut;
             System.out.printf(Locale.ROOT, "%nPostgreSQL -> %s, whole engine, FULL snapshot of %,d rows, -Xmx256m:%n", target, total);
-            System.out.printf(Locale.ROOT, "  %,.0f rows/s in %s s; peak heap %s MB; CPU %s s of the syncing process; ratio to %s %.2f%n",
-                    rate, clean.get("seconds"), clean.get("peakHeapMb"), clean.get("cpuSeconds"),
+            System.out.printf(Locale.ROOT, "  %,.0f rows/s in %s s; heap left by collections at most %s MB of 256;"
+                    + " CPU %s s of the syncing process; ratio to %s %.2f%n",
+                    rate, clean.get("seconds"), clean.get("liveHeapMb"), clean.get("cpuSeconds"),
                     target.equals("postgres") ? "the raw PostgreSQL copy" : "raw binary COPY out", rate / base);
 
+            // killed at 40 % of the clean run's time unless given: mid-way through the snapshots
+            int killAfter = killArg > 0 ? killArg : (int) Math.max(5, 0.4 * Double.parseDouble(clean.get("seconds")));
             childArgs[8] = Files.createTempDirectory("scale-kill-" + target).toString();
             childArgs[9] = "killed";
             child(childArgs, killAfter);
@@ -99,7 +102,7 @@ public final class ScaleBenchmark {
                 }
             }
             System.out.printf(Locale.ROOT, "  killed after %d s and resumed: the resumed run read %,d rows (%.0f%% of the table set)"
-                    + " in %s s; the target holds %,d live rows of %,d in the source%s%n", killAfter, reread,
+                    + " in %s s (the killed run had read the rest); the target holds %,d live rows of %,d in the source%s%n", killAfter, reread,
                     100.0 * reread / total, resumed.get("seconds"), inTarget, total, inTarget == total ? " (equal counts)" : " — DIFFERENT");
         }
         System.out.printf(Locale.ROOT, "load average at the end %.1f%n", load());
@@ -255,6 +258,26 @@ public final class ScaleBenchmark {
                 b.table(TableSync.incremental(TableSpec.of("public." + t).withCursor("updated_at").withSoftDelete("is_deleted"))
                         .withTarget(prefix + t));
             }
+            // the heap a collection leaves (live data) is what the sync needs; the pools' peaks are what the JVM let it use
+            long[] live = new long[1];
+            Thread sampler = new Thread(() -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                    long used = 0;
+                    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                        if (pool.getType() == MemoryType.HEAP && pool.getCollectionUsage() != null) {
+                            used += pool.getCollectionUsage().getUsed();
+                        }
+                    }
+                    live[0] = Math.max(live[0], used);
+                    try {
+                        Thread.sleep(200);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            sampler.setDaemon(true);
+            sampler.start();
             long cpu0 = cpu();
             long t0 = System.nanoTime();
             SyncReport r;
@@ -269,8 +292,9 @@ public final class ScaleBenchmark {
                 }
             }
             System.out.println(r.toText());
-            System.out.printf(Locale.ROOT, "RESULT ok=%s seconds=%.1f rowsRead=%d targetRows=%d peakHeapMb=%d cpuSeconds=%.0f%n",
-                    r.succeeded(), secs, r.rowsRead(), r.upserted(), peak >> 20, (cpu() - cpu0) / 1e9);
+            sampler.interrupt();
+            System.out.printf(Locale.ROOT, "RESULT ok=%s seconds=%.1f rowsRead=%d targetRows=%d peakHeapMb=%d liveHeapMb=%d cpuSeconds=%.0f%n",
+                    r.succeeded(), secs, r.rowsRead(), r.upserted(), peak >> 20, live[0] >> 20, (cpu() - cpu0) / 1e9);
         }
 
         private static long cpu() {
