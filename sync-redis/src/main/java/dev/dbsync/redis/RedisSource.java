@@ -41,7 +41,8 @@ import redis.clients.jedis.resps.Tuple;
  *       may return a key twice and cannot resume inside one step). The sorted key list of a running snapshot is
  *       kept between chunks (about 100 bytes per row); a restarted process scans again once. Keys that appear
  *       after the scan are left to the incremental reads that follow.</li>
- *   <li><b>Incremental</b>: from the change index {@code prefix:T:~chg}, a sorted set of keys scored by a per-table
+ *   <li><b>Incremental</b> (only for tables whose sink runs with {@code change.index: true}; others are refused,
+ *       naming the setting): from the change index {@code prefix:T:~chg}, a sorted set of keys scored by a per-table
  *       sequence the sink's scripts assign in the same atomic step as the write, so every change below a visible
  *       number is visible too and no safe-bound lag is needed. A key whose row is gone is a DELETE. The configured
  *       cursor column is checked to exist but does not drive the reads. Not seen incrementally: keys written or

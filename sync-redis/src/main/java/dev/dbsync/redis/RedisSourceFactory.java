@@ -9,7 +9,7 @@ import dev.dbsync.spi.SourceFactory;
 
 /**
  * Creates the Redis source, name {@code redis}: reads tables the Redis sink wrote (it needs their stored schema),
- * fully by SCAN, incrementally from the change index the sink keeps. Keys that other programs write are seen by
+ * fully by SCAN, incrementally from the change index the sink keeps with {@code change.index: true}. Keys that other programs write are seen by
  * full snapshots only.
  */
 public final class RedisSourceFactory implements SourceFactory {

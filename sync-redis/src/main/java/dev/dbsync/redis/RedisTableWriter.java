@@ -1,5 +1,6 @@
 package dev.dbsync.redis;
 
+import static java.nio.charset.StandardCharsets.ISO_8859_1;
 import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.dbsync.spi.Batch;
@@ -155,6 +156,10 @@ final class RedisTableWriter implements TableWriter {
         String k = keyText(e.key());
         byte[] kb = k.getBytes(UTF_8);
         boolean upsert = e.operation() == Operation.UPSERT;
+        if (inline) {
+            encodeHashRow(e, kb, upsert, c);
+            return;
+        }
         script.add(upsert ? U : D);
         script.add(kb);
         script.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
@@ -169,10 +174,6 @@ final class RedisTableWriter implements TableWriter {
         int at = script.size();
         script.add(null);
         script.set(at, num(indexEntries(values, script)));
-        if (inline) {
-            encodeHash(kb, values, c);
-            return;
-        }
         byte[] stagingKey = concat(stagePrefix, kb);
         byte[] doc;
         try {
@@ -189,6 +190,27 @@ final class RedisTableWriter implements TableWriter {
             write = new byte[][] {stagingKey, doc};
         }
         c.add(stagingCommand, write);
+    }
+
+    /** A hash row: key text and version (and index entries) for PREPARE_HASH, its operation and counts aside. */
+    private void encodeHashRow(ChangeEvent e, byte[] kb, boolean upsert, Chunk c) {
+        c.script.add(kb);
+        c.script.add(e.version() == 0 ? ZERO : Long.toString(e.version()).getBytes(UTF_8));
+        c.op = upsert ? 'u' : 'd';
+        c.ni = '0';
+        if (!upsert) {
+            return;
+        }
+        List<Object> values = e.values();
+        if (values.size() != columns.size()) {
+            throw new IllegalArgumentException("the event has " + values.size() + " values for " + columns.size() + " columns");
+        }
+        int ni = indexEntries(values, c.script);
+        if (ni > 200) {
+            throw new IllegalArgumentException(ni + " secondary index entries; at most 200 per row");
+        }
+        c.ni = (char) ('0' + ni);
+        encodeHash(kb, values, c);
     }
 
     /**
@@ -289,6 +311,11 @@ final class RedisTableWriter implements TableWriter {
         final List<ProtocolCommand> commands = new ArrayList<>();
         final List<Integer> rowOf = new ArrayList<>();
         final List<byte[]> script = new ArrayList<>();
+        /** Hashes: the rows' operations and index entry counts, a character per row (see PREPARE_HASH). */
+        final StringBuilder ops = new StringBuilder();
+        final StringBuilder nis = new StringBuilder();
+        char op;
+        char ni;
 
         void add(ProtocolCommand command, byte[][] args) {
             commands.add(command);
@@ -319,6 +346,10 @@ final class RedisTableWriter implements TableWriter {
                 continue;
             }
             c.events.add(e);
+            if (inline) {
+                c.ops.append(c.op);
+                c.nis.append(c.ni);
+            }
         }
         return c;
     }
@@ -390,7 +421,10 @@ final class RedisTableWriter implements TableWriter {
             p.sendCommand(Protocol.Command.EVALSHA, args(sha, header, c.events.size(), c.script));
             return;
         }
-        p.sendCommand(Protocol.Command.EVAL, args(PREPARE, header, c.events.size(), c.script));
+        byte[][] a = args(PREPARE, header, c.events.size(), c.script, 2);
+        a[2 + header.size()] = c.ops.toString().getBytes(UTF_8);
+        a[3 + header.size()] = useIx ? c.nis.toString().getBytes(ISO_8859_1) : EMPTY;
+        p.sendCommand(Protocol.Command.EVAL, a);
         for (int i = 0; i < c.staging.size(); i++) {
             p.sendCommand(c.commands.get(i), c.staging.get(i));
         }
@@ -601,14 +635,19 @@ final class RedisTableWriter implements TableWriter {
     }
 
     private static byte[][] args(byte[] script, List<byte[]> header, int rows, List<byte[]> body) {
-        byte[][] args = new byte[2 + header.size() + body.size()][];
+        return args(script, header, rows, body, 0);
+    }
+
+    /** EVAL/EVALSHA arguments: script, no keys, the header, {@code gap} slots left for the caller, the body. */
+    private static byte[][] args(byte[] script, List<byte[]> header, int rows, List<byte[]> body, int gap) {
+        byte[][] args = new byte[2 + header.size() + gap + body.size()][];
         args[0] = script;
         args[1] = ZERO;
         for (int h = 0; h < header.size(); h++) {
             args[2 + h] = h == 5 ? num(rows) : header.get(h);
         }
         for (int b = 0; b < body.size(); b++) {
-            args[2 + header.size() + b] = body.get(b);
+            args[2 + header.size() + gap + b] = body.get(b);
         }
         return args;
     }

@@ -183,8 +183,10 @@ final class Scripts {
      * to the end ('' = none), the prefix of keys moved aside, whether changes are numbered in the change index
      * {@code ~chg} ('1', setting {@code change.index}), whether to check each row key's type ('1'; with TTLs or
      * indexes, whose commands must not touch a key of another type; otherwise the row's {@code HSET} itself fails on
-     * such a key); then per row: op (u/d), key text, version ('0' = none), the number of index entries and per entry
-     * kind (s = set, z = sorted set), index key and score.
+     * such a key), the rows' operations as one string (a character per row, u = upsert, d = delete), with indexes the
+     * rows' numbers of index entries as one string (a character per row, '0' + count); then per row: key text,
+     * version ('0' = none), and with indexes per entry kind (s = set, z = sorted set), index key and score. Whole-chunk
+     * strings keep the per-row arguments, each of which Redis turns into a Lua string, to two.
      *
      * <p>Returns per row 1 (the row's commands may write it), {@code t<version>} (the same, and the row had that
      * version or tombstone before), 2 (deleted), 0 (skipped: the stored version is newer) or an error text. Under a
@@ -196,12 +198,13 @@ final class Scripts {
             local fenceKey, fenceToken = ARGV[4], ARGV[5]
             local n, useIx, guard, hold = tonumber(ARGV[6]), ARGV[7] == '1', ARGV[8], ARGV[9]
             local indexed, check = ARGV[10] == '1', ARGV[11] == '1'
+            local ops, nis = ARGV[12], ARGV[13]
             local starts, keys = {}, {}
-            local i = 12
+            local i = 14
             for r = 1, n do
               starts[r] = i
-              keys[r] = ARGV[i + 1]
-              i = i + 4 + 3 * tonumber(ARGV[i + 3])
+              keys[r] = ARGV[i]
+              if useIx then i = i + 2 + 3 * (string.byte(nis, r) - 48) else i = i + 2 end
             end
             local holdList = hold .. '~'
             local function aside(k)
@@ -216,7 +219,7 @@ final class Scripts {
               local cur = redis.call('HGET', fenceKey, 'token')
               if cur ~= fenceToken then
                 for r = 1, n do
-                  if ARGV[starts[r]] == 'u' then aside(keys[r]) end
+                  if string.byte(ops, r) == 117 then aside(keys[r]) end
                 end
                 local holder = redis.call('HGET', fenceKey, 'holder')
                 return redis.error_reply('DBSYNCFENCED the lease (token ' .. fenceToken .. ') is no longer current; '
@@ -232,22 +235,25 @@ final class Scripts {
               end
               if na then return a > b else return a < b end
             end
-            local stored = redis.call('HMGET', verKey, unpack(keys))
+            local stored = {}
+            if redis.call('EXISTS', verKey) == 1 then stored = redis.call('HMGET', verKey, unpack(keys)) end
             local seq = 0
             if indexed then seq = redis.call('INCRBY', seqKey, n) - n end
             local out, verArgs, chgArgs, untomb = {}, {}, {}, {}
             for r = 1, n do
               local s = starts[r]
-              local op, k, ver = ARGV[s], keys[r], ARGV[s + 2]
-              local ni = tonumber(ARGV[s + 3])
-              local is = s + 4
+              local k, ver = keys[r], ARGV[s + 1]
+              local up = string.byte(ops, r) == 117
+              local ni = 0
+              if useIx then ni = string.byte(nis, r) - 48 end
+              local is = s + 2
               local cur = stored[r]
               if ver ~= '0' and cur and older(ver, cur) then
                 out[r] = 0
-                if op == 'u' then aside(k) end
+                if up then aside(k) end
               else
                 local bad = nil
-                if check and op == 'u' then
+                if check and up then
                   for j = 0, ni - 1 do
                     local ik = ARGV[is + 3 * j + 1]
                     local iw = 'zset'
@@ -271,7 +277,7 @@ final class Scripts {
                       end
                     end
                   end
-                  if op == 'u' then
+                  if up then
                     if useIx then
                       local ents = {}
                       for j = 0, ni - 1 do
