@@ -31,6 +31,11 @@ final class AdapterConfig {
     static final String POLL_INTERVAL_MS = "dbsync.poll.interval.ms";
     static final String TASK_TABLES = "dbsync.task.tables";
     static final String TARGET_SCHEMA_DROP = "dbsync.target.keep.schema";
+    static final String ERRORS_TOLERANCE = "dbsync.errors.tolerance";
+    static final String ERRORS_DLQ_TOPIC = "dbsync.errors.deadletterqueue.topic.name";
+
+    /** A Kafka topic name: what the broker accepts, checked before a task would fail producing to it. */
+    private static final java.util.regex.Pattern TOPIC = java.util.regex.Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     static ConfigDef sourceDef() {
         return new ConfigDef()
@@ -45,7 +50,45 @@ final class AdapterConfig {
                 .define(BATCH_ROWS, ConfigDef.Type.INT, 2000, ConfigDef.Range.between(1, 1_000_000), ConfigDef.Importance.LOW,
                         "rows read per poll")
                 .define(POLL_INTERVAL_MS, ConfigDef.Type.LONG, 1000L, ConfigDef.Range.atLeast(10), ConfigDef.Importance.LOW,
-                        "wait between reads of a caught-up incremental table or an idle change feed");
+                        "wait between reads of a caught-up incremental table or an idle change feed")
+                .define(ERRORS_TOLERANCE, ConfigDef.Type.STRING, "none", ConfigDef.ValidString.in("none", "all"),
+                        ConfigDef.Importance.MEDIUM, "rows the source can read only in part (e.g. a PostgreSQL numeric NaN): "
+                                + "'none' fails the task naming table, key and column; 'all' skips each such row, logged at WARN, "
+                                + "counted and written to " + ERRORS_DLQ_TOPIC + " when set")
+                .define(ERRORS_DLQ_TOPIC, ConfigDef.Type.STRING, "", (name, value) -> deadLetterTopic(value == null ? "" : value.toString()),
+                        ConfigDef.Importance.MEDIUM, "topic for the rows skipped under " + ERRORS_TOLERANCE + "=all: key and value as on "
+                                + "the table's topic (the value with what could be read), table, key and reason in headers; empty = none");
+    }
+
+    /**
+     * Whether rows a source reads only in part are skipped ({@value #ERRORS_TOLERANCE} {@code all}) rather than
+     * failing the task; throws naming the setting for a value other than {@code none}/{@code all}, or for a
+     * dead-letter topic that is no topic name or is given without {@code all} (it would never receive a record).
+     */
+    static boolean tolerateAll(Map<String, String> props) {
+        String t = props.getOrDefault(ERRORS_TOLERANCE, "none").trim();
+        if (!t.equals("none") && !t.equals("all")) {
+            throw new ConfigException(ERRORS_TOLERANCE, ERRORS_TOLERANCE + " must be 'none' or 'all', not '" + t + "'");
+        }
+        String topic = deadLetterTopic(props.getOrDefault(ERRORS_DLQ_TOPIC, ""));
+        if (t.equals("none") && topic != null) {
+            throw new ConfigException(ERRORS_DLQ_TOPIC, ERRORS_DLQ_TOPIC + " takes effect only with " + ERRORS_TOLERANCE
+                    + "=all (with 'none' a row the source reads only in part fails the task)");
+        }
+        return t.equals("all");
+    }
+
+    /** The dead-letter topic, null when none is set; throws naming the setting for a name Kafka refuses. */
+    static String deadLetterTopic(String value) {
+        String v = value == null ? "" : value.trim();
+        if (v.isEmpty()) {
+            return null;
+        }
+        if (!TOPIC.matcher(v).matches() || v.equals(".") || v.equals("..")) {
+            throw new org.apache.kafka.common.config.ConfigException(ERRORS_DLQ_TOPIC, v,
+                    "not a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)");
+        }
+        return v;
     }
 
     static ConfigDef sinkDef() {

@@ -39,9 +39,10 @@ public final class DbsyncSourceConnector extends SourceConnector {
         this.props = Map.copyOf(props);
         String name = props.get(AdapterConfig.CONNECTOR);
         try {
+            AdapterConfig.tolerateAll(props);
             SourceFactory f = AdapterConfig.sourceFactory(name);
             f.configDef().parse(AdapterConfig.settings(name, props));
-        } catch (SyncException e) {
+        } catch (SyncException | org.apache.kafka.common.config.ConfigException e) {
             throw new ConnectException(e.getMessage(), e);
         }
     }
@@ -105,8 +106,21 @@ public final class DbsyncSourceConnector extends SourceConnector {
 
     @Override
     public Config validate(Map<String, String> connectorConfigs) {
-        return AdapterConfig.validateConnector(super.validate(connectorConfigs), connectorConfigs,
+        Config c = AdapterConfig.validateConnector(super.validate(connectorConfigs), connectorConfigs,
                 n -> AdapterConfig.sourceFactory(n).configDef());
+        try {
+            AdapterConfig.tolerateAll(connectorConfigs);
+        } catch (dev.dbsync.spi.ConfigException e) {
+            // settings valid alone but not together (a dead-letter topic without tolerance): under the key named
+            for (org.apache.kafka.common.config.ConfigValue v : c.configValues()) {
+                if (v.name().equals(e.key()) && v.errorMessages().isEmpty()) {
+                    v.addErrorMessage(e.getMessage());
+                }
+            }
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            // already reported by the key's own validator
+        }
+        return c;
     }
 
     /** Every event's position resumes exactly after it: Connect may commit offsets in the records' transaction. */

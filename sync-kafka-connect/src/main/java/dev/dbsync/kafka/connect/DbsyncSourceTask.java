@@ -12,14 +12,20 @@ import dev.dbsync.spi.StreamingSource;
 import dev.dbsync.spi.SyncException;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
+import dev.dbsync.spi.WriteResult;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.MetricName;
+import org.apache.kafka.common.metrics.Gauge;
+import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.errors.ConnectException;
+import org.apache.kafka.connect.header.ConnectHeaders;
 import org.apache.kafka.connect.source.SourceRecord;
 import org.apache.kafka.connect.source.SourceTask;
 import org.slf4j.Logger;
@@ -33,6 +39,11 @@ import org.slf4j.LoggerFactory;
  * <p>The change feed is acknowledged (e.g. a replication slot confirmed) only up to positions whose records
  * Kafka acknowledged ({@link #commitRecord}) before an offset commit that already completed ({@link #commit}),
  * never further: a position is acknowledged one offset commit after it was written, and from the task thread.
+ * <p>Rows the source could read only in part ({@link Chunk#failed()}, e.g. a PostgreSQL numeric NaN) fail the task
+ * naming table, key and reason, or with {@code dbsync.errors.tolerance=all} are skipped: logged at WARN, counted
+ * (the metric {@code unreadable-rows-total} per table) and, with {@code dbsync.errors.deadletterqueue.topic.name},
+ * sent to that topic among the poll's records. Either way the table's offset moves past them with the records
+ * around them.
  */
 public final class DbsyncSourceTask extends SourceTask {
 
@@ -51,6 +62,8 @@ public final class DbsyncSourceTask extends SourceTask {
         /** The snapshot chunk read one poll ahead (see {@link #snapshot}), null when none. */
         Chunk ahead;
         long idleUntil;
+        /** Rows skipped under {@code dbsync.errors.tolerance=all}; read by the metrics from another thread. */
+        final AtomicLong unreadable = new AtomicLong();
 
         TableState(TableSpec spec, TableSchema schema, Map<String, String> partition, ConnectEnvelope envelope, String topic) {
             this.spec = spec;
@@ -66,6 +79,9 @@ public final class DbsyncSourceTask extends SourceTask {
     private String strategy;
     private int batchRows;
     private long pollIntervalMs;
+    private boolean tolerateAll;
+    /** Where skipped rows go; null when nowhere (they are logged and counted only). */
+    private String deadLetterTopic;
     private final List<TableState> tables = new ArrayList<>();
     private final Map<String, TableState> byTable = new HashMap<>();
     private Map<String, String> feedPartition;
@@ -91,6 +107,8 @@ public final class DbsyncSourceTask extends SourceTask {
         pollIntervalMs = Long.parseLong(props.getOrDefault(AdapterConfig.POLL_INTERVAL_MS, "1000"));
         String prefix = props.getOrDefault(AdapterConfig.TOPIC_PREFIX, "dbsync");
         try {
+            tolerateAll = AdapterConfig.tolerateAll(props);
+            deadLetterTopic = AdapterConfig.deadLetterTopic(props.get(AdapterConfig.ERRORS_DLQ_TOPIC));
             SourceFactory f = AdapterConfig.sourceFactory(name);
             source = f.create(f.configDef().parse(AdapterConfig.settings(name, props)));
             List<TableSpec> specs = new ArrayList<>();
@@ -159,9 +177,31 @@ public final class DbsyncSourceTask extends SourceTask {
                 }
             }
             acknowledged = streamFrom;
+            registerMetrics();
             LOG.info("dbsync source task of {} started: {} tables, strategy {}", pipeline, tables.size(), strategy);
-        } catch (SyncException e) {
+        } catch (SyncException | org.apache.kafka.common.config.ConfigException e) {
             throw new ConnectException("pipeline " + pipeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** One gauge per table: the rows skipped because the source could read them only in part. */
+    private void registerMetrics() {
+        PluginMetrics metrics;
+        try {
+            metrics = context.pluginMetrics();
+        } catch (LinkageError | UnsupportedOperationException e) {
+            // a worker older than plugin metrics: the count is still in the WARN lines
+            return;
+        }
+        if (metrics == null) {
+            return;
+        }
+        for (TableState st : tables) {
+            LinkedHashMap<String, String> tags = new LinkedHashMap<>();
+            tags.put("table", st.spec.table());
+            MetricName name = metrics.metricName("unreadable-rows-total",
+                    "rows of the table the source could read only in part, skipped under " + AdapterConfig.ERRORS_TOLERANCE + "=all", tags);
+            metrics.addMetric(name, (Gauge<Long>) (config, now) -> st.unreadable.get());
         }
     }
 
@@ -233,26 +273,80 @@ public final class DbsyncSourceTask extends SourceTask {
     private List<SourceRecord> snapshot(TableState st) {
         Chunk c = st.ahead != null ? st.ahead : source.readSnapshot(st.spec, st.schema, st.after, batchRows);
         st.ahead = null;
+        List<ChangeEvent> events = c.events();
+        List<WriteResult.FailedEvent> failed = new ArrayList<>(c.failed());
+        Position after = c.next();
         boolean end = c.last();
-        if (!end && !c.events().isEmpty()) {
-            Chunk n = source.readSnapshot(st.spec, st.schema, c.next(), batchRows);
-            if (n.last() && n.events().isEmpty() && n.failed().isEmpty()) {
-                end = true;
-            } else {
-                st.ahead = n;
+        // Read on to the next chunk holding a row that becomes a record (kept for the next poll): rows the source
+        // could read only in part before it, and the snapshot's end, then ride on this poll's last record, so that
+        // its offset moves past them even when no record of theirs follows (no dead-letter topic).
+        while (!end && failed.size() < batchRows) {
+            Chunk n = source.readSnapshot(st.spec, st.schema, after, batchRows);
+            if (n.events().isEmpty() && n.failed().isEmpty() && !n.last()) {
+                break; // nothing read and not the end: read again at the next poll
             }
+            if (!n.events().isEmpty()) {
+                if (!events.isEmpty()) {
+                    st.ahead = n;
+                    break;
+                }
+                events = n.events();
+            }
+            failed.addAll(n.failed());
+            after = n.next() != null ? n.next() : after;
+            end = n.last();
         }
         String next = end ? (strategy.equals("incremental") ? "changes" : "done") : "snapshot";
-        List<SourceRecord> out = new ArrayList<>(c.events().size() + 4);
+        List<SourceRecord> out = new ArrayList<>(events.size() + failed.size() + 4);
         long now = System.currentTimeMillis();
-        for (int i = 0; i < c.events().size(); i++) {
-            ChangeEvent e = c.events().get(i);
-            boolean last = i == c.events().size() - 1;
-            add(out, st, e, tableOffset(st, last ? next : "snapshot", e.position()), now, false);
+        Map<String, Object> endOffset = tableOffset(st, next, after);
+        for (int i = 0; i < events.size(); i++) {
+            ChangeEvent e = events.get(i);
+            boolean last = i == events.size() - 1;
+            add(out, st, e, last ? endOffset : tableOffset(st, "snapshot", e.position()), now, false);
         }
-        st.after = c.next();
+        unreadable(out, st, failed, endOffset, now);
+        st.after = after;
         st.phase = next;
         return out;
+    }
+
+    /**
+     * Rows the source could read only in part. By default the task fails naming them: nothing moves on silently.
+     * With {@code dbsync.errors.tolerance=all} each is logged, counted and, with a dead-letter topic, becomes a
+     * record of that topic after the poll's other records, carrying {@code offset} (the offset of the poll's last
+     * record of the table, past every row read): Connect commits it with them (in their transaction under
+     * exactly-once), and the table's offset never moves back.
+     */
+    private void unreadable(List<SourceRecord> out, TableState st, List<WriteResult.FailedEvent> failed, Map<String, Object> offset, long now) {
+        if (failed.isEmpty()) {
+            return;
+        }
+        if (!tolerateAll) {
+            WriteResult.FailedEvent f = failed.get(0);
+            throw new ConnectException("connector " + pipeline + ": table " + st.spec.table() + ", key " + f.event().keyText()
+                    + " could be read only in part: " + f.reason() + (failed.size() > 1 ? " (and " + (failed.size() - 1)
+                    + " more rows)" : "") + ". The task stops so that the row is not skipped silently; set "
+                    + AdapterConfig.ERRORS_TOLERANCE + "=all to skip such rows (logged, counted, and written to "
+                    + AdapterConfig.ERRORS_DLQ_TOPIC + " when set)", f.cause());
+        }
+        for (WriteResult.FailedEvent f : failed) {
+            ChangeEvent e = f.event();
+            long n = st.unreadable.incrementAndGet();
+            LOG.warn("connector {}: table {}, key {} skipped ({}=all; {} so far in this task{}): {}", pipeline, st.spec.table(),
+                    e.keyText(), AdapterConfig.ERRORS_TOLERANCE, n, deadLetterTopic == null ? "" : ", sent to " + deadLetterTopic,
+                    f.reason());
+            if (deadLetterTopic != null) {
+                ConnectHeaders h = new ConnectHeaders();
+                h.addString("dbsync.errors.connector", pipeline);
+                h.addString("dbsync.errors.table", st.spec.table());
+                h.addString("dbsync.errors.key", e.keyText());
+                h.addString("dbsync.errors.reason", f.reason());
+                h.addString("dbsync.errors.topic", st.topic);
+                out.add(new SourceRecord(st.partition, offset, deadLetterTopic, null, st.envelope.keySchema(), st.envelope.key(e),
+                        st.envelope.valueSchema(), st.envelope.value(e, now), now, h));
+            }
+        }
     }
 
     private List<SourceRecord> incremental() throws InterruptedException {
@@ -270,10 +364,18 @@ public final class DbsyncSourceTask extends SourceTask {
         }
         Chunk c = source.readChanges(due.spec, due.schema, due.changesFrom, batchRows);
         List<SourceRecord> out = new ArrayList<>();
-        for (ChangeEvent e : c.events()) {
-            due.changesFrom = e.position();
+        // rows read only in part may lie after the last good one: the chunk's last record carries the position
+        // past them (the next read's start), so a restarted task neither reads them again nor skips a row
+        Position end = c.failed().isEmpty() || c.next() == null ? null : c.next();
+        for (int i = 0; i < c.events().size(); i++) {
+            ChangeEvent e = c.events().get(i);
+            due.changesFrom = end != null && i == c.events().size() - 1 ? end : e.position();
             add(out, due, e, tableOffset(due, "changes", null), now, false);
         }
+        if (end != null) {
+            due.changesFrom = end;
+        }
+        unreadable(out, due, c.failed(), tableOffset(due, "changes", null), now);
         if (c.last()) {
             due.idleUntil = now + pollIntervalMs;
         }
