@@ -17,18 +17,29 @@ import java.util.List;
 import java.util.Map;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
 
 /**
- * Sink rows/s beside the raw driver doing the same work in the same run: the raw side sends one pipelined
- * {@code HSET} per row of the same field texts (synced every 1,000 rows); the sink writes the same rows in
- * batches of 10,000 with everything it does (versions compared in Lua, change index, one MULTI/EXEC per batch).
- * Rounds alternate so both sides see the same machine state; the ratio is printed per round and as the median.
- * Beside wall-clock rates it prints the CPU each side cost per row (this JVM's writing thread plus the Redis
- * server's CPU, from {@code INFO cpu}): on a machine shared with other work the wall-clock ratio swings with the
- * scheduler, the CPU cost does not.
+ * Sink rows/s beside the raw driver writing the same rows in the same run, on one connection each.
+ *
+ * <ul>
+ *   <li>{@code raw}: one pipelined {@code HSET} per row of the same field texts, synced every 1,000 rows, no
+ *       transaction — the baseline of the issue;</li>
+ *   <li>{@code raw-tx}: the same {@code HSET}s wrapped as the sink wraps its rows: a {@code MULTI … EXEC} per 200
+ *       rows, synced every 10,000 (the sink's batch);</li>
+ *   <li>{@code sink}: the sink with its defaults, every row versioned (compare-and-set, versions in {@code ~ver}),
+ *       batches of 10,000, a {@code MULTI … EXEC} per {@code rows.per.script} rows;</li>
+ *   <li>{@code sink+chg}: the same with {@code change.index: true} (every change numbered for the source);</li>
+ *   <li>{@code sink-v0}: rows without versions (no compare-and-set);</li>
+ *   <li>{@code sink+cp}: defaults, each batch one {@code MULTI … EXEC} with the checkpoint of the sink's own store.</li>
+ * </ul>
+ * The variants run in a different order each round; each round prints rows/s and the CPU each side cost per row (this
+ * JVM's writing thread plus the Redis server's CPU, from {@code INFO cpu}), and the ratios to {@code raw} by wall time
+ * and by CPU; the end prints the median, min and max of each ratio. On a machine shared with other work the wall-clock
+ * ratio swings with the scheduler, the CPU cost much less.
  *
  * <p>Run by hand: {@code ../mvnw -q test-compile exec:java -Dexec.mainClass=dev.dbsync.redis.RedisSinkBenchmark
- * -Dexec.classpathScope=test -Dexec.args="200000 3"} (rows, rounds). Uses {@code DBSYNC_IT_REDIS_URL} or starts a
+ * -Dexec.classpathScope=test -Dexec.args="200000 5"} (rows, rounds). Uses {@code DBSYNC_IT_REDIS_URL} or starts a
  * server as the tests do.
  */
 public final class RedisSinkBenchmark {
@@ -54,47 +65,75 @@ public final class RedisSinkBenchmark {
             "order note " + id, t, t.plusSeconds(60)};
     }
 
+    private static final String[] VARIANTS = {"raw", "raw-tx", "sink", "sink+chg", "sink-v0", "sink+cp"};
+
     public static void main(String[] args) throws Exception {
         int rows = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
-        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 3;
+        int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         RedisTestServer server = RedisTestServer.get();
-        System.out.println("server: " + server.kind + "; " + rows + " rows of 8 columns per side and round");
+        System.out.println("server: " + server.kind + "; " + rows + " rows of 8 columns per variant and round, one connection each");
         TableSchema schema = schema("orders");
         List<Object[]> data = new ArrayList<>(rows);
         for (long i = 1; i <= rows; i++) {
             data.add(row(i));
         }
-        List<Double> ratios = new ArrayList<>();
-        List<Double> cpuRatios = new ArrayList<>();
+        Map<String, List<Double>> wallRatios = new java.util.LinkedHashMap<>();
+        Map<String, List<Double>> cpuRatios = new java.util.LinkedHashMap<>();
         for (int round = 1; round <= rounds; round++) {
-            String rawPrefix = Fixtures.uniquePrefix("benchraw");
-            String sinkPrefix = Fixtures.uniquePrefix("benchsink");
-            double[] c0 = cpu(server);
-            double raw = raw(server, rawPrefix, schema, data);
-            double[] c1 = cpu(server);
-            double sink = sink(sinkPrefix, schema, data, false);
-            double[] c2 = cpu(server);
-            double withCheckpoint = sink(Fixtures.uniquePrefix("benchcp"), schema, data, true);
-            double rawCpu = (c1[0] - c0[0] + c1[1] - c0[1]) * 1e6 / data.size();
-            double sinkCpu = (c2[0] - c1[0] + c2[1] - c1[1]) * 1e6 / data.size();
-            ratios.add(sink / raw);
-            cpuRatios.add(rawCpu / sinkCpu);
-            System.out.printf("round %d: raw pipelined HSET %,.0f rows/s; sink %,.0f rows/s (ratio %.2f); sink with the checkpoint "
-                    + "in each batch's MULTI %,.0f rows/s (ratio %.2f)%n", round, raw, sink, sink / raw, withCheckpoint, withCheckpoint / raw);
-            System.out.printf("         CPU per row: raw %.1f us (client %.1f + Redis %.1f), sink %.1f us (client %.1f + Redis %.1f); "
-                    + "raw/sink %.2f%n", rawCpu, (c1[0] - c0[0]) * 1e6 / data.size(), (c1[1] - c0[1]) * 1e6 / data.size(), sinkCpu,
-                    (c2[0] - c1[0]) * 1e6 / data.size(), (c2[1] - c1[1]) * 1e6 / data.size(), rawCpu / sinkCpu);
-            try (Jedis j = server.jedis()) {
-                clean(j, rawPrefix);
-                clean(j, sinkPrefix);
+            Map<String, double[]> got = new HashMap<>();
+            for (int v = 0; v < VARIANTS.length; v++) {
+                String variant = VARIANTS[(v + round - 1) % VARIANTS.length];
+                String prefix = Fixtures.uniquePrefix("bench");
+                double[] c0 = cpu(server);
+                double rate = run(variant, server, prefix, schema, data);
+                double[] c1 = cpu(server);
+                got.put(variant, new double[] {rate, (c1[0] - c0[0]) * 1e6 / rows, (c1[1] - c0[1]) * 1e6 / rows});
+                try (Jedis j = server.jedis()) {
+                    clean(j, prefix);
+                }
+            }
+            double[] raw = got.get("raw");
+            System.out.printf("round %d (order from %s)%n", round, VARIANTS[(round - 1) % VARIANTS.length]);
+            System.out.printf("  %-9s %12s %26s %14s %13s%n", "variant", "rows/s", "CPU us/row (client+Redis)", "ratio by wall", "ratio by CPU");
+            for (String variant : VARIANTS) {
+                double[] g = got.get(variant);
+                double wall = g[0] / raw[0];
+                double cpu = (raw[1] + raw[2]) / (g[1] + g[2]);
+                System.out.printf("  %-9s %,12.0f %9.1f (%.1f + %.1f) %19.2f %13.2f%n", variant, g[0], g[1] + g[2], g[1], g[2], wall, cpu);
+                wallRatios.computeIfAbsent(variant, k -> new ArrayList<>()).add(wall);
+                cpuRatios.computeIfAbsent(variant, k -> new ArrayList<>()).add(cpu);
             }
         }
-        ratios.sort(Double::compare);
-        cpuRatios.sort(Double::compare);
-        System.out.printf("median ratio sink / raw rows/s: %.2f (min %.2f, max %.2f); by CPU per row: %.2f (min %.2f, max %.2f)%n",
-                ratios.get(ratios.size() / 2), ratios.get(0), ratios.get(ratios.size() - 1),
-                cpuRatios.get(cpuRatios.size() / 2), cpuRatios.get(0), cpuRatios.get(cpuRatios.size() - 1));
+        System.out.println("ratio to raw over " + rounds + " rounds: median (min-max)");
+        for (String variant : VARIANTS) {
+            System.out.printf("  %-9s by wall %s, by CPU %s%n", variant, summary(wallRatios.get(variant)), summary(cpuRatios.get(variant)));
+        }
         System.exit(0);
+    }
+
+    private static String summary(List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
+        v.sort(Double::compare);
+        return String.format("%.2f (%.2f-%.2f)", v.get(v.size() / 2), v.get(0), v.get(v.size() - 1));
+    }
+
+    private static double run(String variant, RedisTestServer server, String prefix, TableSchema schema, List<Object[]> data) {
+        switch (variant) {
+            case "raw":
+                return raw(server, prefix, schema, data, false);
+            case "raw-tx":
+                return raw(server, prefix, schema, data, true);
+            case "sink":
+                return sink(prefix, schema, data, false, true);
+            case "sink+chg":
+                return sink(prefix, schema, data, false, true, "change.index", "true");
+            case "sink-v0":
+                return sink(prefix, schema, data, false, false);
+            case "sink+cp":
+                return sink(prefix, schema, data, true, true);
+            default:
+                throw new IllegalArgumentException(variant);
+        }
     }
 
     /** CPU seconds so far: this thread, and the Redis server (user + system). */
@@ -111,13 +150,16 @@ public final class RedisSinkBenchmark {
         return new double[] {client, redis};
     }
 
-    private static double raw(RedisTestServer server, String prefix, TableSchema schema, List<Object[]> data) {
+    private static double raw(RedisTestServer server, String prefix, TableSchema schema, List<Object[]> data, boolean tx) {
         List<Column> cols = schema.columns();
         long start = System.nanoTime();
         try (Jedis j = server.jedis()) {
             Pipeline p = j.pipelined();
             int n = 0;
             for (Object[] r : data) {
+                if (tx && n % 200 == 0) {
+                    p.sendCommand(Protocol.Command.MULTI, new byte[0][]);
+                }
                 Map<String, String> h = new HashMap<>();
                 for (int i = 0; i < cols.size(); i++) {
                     if (r[i] != null) {
@@ -125,7 +167,11 @@ public final class RedisSinkBenchmark {
                     }
                 }
                 p.hset(prefix + ":orders:" + r[0], h);
-                if (++n % 1000 == 0) {
+                n++;
+                if (tx && (n % 200 == 0 || n == data.size())) {
+                    p.sendCommand(Protocol.Command.EXEC, new byte[0][]);
+                }
+                if (n % (tx ? 10_000 : 1_000) == 0) {
                     p.sync();
                 }
             }
@@ -134,8 +180,9 @@ public final class RedisSinkBenchmark {
         return data.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static double sink(String prefix, TableSchema schema, List<Object[]> data, boolean checkpoint) {
-        try (RedisSink sink = Fixtures.sink(prefix, "rows.per.script", Integer.getInteger("rows.per.script", 200))) {
+    private static double sink(String prefix, TableSchema schema, List<Object[]> data, boolean checkpoint, boolean versioned,
+                               Object... settings) {
+        try (RedisSink sink = Fixtures.sink(prefix, settings)) {
             TableWriter w = sink.open(schema);
             dev.dbsync.spi.CheckpointStore store = sink.checkpointStore().orElseThrow();
             dev.dbsync.spi.Lease lease = checkpoint ? store.acquire("bench", "bench") : null;
@@ -145,7 +192,8 @@ public final class RedisSinkBenchmark {
                 List<ChangeEvent> batch = new ArrayList<>(10_000);
                 for (Object[] r : data.subList(from, Math.min(data.size(), from + 10_000))) {
                     Object[] key = {r[0]};
-                    batch.add(ChangeEvent.upsert("orders", key, Arrays.copyOf(r, r.length), (Long) r[0], Position.ofOwned(key)));
+                    batch.add(ChangeEvent.upsert("orders", key, Arrays.copyOf(r, r.length), versioned ? (Long) r[0] : 0,
+                            Position.ofOwned(key)));
                 }
                 WriteResult res = w.write(checkpoint
                         ? Batch.of(schema, batch, dev.dbsync.spi.CheckpointUpdate.of(lease, "orders", "after " + from))
