@@ -83,7 +83,7 @@ public final class SyncEngine implements AutoCloseable {
     private SyncEngine(Builder b) {
         this.stop = new AtomicBoolean();
         this.fanOut = b.members.isEmpty() ? null
-                : new FanOutSink(b.pipeline, b.members, b.lagPolicy, b.maxLag, stop::get);
+                : new FanOutSink(b.pipeline, b.members, b.lagPolicy, b.maxLag, stop::get, b.flushRows == 0);
         Sink sink = fanOut == null ? b.sink : fanOut;
         this.ctx = new EngineContext(b.pipeline, b.source, sink, new Checkpoints(b.store, b.pipeline, b.leaseWait,
                         sink.checkpointStore().filter(own -> own == b.store).isPresent()), b.batchRows,

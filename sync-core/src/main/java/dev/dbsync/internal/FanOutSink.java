@@ -76,6 +76,12 @@ public final class FanOutSink implements Sink {
     private final SinkLagPolicy policy;
     private final Duration maxLag;
     private final BooleanSupplier stopping;
+    /**
+     * Whether the engine flushes after every batch: then each member flushes right after its own write, on its own
+     * thread, so one member's write overlaps another's flush (a sink that works at write and one that works at flush
+     * would otherwise take the sum of both per batch).
+     */
+    private final boolean eagerFlush;
     private volatile Membership membership = (m, r) -> { };
     private final Set<String> attached = ConcurrentHashMap.newKeySet();
     private final Map<String, String> detachReasons = new ConcurrentHashMap<>();
@@ -88,6 +94,13 @@ public final class FanOutSink implements Sink {
     });
 
     public FanOutSink(String pipeline, List<Member> members, SinkLagPolicy policy, Duration maxLag, BooleanSupplier stopping) {
+        this(pipeline, members, policy, maxLag, stopping, false);
+    }
+
+    /** @param eagerFlush whether the engine flushes after every batch (each member then flushes after its own write) */
+    public FanOutSink(String pipeline, List<Member> members, SinkLagPolicy policy, Duration maxLag, BooleanSupplier stopping,
+                      boolean eagerFlush) {
+        this.eagerFlush = eagerFlush;
         this.pipeline = pipeline;
         this.members = List.copyOf(members);
         this.policy = policy;
@@ -325,6 +338,8 @@ public final class FanOutSink implements Sink {
         long pendingUpserted;
         long pendingDeleted;
         long pendingSkipped;
+        /** Flushed right after its last write (eager flush): the next flush has nothing to send. */
+        boolean flushed;
 
         MemberWriter(Member member, TableSchema schema) {
             this.member = member;
@@ -367,13 +382,20 @@ public final class FanOutSink implements Sink {
             List<ChangeEvent> in = batch.events();
             List<MemberWriter> live = live();
             Map<MemberWriter, Object> outcome = new ConcurrentHashMap<>();
+            boolean eager = eagerFlush && live.size() > 1;
             forEach(live, w -> {
+                w.flushed = false;
                 List<ChangeEvent> converted = w.types.convert(in);
                 try {
                     WriteResult r = guarded(w.member, "write to '" + w.table() + "'", () -> w.writer.write(
                             Batch.of(batch.pipeline().orElse(pipeline), w.types.schema(), converted, null)));
                     if (r != null) {
                         outcome.put(w, new Object[] {r, converted});
+                        if (eager && attached.contains(w.member.name())) {
+                            // a writer may send its buffer whenever it likes; a refusal here surfaces as the batch's
+                            guardedRun(w.member, "flush '" + w.table() + "'", w.writer::flush);
+                            w.flushed = true;
+                        }
                     }
                 } catch (DataException e) {
                     outcome.put(w, e);
@@ -446,6 +468,10 @@ public final class FanOutSink implements Sink {
             List<MemberWriter> live = live();
             Map<MemberWriter, DataException> refusedBy = new ConcurrentHashMap<>();
             forEach(live, w -> {
+                if (w.flushed) {
+                    w.flushed = false; // flushed right after its last write
+                    return;
+                }
                 try {
                     guardedRun(w.member, "flush '" + w.table() + "'", w.writer::flush);
                 } catch (DataException e) {
