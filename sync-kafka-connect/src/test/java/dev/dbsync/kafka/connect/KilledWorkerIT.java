@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.dbsync.testkit.ClickHouseServer;
 import dev.dbsync.testkit.PostgresServer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +37,7 @@ class KilledWorkerIT {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final KafkaTestCluster kafka = KafkaTestCluster.get();
     private final PostgresServer pg = PostgresServer.get();
+    private final ClickHouseServer ch = ClickHouseServer.get();
     private final List<Process> children = new ArrayList<>();
     private final AtomicLong restarts = new AtomicLong();
 
@@ -103,6 +105,23 @@ class KilledWorkerIT {
             sink.put("postgres.url", dst);
             credentials(sink);
             w1.rest().putConnector("sink-" + prefix, sink.toString());
+            // the same topic into ClickHouse too, in a database of its own (other tests write tables named orders)
+            String chDb = ("killed_" + prefix).toLowerCase();
+            ch.query("CREATE DATABASE IF NOT EXISTS `" + chDb + "`");
+            ObjectNode chSink = JSON.createObjectNode();
+            chSink.put("connector.class", DbsyncSinkConnector.class.getName());
+            chSink.put("tasks.max", "2");
+            chSink.put("topics", prefix + ".public.orders");
+            chSink.put("dbsync.connector", "clickhouse");
+            chSink.put("clickhouse.url", ch.httpUrl());
+            chSink.put("clickhouse.database", chDb);
+            if (ch.username() != null) {
+                chSink.put("clickhouse.user", ch.username());
+            }
+            if (ch.password() != null && !ch.password().isEmpty()) {
+                chSink.put("clickhouse.password", ch.password());
+            }
+            w1.rest().putConnector("chsink-" + prefix, chSink.toString());
             ObjectNode source = JSON.createObjectNode();
             source.put("connector.class", DbsyncSourceConnector.class.getName());
             source.put("dbsync.connector", "postgres");
@@ -153,6 +172,8 @@ class KilledWorkerIT {
 
             waitUntil(() -> rows(src).equals(rows(dst)), 120, "target equal to source");
             assertEquals(rows(src), rows(dst), "target equals source row by row");
+            waitUntil(() -> amounts(src).equals(chOrders(chDb)), 120, "ClickHouse equal to source");
+            assertEquals(amounts(src), chOrders(chDb), "ClickHouse's live rows equal the source's");
             waitUntil(() -> confirmedLsn(src, slot) > lsnBefore, 30, "slot advanced after the kills");
             // under exactly-once each snapshot row is in Kafka once for a read_committed consumer: no row twice, no row
             // inserted after the snapshot sent as a snapshot read; read_uncommitted also shows the records of the
@@ -161,7 +182,7 @@ class KilledWorkerIT {
             SnapshotReads committed = snapshotReads(topic, "read_committed", orders);
             SnapshotReads uncommitted = snapshotReads(topic, "read_uncommitted", orders);
             System.out.printf("SIGKILL mid-snapshot (%d/%d rows): feed task moved in %.1f s; SIGKILL mid-stream: moved in %.1f s;"
-                    + " %d writes; target equals source (%d rows); snapshot events in Kafka: %s; %s;"
+                    + " %d writes; PostgreSQL and ClickHouse equal the source (%d rows); snapshot events in Kafka: %s; %s;"
                     + " failed tasks restarted through REST: %d%n",
                     atKill, orders, firstMove, secondMove, writes.get(), rows(src).size(), committed, uncommitted, restarts.get());
             assertEquals(orders, committed.keys(), "every snapshot row in Kafka (" + committed + ")");
@@ -170,6 +191,7 @@ class KilledWorkerIT {
             assertEquals(orders, committed.events(), "one snapshot event per row (" + committed + ")");
             last.rest().request("DELETE", "/connectors/source-" + prefix, null);
             last.rest().request("DELETE", "/connectors/sink-" + prefix, null);
+            last.rest().request("DELETE", "/connectors/chsink-" + prefix, null);
         } finally {
             stop.set(true);
             if (writer.isAlive()) {
@@ -337,6 +359,31 @@ class KilledWorkerIT {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The source's orders as id|amount in cents, in id order. */
+    private List<String> amounts(String url) throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = pg.connect(url); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT id || '|' || coalesce((amount * 100)::bigint::text, 'null') FROM orders ORDER BY id")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    /** ClickHouse's live orders in the same form. */
+    private List<String> chOrders(String db) {
+        String text = ch.query("SELECT concat(toString(id), '|', ifNull(toString(toInt64(amount * 100)), 'null')) FROM `" + db
+                + "`.orders FINAL WHERE _is_deleted = 0 ORDER BY id");
+        List<String> out = new ArrayList<>();
+        for (String line : text.split("\n")) {
+            if (!line.isBlank()) {
+                out.add(line.trim());
+            }
+        }
+        return out;
     }
 
     private long confirmedLsn(String url, String slot) throws Exception {
