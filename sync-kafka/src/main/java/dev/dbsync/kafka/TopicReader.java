@@ -160,8 +160,16 @@ final class TopicReader implements AutoCloseable {
                             + ": " + ex.getMessage(), ex);
                 }
                 if (e == null) {
-                    LOG.debug("topic {} partition {} offset {}: not a row change (op {}), skipped", r.topic(), r.partition(),
-                            r.offset(), value.path("payload").path("op").asText(value.path("op").asText()));
+                    String op = value.path("payload").path("op").asText(value.path("op").asText());
+                    if ("t".equals(op)) {
+                        // not applied (Kafka orders a truncate only within its partition): say so, never silently
+                        LOG.warn("topic {} partition {} offset {}: a truncate of the source table is not applied to the"
+                                + " target (the Kafka source skips truncate events); rows deleted by it stay in the target"
+                                + " until a fresh snapshot", r.topic(), r.partition(), r.offset());
+                    } else {
+                        LOG.debug("topic {} partition {} offset {}: not a row change (op {}), skipped", r.topic(), r.partition(),
+                                r.offset(), op);
+                    }
                     continue;
                 }
                 out.add(e);
