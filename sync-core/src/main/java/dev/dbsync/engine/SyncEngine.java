@@ -96,6 +96,9 @@ public final class SyncEngine implements AutoCloseable {
         this.pollInterval = b.pollInterval;
         this.streamIdle = b.streamIdle;
         this.stopTimeout = b.stopTimeout;
+        if (b.source instanceof StreamingSource feed) {
+            feed.pipelineName(b.pipeline);
+        }
         if (fanOut != null) {
             fanOut.membership((member, reason) -> detached(member, reason));
         }

@@ -14,6 +14,14 @@ import java.util.List;
 public interface StreamingSource {
 
     /**
+     * The name of the pipeline the feed serves, given by the engine once, before any other call of this interface. A
+     * source whose feed has a name on the server (a replication slot) derives its default from it when none was
+     * configured, so two pipelines never share a feed by accident. The default ignores it.
+     */
+    default void pipelineName(String pipeline) {
+    }
+
+    /**
      * Prepares the feed for these tables (e.g. creates the publication and replication slot, or reuses
      * them) and returns the position from which the stream delivers every change committed after this call.
      */

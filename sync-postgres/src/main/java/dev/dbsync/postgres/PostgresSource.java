@@ -129,11 +129,16 @@ final class PostgresSource implements Source, StreamingSource {
     private final PgConnections connections;
     private final String defaultSchema;
     private final Duration lag;
-    private final String slotName;
-    private final String publicationName;
+    private volatile String slotName;
+    private volatile String publicationName;
+    /** Whether the names were configured (else they follow the pipeline's name once given). */
+    private final boolean namedSlot;
+    private final boolean namedPublication;
+    private final PgConnectionFactory factory;
+    private final Duration heartbeat;
     private final ConcurrentHashMap<TableSchema, ReadPlan> plans = new ConcurrentHashMap<>();
     private final AtomicBoolean warnedHidden = new AtomicBoolean();
-    private final PgReplication replication;
+    private volatile PgReplication replication;
     private final boolean allowUnsafeCursor;
     private final SnapshotSession.Options snapshotOptions;
     /** The open snapshot session of each table being read, by the table's SQL name. */
@@ -162,19 +167,54 @@ final class PostgresSource implements Source, StreamingSource {
         this.connections = new PgConnections(requireNonNull(factory, "factory is null"));
         this.defaultSchema = requireNonNull(defaultSchema, "defaultSchema is null");
         this.lag = requireNonNull(lag, "lag is null");
-        this.slotName = requireNonNull(slotName, "slotName is null");
-        this.publicationName = requireNonNull(publicationName, "publicationName is null");
-        this.replication = new PgReplication(factory, defaultSchema, slotName, publicationName,
+        this.factory = factory;
+        this.heartbeat = heartbeat;
+        this.namedSlot = slotName != null;
+        this.namedPublication = publicationName != null;
+        this.slotName = slotName != null ? slotName : DEFAULT_FEED_NAME;
+        this.publicationName = publicationName != null ? publicationName : DEFAULT_FEED_NAME;
+        this.replication = new PgReplication(factory, defaultSchema, this.slotName, this.publicationName,
                 heartbeat, PgReplication.DEFAULT_MAX_BATCH);
     }
 
+    /** The slot and publication name outside a pipeline when none is configured. */
+    static final String DEFAULT_FEED_NAME = "dbsync";
+
+    /**
+     * The default slot (and publication) name of a pipeline: {@code dbsync_} and the pipeline's name in lower case,
+     * other characters as {@code _}, at most 63 characters (a longer name ends in a hash of the whole, so two long
+     * names differing only at the end still differ).
+     */
+    static String feedName(String pipeline) {
+        String clean = "dbsync_" + pipeline.toLowerCase(java.util.Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        if (clean.length() <= 63) {
+            return clean;
+        }
+        String hash = Integer.toHexString(pipeline.hashCode());
+        return clean.substring(0, 63 - hash.length() - 1) + "_" + hash;
+    }
+
+    @Override
+    public synchronized void pipelineName(String pipeline) {
+        if (namedSlot && namedPublication) {
+            return;
+        }
+        String name = feedName(pipeline);
+        slotName = namedSlot ? slotName : name;
+        publicationName = namedPublication ? publicationName : name;
+        replication = new PgReplication(factory, defaultSchema, slotName, publicationName, heartbeat,
+                PgReplication.DEFAULT_MAX_BATCH);
+        LOG.info("pipeline {}: change feed through replication slot '{}' and publication '{}'", pipeline, slotName,
+                publicationName);
+    }
+
     PostgresSource(PgConnectionFactory factory) {
-        this(factory, "public", Duration.ZERO, "dbsync", "dbsync");
+        this(factory, "public", Duration.ZERO, DEFAULT_FEED_NAME, DEFAULT_FEED_NAME);
     }
 
     /** A source reading snapshots as {@code snapshot} says, with defaults otherwise (for tests). */
     PostgresSource(PgConnectionFactory factory, SnapshotSession.Options snapshot) {
-        this(factory, "public", Duration.ZERO, "dbsync", "dbsync", PgReplication.DEFAULT_HEARTBEAT, false, snapshot);
+        this(factory, "public", Duration.ZERO, DEFAULT_FEED_NAME, DEFAULT_FEED_NAME, PgReplication.DEFAULT_HEARTBEAT, false, snapshot);
     }
 
     /** How this source reads snapshots. */

@@ -56,11 +56,12 @@ public final class PostgresSourceFactory implements SourceFactory {
             .optional(INCREMENTAL_ALLOW_UNSAFE_CURSOR, ConfigType.BOOLEAN, "false",
                     "allow incremental reads by a non-time cursor (bigint, sequence): rows of late-committing transactions"
                     + " can be skipped, since such values are taken before commit")
-            .optional(SLOT_NAME, ConfigType.STRING, "dbsync", Validator.matches("[a-z0-9_]{1,63}",
+            .optional(SLOT_NAME, ConfigType.STRING, null, Validator.matches("[a-z0-9_]{1,63}",
                     "lower-case letters, digits and underscores, at most 63"), "logical replication slot for change data"
-                    + " capture; give every pipeline its own (a slot in use by another consumer is refused, naming it)")
-            .optional(PUBLICATION_NAME, ConfigType.STRING, "dbsync", Validator.nonBlank(),
-                    "publication for change data capture (created for the synced tables when missing)")
+                    + " capture (a slot in use by another consumer is refused, naming it); default: dbsync_<pipeline name>"
+                    + " (lower case, other characters as _), so every pipeline has its own; 'dbsync' outside a pipeline")
+            .optional(PUBLICATION_NAME, ConfigType.STRING, null, Validator.nonBlank(),
+                    "publication for change data capture (created for the synced tables when missing); default: as the slot")
             .optional(TIME_ZONE, ConfigType.STRING, null, v -> {
                         try {
                             java.time.ZoneId.of(String.valueOf(v).trim());

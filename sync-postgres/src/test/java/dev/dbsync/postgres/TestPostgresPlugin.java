@@ -56,8 +56,18 @@ class TestPostgresPlugin {
         assertNull(c.getString("password"));
         assertEquals("public", c.getString("schema"));
         assertEquals(Duration.ZERO, c.getDuration("incremental.lag"));
-        assertEquals("dbsync", c.getString("slot.name"));
-        assertEquals("dbsync", c.getString("publication.name"));
+        assertNull(c.getString("slot.name"), "unset: derived from the pipeline's name");
+        assertNull(c.getString("publication.name"));
+        PostgresSource alone = (PostgresSource) new PostgresSourceFactory().create(c);
+        assertEquals("dbsync", alone.slotName(), "outside a pipeline");
+        alone.pipelineName("Shop to Analytics");
+        assertEquals("dbsync_shop_to_analytics", alone.slotName());
+        assertEquals("dbsync_shop_to_analytics", alone.publicationName());
+        alone.close();
+        String longName = "p".repeat(80);
+        assertEquals(63, PostgresSource.feedName(longName).length());
+        assertTrue(!PostgresSource.feedName(longName).equals(PostgresSource.feedName(longName + "x")),
+                "long names differing at the end still differ");
         assertEquals(Duration.ofSeconds(10), c.getDuration("slot.heartbeat"));
         assertEquals(false, c.getBoolean("incremental.allow.unsafe.cursor"));
         assertEquals(2, c.getInt("snapshot.readers"));
@@ -84,7 +94,8 @@ class TestPostgresPlugin {
                 Map.entry("snapshot.readers", 2), Map.entry("snapshot.idle.timeout", Duration.ofSeconds(60))), c.masked());
         assertEquals("s3cret", c.getString("password"));
         PostgresSource s = (PostgresSource) new PostgresSourceFactory().create(c);
-        assertEquals("shop_slot", s.slotName());
+        s.pipelineName("other");
+        assertEquals("shop_slot", s.slotName(), "a configured name stays");
         assertEquals("shop_pub", s.publicationName());
         assertEquals(new PgName("sales", "orders"), s.name(dev.dbsync.spi.TableSpec.of("orders")));
         s.close();
