@@ -174,6 +174,12 @@ public final class FanOutSink implements Sink {
                 out.add(c);
             }
         }
+        if (any.contains(SinkCapability.TRUNCATE)) {
+            // a fresh snapshot always goes through beginReplacement, which each member does its own way (replace,
+            // truncate, or nothing for a sink that can do neither, as it would alone); truncate() is then left to the
+            // feed's TRUNCATE events, which a member that cannot truncate must refuse
+            out.add(SinkCapability.REPLACE);
+        }
         for (SinkCapability c : List.of(SinkCapability.AUTO_CREATE, SinkCapability.TRANSACTIONS)) {
             if (all.contains(c)) {
                 out.add(c);

@@ -355,4 +355,29 @@ class FanOutTest {
         assertEqualToSource(src, a, "a");
         assertEqualToSource(src, bTarget, "b");
     }
+
+    @Test
+    void aSinkThatCannotTruncateIsNotDetachedByAFreshSnapshotOfTheOthers() {
+        CountingSource src = source(20);
+        MemorySink a = new MemorySink();
+        MemorySink bTarget = new MemorySink();
+        Sink b = new EngineBehaviourTest.ForwardingSink(bTarget) {
+            @Override
+            public java.util.Set<dev.dbsync.spi.SinkCapability> capabilities() {
+                java.util.Set<dev.dbsync.spi.SinkCapability> c = java.util.EnumSet.copyOf(bTarget.capabilities());
+                c.remove(dev.dbsync.spi.SinkCapability.TRUNCATE);
+                return c;
+            }
+        };
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync full = TableSync.full(TableSpec.of("items"));
+        for (int run = 0; run < 2; run++) {
+            SyncReport r = SyncEngine.builder().pipeline("fan-full").source(src).checkpointStore(store).table(full)
+                    .sink("a", a).sink("b", b).build().runOnce();
+            assertTrue(r.succeeded(), r::toText);
+            assertEquals(SinkReport.State.CURRENT, r.sink("b").state(), "run " + run + ": " + r.toText());
+        }
+        assertEquals(live(src, "items").size(), a.rows("items").size());
+        assertEquals(live(src, "items").size(), bTarget.rows("items").size());
+    }
 }
