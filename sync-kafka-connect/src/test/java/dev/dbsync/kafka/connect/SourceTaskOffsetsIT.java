@@ -7,15 +7,11 @@ import dev.dbsync.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.kafka.common.metrics.PluginMetrics;
 import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -168,38 +164,7 @@ class SourceTaskOffsetsIT {
     private static List<SourceRecord> drain(Map<String, String> props, Map<? extends Map<String, ?>, Map<String, Object>> committed,
             int expected, Step afterFirstQuietPoll) throws Exception {
         DbsyncSourceTask task = new DbsyncSourceTask();
-        task.initialize(new SourceTaskContext() {
-            @Override
-            public Map<String, String> configs() {
-                return props;
-            }
-
-            @Override
-            public OffsetStorageReader offsetStorageReader() {
-                return new OffsetStorageReader() {
-                    @Override
-                    public <T> Map<String, Object> offset(Map<String, T> partition) {
-                        return committed.get(partition);
-                    }
-
-                    @Override
-                    public <T> Map<Map<String, T>, Map<String, Object>> offsets(Collection<Map<String, T>> partitions) {
-                        Map<Map<String, T>, Map<String, Object>> out = new HashMap<>();
-                        for (Map<String, T> p : partitions) {
-                            if (committed.get(p) != null) {
-                                out.put(p, committed.get(p));
-                            }
-                        }
-                        return out;
-                    }
-                };
-            }
-
-            @Override
-            public PluginMetrics pluginMetrics() {
-                return null;
-            }
-        });
+        task.initialize(new TestTaskContext(props, committed, null));
         List<SourceRecord> out = new ArrayList<>();
         long deadline = System.nanoTime() + 30_000_000_000L;
         task.start(props);

@@ -12,7 +12,6 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +25,6 @@ import org.apache.kafka.connect.data.Struct;
 import org.apache.kafka.connect.errors.ConnectException;
 import org.apache.kafka.connect.header.Header;
 import org.apache.kafka.connect.source.SourceRecord;
-import org.apache.kafka.connect.source.SourceTaskContext;
-import org.apache.kafka.connect.storage.OffsetStorageReader;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -261,38 +258,7 @@ class SourceTaskUnreadableRowsIT {
         /** Polls until {@code expected} records came and a few polls in a row brought nothing (or 30 s passed). */
         void drain(Map<? extends Map<String, ?>, Map<String, Object>> committed, int expected, Step afterFirstQuietPoll) throws Exception {
             DbsyncSourceTask task = new DbsyncSourceTask();
-            task.initialize(new SourceTaskContext() {
-                @Override
-                public Map<String, String> configs() {
-                    return props;
-                }
-
-                @Override
-                public OffsetStorageReader offsetStorageReader() {
-                    return new OffsetStorageReader() {
-                        @Override
-                        public <T> Map<String, Object> offset(Map<String, T> partition) {
-                            return committed.get(partition);
-                        }
-
-                        @Override
-                        public <T> Map<Map<String, T>, Map<String, Object>> offsets(Collection<Map<String, T>> partitions) {
-                            Map<Map<String, T>, Map<String, Object>> out = new HashMap<>();
-                            for (Map<String, T> p : partitions) {
-                                if (committed.get(p) != null) {
-                                    out.put(p, committed.get(p));
-                                }
-                            }
-                            return out;
-                        }
-                    };
-                }
-
-                @Override
-                public PluginMetrics pluginMetrics() {
-                    return pluginMetrics;
-                }
-            });
+            task.initialize(new TestTaskContext(props, committed, pluginMetrics));
             long deadline = System.nanoTime() + 30_000_000_000L;
             task.start(props);
             try {

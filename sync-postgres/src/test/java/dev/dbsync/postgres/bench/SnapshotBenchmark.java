@@ -5,16 +5,12 @@ import dev.dbsync.engine.Connectors;
 import dev.dbsync.engine.SyncEngine;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableSync;
-import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Position;
-import dev.dbsync.spi.Sink;
-import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.Source;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
-import dev.dbsync.spi.TableWriter;
-import dev.dbsync.spi.WriteResult;
+import dev.dbsync.testkit.CountingSink;
 import dev.dbsync.testkit.PostgresServer;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
@@ -26,7 +22,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import org.postgresql.PGConnection;
 
 /**
@@ -167,7 +162,7 @@ public final class SnapshotBenchmark {
             if (!r.succeeded()) {
                 throw new IllegalStateException(r.toText());
             }
-            check(sink.rows, rows, "engine run with " + readers + " readers");
+            check(sink.rows(), rows, "engine run with " + readers + " readers");
             return s;
         }
     }
@@ -180,38 +175,5 @@ public final class SnapshotBenchmark {
 
     private static double secs(long t0) {
         return (System.nanoTime() - t0) / 1e9;
-    }
-
-    /** A sink that counts what it is given and keeps nothing. */
-    static final class CountingSink implements Sink {
-        long rows;
-
-        @Override
-        public Set<SinkCapability> capabilities() {
-            return Set.of(SinkCapability.DELETE);
-        }
-
-        @Override
-        public TableWriter open(TableSchema schema) {
-            return new TableWriter() {
-                @Override
-                public WriteResult write(Batch batch) {
-                    rows += batch.events().size();
-                    return WriteResult.applied(batch);
-                }
-
-                @Override
-                public void flush() {
-                }
-
-                @Override
-                public void close() {
-                }
-            };
-        }
-
-        @Override
-        public void close() {
-        }
     }
 }

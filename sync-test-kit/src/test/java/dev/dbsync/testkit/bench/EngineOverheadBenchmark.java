@@ -4,23 +4,18 @@ import dev.dbsync.engine.CheckpointStores;
 import dev.dbsync.engine.SyncEngine;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableSync;
-import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.Chunk;
 import dev.dbsync.spi.Column;
 import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Position;
 import dev.dbsync.spi.Sink;
-import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
-import dev.dbsync.spi.TableWriter;
-import dev.dbsync.spi.WriteResult;
 import dev.dbsync.testkit.memory.MemorySource;
 import java.math.BigDecimal;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
-import java.util.Set;
 
 /**
  * What the engine itself costs: reading a table straight from the in-memory source, beside a full sync of the
@@ -79,37 +74,7 @@ public final class EngineOverheadBenchmark {
     }
 
     private static double engineRun(MemorySource source) {
-        Sink counting = new Sink() {
-            long rows;
-
-            @Override
-            public Set<SinkCapability> capabilities() {
-                return Set.of(SinkCapability.DELETE);
-            }
-
-            @Override
-            public TableWriter open(TableSchema schema) {
-                return new TableWriter() {
-                    @Override
-                    public WriteResult write(Batch batch) {
-                        rows += batch.events().size();
-                        return WriteResult.applied(batch);
-                    }
-
-                    @Override
-                    public void flush() {
-                    }
-
-                    @Override
-                    public void close() {
-                    }
-                };
-            }
-
-            @Override
-            public void close() {
-            }
-        };
+        Sink counting = new dev.dbsync.testkit.CountingSink();
         long t = System.nanoTime();
         SyncReport r = SyncEngine.builder().source(source).sink(counting).checkpointStore(CheckpointStores.memory())
                 .table(TableSync.full(TableSpec.of("items"))).progressInterval(Duration.ofHours(1)).build().runOnce();
