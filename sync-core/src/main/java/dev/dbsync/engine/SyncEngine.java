@@ -137,6 +137,7 @@ public final class SyncEngine implements AutoCloseable {
             return cycle(streamIdle, null);
         } finally {
             try {
+                haltBackfills();
                 closeStream();
                 ctx.checkpoints().release();
             } finally {
@@ -205,11 +206,12 @@ public final class SyncEngine implements AutoCloseable {
         for (TableSync t : tables) {
             (t.strategy() == Strategy.CDC ? cdc : batch).add(t);
         }
-        Map<String, SinkReport> backfills = fanOut == null ? Map.of() : prepareSinks();
+        Map<String, SinkReport> backfilled = new LinkedHashMap<>(fanOut == null ? Map.of() : prepareSinks());
         List<TableReport> reports = new ArrayList<>();
         if (!cdc.isEmpty() && !stop.get() && streamRunner == null) {
             streamRunner = new StreamRunner(ctx, cdc);
         }
+        holdFeed(fanOut != null && feedHeld());
         if (!cdc.isEmpty() && !batch.isEmpty() && !stop.get()) {
             // The feed runs on its own thread beside the other tables: a long snapshot or incremental read must not
             // leave the feed unread (the server drops a replication connection it does not hear from).
@@ -242,8 +244,12 @@ public final class SyncEngine implements AutoCloseable {
                 reports.addAll(streamRunner.run(idle, maxStreamTime));
             }
         }
+        if (fanOut != null) {
+            // runOnce brings every sink up to its start: it waits for the snapshots of sinks on their own
+            backfilled.putAll(joinSinks(idle != null));
+        }
         SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports,
-                fanOut == null ? List.of() : sinkReports(backfills),
+                fanOut == null ? List.of() : sinkReports(backfilled),
                 streamRunner == null || cdc.isEmpty() ? null : streamRunner.feedStatus(true));
         lastReport = report;
         try {
@@ -317,12 +323,122 @@ public final class SyncEngine implements AutoCloseable {
         for (TableSync t : tables) {
             own.clear(t.id());
         }
+        own.clear(StreamRunner.STREAM_KEY);
+    }
+
+    /**
+     * A sink being snapshotted on its own (new, or detached before), on its own thread beside the other sinks, under
+     * its own checkpoint keys; it joins them when done ({@link #join}).
+     */
+    private final class Backfill {
+        final String name;
+        final String detachedWhy;
+        /** The pipeline's feed position when the snapshot began: the feed brings the sink on from there; null without one. */
+        final dev.dbsync.spi.Position hold;
+        /** Whether the others go on meanwhile; false when they wait (a feed whose positions have no order). */
+        final boolean concurrent;
+        final AtomicBoolean halt = new AtomicBoolean();
+        final FanOutSink alone;
+        final EngineContext context;
+        final long[] counts = new long[4];
+        volatile SinkReport failure;
+        Thread thread;
+
+        Backfill(String name, String detachedWhy, dev.dbsync.spi.Position hold, boolean concurrent) {
+            this.name = name;
+            this.detachedWhy = detachedWhy;
+            this.hold = hold;
+            this.concurrent = concurrent;
+            this.alone = new FanOutSink(pipeline(), List.of(fanOut.member(name)), SinkLagPolicy.PAUSE, Duration.ZERO, halt::get);
+            // always emptied (or replaced) first: a sink that was detached holds rows whose versions would otherwise win
+            // over the snapshot's; a lost feed fails its catch-up rather than snapshotting again under the others
+            this.context = new EngineContext(ctx.pipeline(), ctx.source(), alone, sinkSnapshotCheckpoints(name), ctx.batchRows(),
+                    ctx.readRows(), ctx.batchBytes(), ctx.queueCapacity(), ctx.flushRows(), ctx.retryPolicy(), ctx.deadLetters(),
+                    ctx.listener(), ctx.progressInterval(), true, ctx.catchUpTimeout(), false, halt, ctx.feedWarnBytes());
+        }
+
+        /** Snapshots every table that keeps state between runs (plain full tables are refreshed at the join). */
+        void snapshot() {
+            for (TableSync t : tables) {
+                if (halt.get()) {
+                    break;
+                }
+                if (t.strategy() == Strategy.FULL && !t.continueIncrementally()) {
+                    continue;
+                }
+                // a CDC table is read as the feed's snapshots are (version 0, superseded by every change); a table
+                // followed by its cursor is snapshotted and then read incrementally up to now, as it would be alone
+                TableReport r = new TableRunner(context, t).run();
+                String why = unfinished(t, r);
+                if (why != null) {
+                    failure = behind(why);
+                    return;
+                }
+            }
+            if (halt.get()) {
+                failure = behind("its snapshot on its own was stopped before the end");
+            }
+        }
+
+        /** Why a table of this sink's own run is not done; null when it is. */
+        String unfinished(TableSync t, TableReport r) {
+            if (!r.succeeded()) {
+                return "its snapshot of table '" + t.id() + "' failed: " + r.error();
+            }
+            boolean done = context.checkpoints().load(t.id())
+                    .map(cp -> cp.phase() == Checkpoint.Phase.CHANGES || cp.phase() == Checkpoint.Phase.DONE).orElse(false);
+            return done ? null : "its snapshot of table '" + t.id() + "' was stopped before the end";
+        }
+
+        synchronized long[] takeCounts() {
+            FanOutSink.Counts c = alone.takeCounts(name);
+            counts[0] += c.upserted;
+            counts[1] += c.deleted;
+            counts[2] += c.skipped;
+            counts[3] += c.failed;
+            return counts.clone();
+        }
+
+        SinkReport behind(String why) {
+            long[] c = takeCounts();
+            return new SinkReport(name, SinkReport.State.BEHIND, c[0], c[1], c[2], c[3],
+                    why + (detachedWhy == null ? "" : "; detached " + detachedWhy));
+        }
+
+        boolean finished() {
+            return thread == null || !thread.isAlive();
+        }
+
+        void await() {
+            boolean interrupted = false;
+            while (!finished()) {
+                try {
+                    thread.join();
+                } catch (InterruptedException e) {
+                    interrupted = true; // the snapshot's writes must end before anything else uses its sink
+                    halt.set(true);
+                }
+            }
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** The sinks being snapshotted on their own, by name. */
+    private final Map<String, Backfill> backfills = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Whether the keys of sinks that joined just before a crash have been cleared in this engine's life. */
+    private boolean cleared;
+
+    private List<TableSync> feedTables() {
+        return tables.stream().filter(t -> t.strategy() == Strategy.CDC).toList();
     }
 
     /**
      * Before a run of a pipeline with several sinks: decides which sinks are in step with the pipeline's
-     * checkpoints and brings the others (new, or detached before) up to them by a snapshot of their own; returns
-     * the reports of those.
+     * checkpoints and starts a snapshot of its own for each of the others (new, or detached before). The other sinks
+     * go on meanwhile, unless the source's change feed has no order of positions: then they wait here for it, and the
+     * reports of those are returned.
      */
     private Map<String, SinkReport> prepareSinks() {
         List<String> configured = fanOut.members().stream().map(FanOutSink.Member::name).toList();
@@ -354,88 +470,191 @@ public final class SyncEngine implements AutoCloseable {
                     ctx.checkpoints().clear(t.id());
                 }
                 ctx.checkpoints().clear(StreamRunner.STREAM_KEY);
+                for (String name : configured) {
+                    clearSinkSnapshot(name);
+                }
                 m.attached().addAll(configured);
                 m.detached().clear();
             }
         }
         ctx.checkpoints().saveText(SINKS_KEY, m.encode());
         fanOut.attachOnly(m.attached());
+        if (!cleared) {
+            // a sink that joined just before a crash may have left its own keys; a later snapshot of its own starts clean
+            m.attached().forEach(this::clearSinkSnapshot);
+            cleared = true;
+        }
         Map<String, SinkReport> out = new LinkedHashMap<>();
         for (String name : configured) {
-            if (m.attached().contains(name) || stop.get()) {
+            if (m.attached().contains(name) || stop.get() || backfills.containsKey(name)) {
                 continue;
             }
-            out.put(name, backfill(name, m.detached().get(name)));
+            Backfill b = startBackfill(name, m.detached().get(name));
+            if (!b.concurrent) {
+                b.await();
+                out.put(name, finish(b));
+            }
         }
         return out;
     }
 
-    /**
-     * Snapshots every table that keeps state between runs into one sink alone (resumable, under its own keys), then
-     * attaches it: the pipeline's positions are older than this snapshot, so the changes since reach it too when it
-     * goes on with the others (writes are idempotent).
-     */
-    private SinkReport backfill(String name, String detachedWhy) {
-        FanOutSink.Member member = fanOut.member(name);
-        // the feed's writers are opened for the attached sinks: reopened after this sink joins
-        closeStream();
-        FanOutSink alone = new FanOutSink(pipeline(), List.of(member), SinkLagPolicy.PAUSE, Duration.ZERO, stop::get);
+    /** Starts a sink's snapshot on its own, resuming one a previous run began. */
+    private Backfill startBackfill(String name, String detachedWhy) {
+        List<TableSync> feed = feedTables();
         Checkpoints own = sinkSnapshotCheckpoints(name);
-        EngineContext c = new EngineContext(ctx.pipeline(), ctx.source(), alone, own, ctx.batchRows(), ctx.readRows(),
-                ctx.batchBytes(), ctx.queueCapacity(), ctx.flushRows(), ctx.retryPolicy(), ctx.deadLetters(), ctx.listener(),
-                // always emptied (or replaced) first: a sink that was detached holds rows whose versions would otherwise
-                // win over the snapshot's
-                ctx.progressInterval(), true, ctx.catchUpTimeout(), ctx.resnapshotWhenFeedLost(), stop,
-                ctx.feedWarnBytes());
-        LOG.info("pipeline {}: sink '{}' is {}; snapshotting it on its own before it joins the others", pipeline(), name,
-                detachedWhy == null ? "new" : "behind (detached " + detachedWhy + ")");
-        long upserted = 0;
-        long deleted = 0;
-        long skipped = 0;
-        long failed = 0;
-        for (TableSync t : tables) {
-            if (t.strategy() == Strategy.FULL && !t.continueIncrementally()) {
-                continue; // every run of the pipeline snapshots it afresh for all sinks
+        dev.dbsync.spi.Position hold = null;
+        if (!feed.isEmpty()) {
+            Checkpoint held = own.load(StreamRunner.STREAM_KEY).orElse(null);
+            if (held == null) {
+                held = ctx.checkpoints().load(StreamRunner.STREAM_KEY).orElse(null);
+                if (held != null) {
+                    // saved before the snapshot starts: the feed brings the sink on from here, so the source keeps it
+                    own.save(StreamRunner.STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, held.changesFrom(), 0,
+                            StreamRunner.feedConfig(feed)));
+                }
             }
-            // read as a snapshot that is complete at its end (the CDC table path): version 0, superseded by changes
-            TableSync alone1 = new TableSync(t.spec(), Strategy.CDC, t.target(), false);
-            TableReport r = new TableRunner(c, alone1).run();
-            upserted += r.upserted();
-            deleted += r.deleted();
-            skipped += r.skipped();
-            failed += r.failed();
-            boolean done = own.load(alone1.id()).map(cp -> cp.phase() == Checkpoint.Phase.CHANGES).orElse(false);
-            if (!r.succeeded() || !done) {
-                String why = !r.succeeded() ? "its snapshot of table '" + t.id() + "' failed: " + r.error()
-                        : "its snapshot of table '" + t.id() + "' was stopped before the end";
-                return new SinkReport(name, SinkReport.State.BEHIND, upserted, deleted, skipped, failed,
-                        why + (detachedWhy == null ? "" : "; detached " + detachedWhy));
+            hold = held == null ? null : held.changesFrom();
+        }
+        boolean ordered = ctx.source() instanceof StreamingSource s && s.positionOrder().isPresent();
+        boolean concurrent = feed.isEmpty() || hold != null && ordered;
+        Backfill b = new Backfill(name, detachedWhy, hold, concurrent);
+        LOG.info("pipeline {}: sink '{}' is {}; snapshotting it on its own before it joins the others{}", pipeline(), name,
+                detachedWhy == null ? "new" : "behind (detached " + detachedWhy + ")",
+                concurrent ? ", which go on meanwhile" : ", which wait meanwhile (the change feed's positions have no order)");
+        Thread t = new Thread(b::snapshot, "dbsync-backfill-" + pipeline() + "-" + name);
+        t.setDaemon(true);
+        b.thread = t;
+        backfills.put(name, b);
+        if (b.hold != null) {
+            holdFeed(true);
+        }
+        t.start();
+        return b;
+    }
+
+    /** Holds the feed's acknowledgements back while a sink that will be brought on from an older position is out. */
+    private void holdFeed(boolean hold) {
+        if (streamRunner != null) {
+            streamRunner.holdAcknowledgements(hold);
+        }
+    }
+
+    private boolean feedHeld() {
+        return backfills.values().stream().anyMatch(b -> b.hold != null);
+    }
+
+    /**
+     * After the others' run: joins every sink whose snapshot on its own has ended (waiting for them first when
+     * {@code wait}), and returns their reports.
+     */
+    private Map<String, SinkReport> joinSinks(boolean wait) {
+        Map<String, SinkReport> out = new LinkedHashMap<>();
+        for (Backfill b : new ArrayList<>(backfills.values())) {
+            if (wait || stop.get()) {
+                if (stop.get()) {
+                    b.halt.set(true);
+                }
+                b.await();
+            }
+            if (b.finished()) {
+                out.put(b.name, finish(b));
+            }
+        }
+        return out;
+    }
+
+    /** A sink's snapshot on its own has ended: joins it to the others, or reports why it is still behind. */
+    private SinkReport finish(Backfill b) {
+        try {
+            return b.failure != null ? b.failure : join(b);
+        } catch (RuntimeException e) {
+            LOG.error("pipeline {}: sink '{}' could not join the others: {}", pipeline(), b.name, e.toString(), e);
+            return b.behind("joining the others failed: " + e.getMessage());
+        } finally {
+            backfills.remove(b.name);
+            if (!feedHeld()) {
+                holdFeed(false);
+            }
+        }
+    }
+
+    /**
+     * Brings a sink whose snapshot on its own is done up to the others, while they wait, then attaches it: tables
+     * followed by a cursor are read on up to now for it alone (the others' positions are older, so it misses nothing
+     * and is only sent current rows again), plain full tables are refreshed for it, and the feed's changes since its
+     * snapshot began are written to it alone up to the others' position, and not past it (so no sink ever gets an
+     * older value again). It then goes on with the others from their position.
+     */
+    private SinkReport join(Backfill b) {
+        for (TableSync t : tables) {
+            if (t.strategy() == Strategy.CDC) {
+                continue;
+            }
+            TableReport r = new TableRunner(b.context, t).run();
+            String why = b.unfinished(t, r);
+            if (why != null) {
+                return b.behind(why.replace("its snapshot", "bringing it up to the others, its read"));
+            }
+        }
+        List<TableSync> feed = feedTables();
+        if (!feed.isEmpty()) {
+            dev.dbsync.spi.Position others = ctx.checkpoints().load(StreamRunner.STREAM_KEY).map(Checkpoint::changesFrom).orElse(null);
+            if (!java.util.Objects.equals(others, b.hold)) {
+                java.util.Comparator<dev.dbsync.spi.Position> order = ctx.source() instanceof StreamingSource s
+                        ? s.positionOrder().orElse(null) : null;
+                if (order == null || b.hold == null || others == null) {
+                    clearSinkSnapshot(b.name);
+                    return b.behind("the others moved on during its snapshot and the change feed cannot bring it up to them;"
+                            + " it is snapshotted again");
+                }
+                closeStream(); // one reader of the feed at a time
+                List<TableReport> reports = new ArrayList<>();
+                boolean reached;
+                try (StreamRunner up = new StreamRunner(b.context, feed)) {
+                    LOG.info("pipeline {}: bringing sink '{}' from {} up to the others at {}", pipeline(), b.name, b.hold, others);
+                    reached = up.catchUpTo(others, order, reports);
+                }
+                if (!reached) {
+                    String err = reports.stream().filter(r -> !r.succeeded()).map(TableReport::error).findFirst()
+                            .orElse("stopped before it got there");
+                    return b.behind("bringing it up to the others by the change feed: " + err);
+                }
             }
         }
         synchronized (this) {
             Membership m = membership();
-            m.attached().add(name);
-            m.detached().remove(name);
+            m.attached().add(b.name);
+            m.detached().remove(b.name);
             ctx.checkpoints().saveText(SINKS_KEY, m.encode());
         }
-        clearSinkSnapshot(name);
-        fanOut.attach(name);
-        LOG.info("pipeline {}: sink '{}' caught up by its own snapshot and joined the others", pipeline(), name);
-        return new SinkReport(name, SinkReport.State.BACKFILLED, upserted, deleted, skipped, failed, null);
+        clearSinkSnapshot(b.name);
+        fanOut.attach(b.name);
+        // the feed's writers are opened for the attached sinks: reopened with this one
+        closeStream();
+        LOG.info("pipeline {}: sink '{}' caught up by its own snapshot and joined the others", pipeline(), b.name);
+        long[] c = b.takeCounts();
+        return new SinkReport(b.name, SinkReport.State.BACKFILLED, c[0], c[1], c[2], c[3], null);
     }
 
-    private List<SinkReport> sinkReports(Map<String, SinkReport> backfills) {
+    private List<SinkReport> sinkReports(Map<String, SinkReport> backfilled) {
         List<SinkReport> out = new ArrayList<>();
         Membership m = membership();
         for (FanOutSink.Member member : fanOut.members()) {
             String name = member.name();
             FanOutSink.Counts c = fanOut.takeCounts(name);
-            SinkReport b = backfills.get(name);
+            SinkReport b = backfilled.get(name);
             String detachedNow = fanOut.detachReason(name);
             if (detachedNow != null && !fanOut.isAttached(name)) {
                 out.add(new SinkReport(name, SinkReport.State.DETACHED, c.upserted, c.deleted, c.skipped, c.failed, detachedNow));
             } else if (b != null && b.state() == SinkReport.State.BEHIND) {
                 out.add(b);
+            } else if (!fanOut.isAttached(name) && backfills.containsKey(name)) {
+                Backfill running = backfills.get(name);
+                long[] so = running.takeCounts();
+                out.add(new SinkReport(name, SinkReport.State.BEHIND, so[0], so[1], so[2], so[3],
+                        "being snapshotted on its own (" + so[0] + " rows so far)" + (running.concurrent
+                                ? " while the others go on" : "") + (running.detachedWhy == null ? "" : "; detached "
+                                + running.detachedWhy)));
             } else if (!fanOut.isAttached(name)) {
                 String why = m == null ? null : m.detached().get(name);
                 out.add(new SinkReport(name, SinkReport.State.BEHIND, c.upserted, c.deleted, c.skipped, c.failed,
@@ -543,6 +762,7 @@ public final class SyncEngine implements AutoCloseable {
         } finally {
             runLock.lock();
             try {
+                haltBackfills();
                 closeStream();
                 ctx.checkpoints().release();
             } catch (RuntimeException e) {
@@ -569,6 +789,7 @@ public final class SyncEngine implements AutoCloseable {
             t = loop;
             stop.set(true);
         }
+        backfills.values().forEach(b -> b.halt.set(true));
         synchronized (stop) {
             stop.notifyAll();
         }
@@ -599,6 +820,15 @@ public final class SyncEngine implements AutoCloseable {
     /** The report of the last completed run, or null before the first. */
     public SyncReport lastReport() {
         return lastReport;
+    }
+
+    /** Stops the snapshots of sinks on their own (each after a completed batch) and waits for them: they resume later. */
+    private void haltBackfills() {
+        for (Backfill b : new ArrayList<>(backfills.values())) {
+            b.halt.set(true);
+            b.await();
+            backfills.remove(b.name);
+        }
     }
 
     private void closeStream() {

@@ -57,6 +57,15 @@ public final class StreamRunner implements AutoCloseable {
     private Position position;
     private long lastStatus = System.nanoTime();
     private boolean warned;
+    /**
+     * Whether acknowledgements are held back: a sink being added to the pipeline will be brought up from an older
+     * position of this feed, which the source must keep until then. Positions are still saved.
+     */
+    private volatile boolean holdAcknowledgements;
+    /** While catching a sink up: where to stop (the others' position), and the feed's order; null otherwise. */
+    private Position until;
+    private java.util.Comparator<Position> order;
+    private boolean reached;
 
     public StreamRunner(EngineContext ctx, List<TableSync> tables) {
         this.ctx = ctx;
@@ -67,6 +76,37 @@ public final class StreamRunner implements AutoCloseable {
         }
         this.streaming = (StreamingSource) ctx.source();
         this.retrier = new Retrier(ctx.retryPolicy(), "pipeline " + ctx.pipeline() + ", change feed");
+    }
+
+    /** Holds acknowledgements to the source back (positions are still saved), or lets them go again. */
+    public void holdAcknowledgements(boolean hold) {
+        this.holdAcknowledgements = hold;
+    }
+
+    /**
+     * Brings this runner's sink from its saved feed position up to {@code until} and no further: every event at or
+     * before it is written, the first event after it is not. Ends early when the feed has delivered everything
+     * committed before it was opened and nothing of that came after {@code until}. Returns whether {@code until} was
+     * reached (false when stopped or failed; the reports say why).
+     */
+    public boolean catchUpTo(Position until, java.util.Comparator<Position> order, List<TableReport> reports) {
+        this.until = until;
+        this.order = order;
+        this.reached = false;
+        try {
+            reports.addAll(run(Duration.ZERO, null));
+            return reached;
+        } finally {
+            this.until = null;
+            this.order = null;
+        }
+    }
+
+    /** The checkpoint configuration of a feed over these tables: the tables its position covers. */
+    public static String feedConfig(List<TableSync> tables) {
+        TreeSet<String> ids = new TreeSet<>();
+        tables.forEach(t -> ids.add(t.id()));
+        return String.join("\n", ids);
     }
 
     /**
@@ -146,9 +186,7 @@ public final class StreamRunner implements AutoCloseable {
 
     /** The checkpoint configuration of the feed: the tables its position covers. */
     private String feedConfig() {
-        TreeSet<String> ids = new TreeSet<>();
-        tables.forEach(t -> ids.add(t.id()));
-        return String.join("\n", ids);
+        return feedConfig(tables);
     }
 
     private void open(List<TableReport> reports) {
@@ -228,7 +266,7 @@ public final class StreamRunner implements AutoCloseable {
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
             List<ChangeEvent> events;
             try {
-                events = stream.poll(Duration.ofMillis(idle == null ? 500 : Math.min(500, Math.max(10, idle.toMillis()))));
+                events = stream.poll(Duration.ofMillis(idle == null || until != null ? 500 : Math.min(500, Math.max(10, idle.toMillis()))));
                 failures = 0;
             } catch (RetriableException e) {
                 failures++;
@@ -245,6 +283,20 @@ public final class StreamRunner implements AutoCloseable {
             if (System.nanoTime() - lastStatus >= STATUS_NANOS) {
                 feedStatus(false);
             }
+            if (until != null) {
+                int n = 0;
+                while (n < events.size() && order.compare(events.get(n).position(), until) <= 0) {
+                    n++;
+                }
+                if (n > 0) {
+                    apply(events.subList(0, n));
+                }
+                if (n < events.size() || events.isEmpty() && stream.caughtUp()) {
+                    reached = true;
+                    return;
+                }
+                continue;
+            }
             if (events.isEmpty()) {
                 long now = System.nanoTime();
                 if (now - lastIdleSave >= IDLE_SAVE_NANOS) {
@@ -253,7 +305,9 @@ public final class StreamRunner implements AutoCloseable {
                     if (idlePos != null && !idlePos.equals(position)) {
                         // a quiet feed still moves on (a resume token, a processed log position): keep it
                         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, idlePos, 0, feedConfig()));
-                        stream.acknowledge(idlePos);
+                        if (!holdAcknowledgements) {
+                            stream.acknowledge(idlePos);
+                        }
                         position = idlePos;
                     }
                 }
@@ -312,7 +366,9 @@ public final class StreamRunner implements AutoCloseable {
         }
         position = events.get(events.size() - 1).position();
         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
-        stream.acknowledge(position);
+        if (!holdAcknowledgements) {
+            stream.acknowledge(position);
+        }
     }
 
     private void write(String table, TableOutput output, List<ChangeEvent> events) {

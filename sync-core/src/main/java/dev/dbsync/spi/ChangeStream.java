@@ -19,7 +19,9 @@ public interface ChangeStream extends AutoCloseable {
 
     /**
      * Tells the source that every event up to and including {@code flushed} is durable in the sink, so it
-     * may release what it retains for them (e.g. the WAL behind a replication slot).
+     * may release what it retains for them (e.g. the WAL behind a replication slot). Until the engine first calls
+     * it, a stream releases nothing on its own, whatever it was opened at: the engine holds acknowledgements back
+     * while a sink is added to a running pipeline, and then opens the feed again at an older position.
      */
     void acknowledge(Position flushed);
 

@@ -55,4 +55,16 @@ public interface StreamingSource {
     default java.util.Optional<FeedStatus> feedStatus() {
         return java.util.Optional.empty();
     }
+
+    /**
+     * The order of this feed's positions, when it has one: negative when {@code a} comes before {@code b}. It must
+     * agree with {@link #openStream}: a stream opened at {@code p} delivers exactly the events whose positions come
+     * after {@code p}. With an order, a sink added to a running pipeline of several sinks is snapshotted while the
+     * others keep streaming, and is then brought by the feed from the position its snapshot started at up to theirs
+     * (the source retains it: the engine holds its acknowledgements back meanwhile). Without one (the default) the
+     * other sinks wait while the added sink is snapshotted.
+     */
+    default java.util.Optional<java.util.Comparator<Position>> positionOrder() {
+        return java.util.Optional.empty();
+    }
 }

@@ -32,6 +32,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -55,7 +57,7 @@ class FanOutTest {
     private static final TableSync CDC = TableSync.cdc(TableSpec.of("events").withSoftDelete("is_deleted"));
 
     /** Counts snapshot and incremental reads, to show the source is read once whatever the number of sinks. */
-    static final class CountingSource extends MemorySource {
+    static class CountingSource extends MemorySource {
         final AtomicInteger snapshotRows = new AtomicInteger();
         final AtomicInteger changeRows = new AtomicInteger();
 
@@ -106,6 +108,80 @@ class FanOutTest {
         protected void flush(TableWriter w, TableSchema table) {
             check();
             super.flush(w, table);
+        }
+    }
+
+    /** A sink whose writes of one table wait at a gate until it is opened; and which records every name it is sent. */
+    static final class Gated extends EngineBehaviourTest.ForwardingSink {
+        final String table;
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch gate = new CountDownLatch(1);
+
+        Gated(Sink delegate, String table) {
+            super(delegate);
+            this.table = table;
+        }
+
+        @Override
+        protected WriteResult write(TableWriter w, Batch batch) {
+            if (batch.schema().name().equals(table)) {
+                entered.countDown();
+                try {
+                    gate.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return super.write(w, batch);
+        }
+    }
+
+    /** Records, per key of "events", the names written to a sink, in order. */
+    static final class Recording extends EngineBehaviourTest.ForwardingSink {
+        final Map<Object, List<String>> names = new java.util.concurrent.ConcurrentHashMap<>();
+
+        Recording(Sink delegate) {
+            super(delegate);
+        }
+
+        @Override
+        protected WriteResult write(TableWriter w, Batch batch) {
+            if (batch.schema().name().equals("events")) {
+                for (dev.dbsync.spi.ChangeEvent e : batch.events()) {
+                    if (e.operation() == dev.dbsync.spi.Operation.UPSERT) {
+                        names.computeIfAbsent(e.key().get(0), k -> Collections.synchronizedList(new ArrayList<>()))
+                                .add((String) e.values().get(1));
+                    }
+                }
+            }
+            return super.write(w, batch);
+        }
+
+        /** The change rounds of row 5's names ("changed N"), in the order written. */
+        List<Integer> rounds() {
+            List<Integer> out = new ArrayList<>();
+            for (String n : names.getOrDefault(5L, List.of())) {
+                out.add(n.startsWith("changed ") ? Integer.parseInt(n.substring(8)) : 0);
+            }
+            return out;
+        }
+    }
+
+    private static boolean equalToSource(MemorySource s, MemorySink sink) {
+        return live(s, "items").equals(sink.rows("items")) && live(s, "events").equals(sink.rows("events"));
+    }
+
+    private static void await(String what, java.util.function.BooleanSupplier done) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("not within 20 s: " + what);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
         }
     }
 
@@ -379,5 +455,119 @@ class FanOutTest {
         }
         assertEquals(live(src, "items").size(), a.rows("items").size());
         assertEquals(live(src, "items").size(), bTarget.rows("items").size());
+    }
+
+    @Test
+    void theOthersKeepStreamingWhileAnAddedSinkIsSnapshottedAndItJoinsAtTheirPositionWithoutOlderValuesForAnyone() throws Exception {
+        CountingSource src = source(60);
+        MemorySink aTarget = new MemorySink();
+        Recording a = new Recording(aTarget);
+        MemorySink b = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+        change(src, 1);
+        long acknowledged = src.acknowledged();
+
+        MemorySink cTarget = new MemorySink();
+        Gated cGated = new Gated(cTarget, "events");
+        Recording c = new Recording(cGated);
+        try (SyncEngine e = engine(src, store).sink("a", a).sink("b", b).sink("c", c).pollInterval(Duration.ofMillis(50)).build()) {
+            e.start();
+            try {
+                assertTrue(cGated.entered.await(20, TimeUnit.SECONDS), "c's snapshot of events began");
+                // c's snapshot of events was read before these changes and waits; a and b get them meanwhile
+                change(src, 2);
+                await("a and b equal the source while c is being snapshotted", () -> equalToSource(src, aTarget) && equalToSource(src, b));
+                assertEquals(1, cGated.gate.getCount(), "c is still being snapshotted");
+                assertFalse(equalToSource(src, cTarget));
+                assertEquals(acknowledged, src.acknowledged(), "the feed is not acknowledged past where c's snapshot began");
+                SyncReport during = e.lastReport();
+                if (during != null && during.sink("c") != null) {
+                    assertEquals(SinkReport.State.BEHIND, during.sink("c").state(), during::toText);
+                    assertTrue(during.sink("c").error().contains("being snapshotted on its own"), during::toText);
+                }
+            } finally {
+                cGated.gate.countDown();
+            }
+            // c is brought from where its snapshot began up to a and b, then goes on with them
+            await("c joins and equals the source", () -> equalToSource(src, cTarget)
+                    && e.lastReport() != null && e.lastReport().sink("c").succeeded());
+            change(src, 3);
+            await("every sink equals the source", () -> equalToSource(src, aTarget) && equalToSource(src, b) && equalToSource(src, cTarget));
+            await("the feed is acknowledged again", () -> src.acknowledged() > acknowledged);
+        }
+        // nobody was sent an older value of row 5 again: a had round 2 before c joined, and never got round 1 after it
+        for (Recording r : List.of(a, c)) {
+            List<Integer> rounds = r.rounds();
+            for (int i = 1; i < rounds.size(); i++) {
+                assertTrue(rounds.get(i) >= rounds.get(i - 1), "row 5's names went back: " + rounds);
+            }
+        }
+        assertEquals(3, a.rounds().get(a.rounds().size() - 1));
+        assertTrue(c.rounds().containsAll(List.of(2, 3)), "c got changes 2 (by the catch-up) and 3: " + c.rounds());
+    }
+
+    @Test
+    void anAddedSinkStoppedDuringItsSnapshotResumesItAndIsBroughtUpFromWhereItBegan() throws Exception {
+        CountingSource src = source(60);
+        MemorySink a = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
+        change(src, 1);
+        long acknowledged = src.acknowledged();
+        MemorySink cTarget = new MemorySink();
+        Gated c = new Gated(cTarget, "events");
+        SyncEngine first = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build();
+        first.start();
+        assertTrue(c.entered.await(20, TimeUnit.SECONDS));
+        change(src, 2);
+        await("a equals the source", () -> equalToSource(src, a));
+        Thread stopper = new Thread(() -> first.stop()); // not closed: that would close the source and sinks it shares
+        stopper.start();
+        Thread.sleep(100);
+        c.gate.countDown(); // the write in progress completes; the snapshot stops after it
+        stopper.join(20_000);
+        assertFalse(stopper.isAlive());
+        assertEquals(acknowledged, src.acknowledged(), "nothing acknowledged past where c's snapshot began");
+        assertFalse(equalToSource(src, cTarget));
+
+        change(src, 3);
+        SyncReport r = engine(src, store).sink("a", a).sink("c", c).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(SinkReport.State.BACKFILLED, r.sink("c").state(), r::toText);
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, cTarget, "c");
+        assertTrue(src.acknowledged() > acknowledged, "acknowledged again once c joined");
+    }
+
+    @Test
+    void withAFeedWhosePositionsHaveNoOrderTheOthersWaitForAnAddedSinkAndAllEndEqual() throws Exception {
+        CountingSource src = new CountingSource() {
+            @Override
+            public java.util.Optional<java.util.Comparator<Position>> positionOrder() {
+                return java.util.Optional.empty();
+            }
+        };
+        src.createTable(ITEMS);
+        src.createTable(EVENTS);
+        for (long id = 1; id <= 60; id++) {
+            src.upsert("items", id, "item " + id, id, false);
+            src.upsert("events", id, "event " + id, id, false);
+        }
+        MemorySink a = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
+        change(src, 1);
+        MemorySink cTarget = new MemorySink();
+        Gated c = new Gated(cTarget, "events");
+        try (SyncEngine e = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build()) {
+            e.start();
+            assertTrue(c.entered.await(20, TimeUnit.SECONDS));
+            change(src, 2);
+            Thread.sleep(300);
+            assertFalse(equalToSource(src, a), "a waits while c is snapshotted (the feed cannot bring c up to it later)");
+            c.gate.countDown();
+            await("every sink equals the source", () -> equalToSource(src, a) && equalToSource(src, cTarget));
+        }
     }
 }

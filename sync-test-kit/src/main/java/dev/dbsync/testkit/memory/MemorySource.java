@@ -32,6 +32,8 @@ public class MemorySource implements Source, StreamingSource {
     private final List<ChangeEvent> log = new ArrayList<>();
     private final List<Transaction> open = new ArrayList<>();
     private volatile boolean closed;
+    /** The highest position acknowledged by any stream: like a replication slot, the log before it is released. */
+    private long acknowledged;
 
     /**
      * A writer whose rows become visible only at {@link #commit()}, as a database transaction's do; its rows'
@@ -323,12 +325,30 @@ public class MemorySource implements Source, StreamingSource {
         return Position.of((long) log.size());
     }
 
+    /**
+     * The feed's positions are sequence numbers. A stream opened before the highest acknowledged position starts at
+     * that position instead, as a PostgreSQL replication slot does: what was acknowledged is gone.
+     */
+    @Override
+    public java.util.Optional<java.util.Comparator<Position>> positionOrder() {
+        return java.util.Optional.of(java.util.Comparator.comparingLong(p -> (Long) p.get(0)));
+    }
+
+    /** The highest position acknowledged so far (0 before any). */
+    public synchronized long acknowledged() {
+        return acknowledged;
+    }
+
     @Override
     public ChangeStream openStream(List<TableSchema> schemas, List<TableSpec> specs, Position from) {
         Map<String, TableSpec> bySpec = new LinkedHashMap<>();
         specs.forEach(s -> bySpec.put(s.table(), s));
+        long start;
+        synchronized (this) {
+            start = Math.max((Long) from.get(0), acknowledged);
+        }
         return new ChangeStream() {
-            long next = (Long) from.get(0);
+            long next = start;
 
             @Override
             public List<ChangeEvent> poll(Duration timeout) {
@@ -360,6 +380,9 @@ public class MemorySource implements Source, StreamingSource {
 
             @Override
             public void acknowledge(Position flushed) {
+                synchronized (MemorySource.this) {
+                    acknowledged = Math.max(acknowledged, (Long) flushed.get(0));
+                }
             }
 
             @Override
