@@ -101,7 +101,10 @@ import org.slf4j.LoggerFactory;
  * acknowledged and no transaction is open, the acknowledged LSN is moved on to the last LSN the server
  * reported as processed (the end of the last transaction read, or the position in a keepalive message):
  * WAL of unrelated tables or databases then does not stay behind the slot. This happens on acknowledge and,
- * while idle, every heartbeat interval, together with a status update that also keeps the connection alive.
+ * while idle, every heartbeat interval, together with a status update that also keeps the connection alive; but
+ * never before the engine's first acknowledgement on this stream, and pgjdbc's own flush on keepalives is off: the
+ * engine may hold the slot back at an older position than the stream was opened at (while a sink is added to a
+ * running pipeline, it is brought up from there).
  * No heartbeat rows or messages are written to the database.
  *
  * <p>Used by one thread; not thread-safe.
@@ -190,7 +193,7 @@ final class PgChangeStream implements ChangeStream {
         return new long[] {(Long) p.get(0), (Long) p.get(1), (Long) p.get(2)};
     }
 
-    private static int compare(long[] a, long[] b) {
+    static int compare(long[] a, long[] b) {
         for (int i = 0; i < 3; i++) {
             int c = Long.compareUnsigned(a[i], b[i]);
             if (c != 0) {
@@ -681,7 +684,8 @@ final class PgChangeStream implements ChangeStream {
             return;
         }
         lastHeartbeat = now;
-        if (idle()) {
+        if (lastAcknowledged != null && idle()) {
+            // only once the engine acknowledged something on this stream: until then it may hold the slot back
             flushTo(processedLsn());
         }
         stream.forceUpdateStatus();

@@ -186,6 +186,9 @@ final class PgReplication {
             }
             PGReplicationStream stream = builder
                     .withStartPosition(LogSequenceNumber.valueOf(start[0]))
+                    // the slot moves only when the stream says so: the engine may hold it back to open the slot
+                    // again at an older position (pgjdbc would otherwise report a keepalive's LSN as flushed)
+                    .withAutomaticFlush(false)
                     .withStatusInterval((int) Math.min(Integer.MAX_VALUE, heartbeat.toMillis()), TimeUnit.MILLISECONDS)
                     .start();
             LOG.info("replication slot {}: streaming from {} (message {}, event {})", slotName,

@@ -781,6 +781,12 @@ final class PostgresSource implements Source, StreamingSource {
         return replication.feedStatus();
     }
 
+    /** Positions are (commit LSN, message, event) triples, compared in that order with the LSN unsigned. */
+    @Override
+    public java.util.Optional<java.util.Comparator<Position>> positionOrder() {
+        return java.util.Optional.of((a, b) -> PgChangeStream.compare(PgChangeStream.parse(a), PgChangeStream.parse(b)));
+    }
+
     @Override
     public Position streamStart(List<TableSpec> tables) {
         return replication.streamStart(tables);
