@@ -597,6 +597,7 @@ public final class SyncEngine implements AutoCloseable {
             }
         }
         List<TableSync> feed = feedTables();
+        StreamRunner.HandOff handOff = null;
         if (!feed.isEmpty()) {
             dev.dbsync.spi.Position others = ctx.checkpoints().load(StreamRunner.STREAM_KEY).map(Checkpoint::changesFrom).orElse(null);
             if (!java.util.Objects.equals(others, b.hold)) {
@@ -613,8 +614,12 @@ public final class SyncEngine implements AutoCloseable {
                 try (StreamRunner up = new StreamRunner(b.context, feed)) {
                     LOG.info("pipeline {}: bringing sink '{}' from {} up to the others at {}", pipeline(), b.name, b.hold, others);
                     reached = up.catchUpTo(others, order, reports);
+                    handOff = up.handOff();
                 }
                 if (!reached) {
+                    if (handOff != null) {
+                        handOff.stream().close();
+                    }
                     String err = reports.stream().filter(r -> !r.succeeded()).map(TableReport::error).findFirst()
                             .orElse("stopped before it got there");
                     return b.behind("bringing it up to the others by the change feed: " + err);
@@ -629,8 +634,14 @@ public final class SyncEngine implements AutoCloseable {
         }
         clearSinkSnapshot(b.name);
         fanOut.attach(b.name);
-        // the feed's writers are opened for the attached sinks: reopened with this one
+        // the feed's writers are opened for the attached sinks: reopened with this one, on the feed that brought it up
+        // (a replication slot opened again would decode the log it retained once more)
         closeStream();
+        if (handOff != null) {
+            streamRunner = new StreamRunner(ctx, feed);
+            streamRunner.adopt(handOff);
+            streamRunner.holdAcknowledgements(feedHeld());
+        }
         LOG.info("pipeline {}: sink '{}' caught up by its own snapshot and joined the others", pipeline(), b.name);
         long[] c = b.takeCounts();
         return new SinkReport(b.name, SinkReport.State.BACKFILLED, c[0], c[1], c[2], c[3], null);

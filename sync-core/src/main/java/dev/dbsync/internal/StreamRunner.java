@@ -66,6 +66,16 @@ public final class StreamRunner implements AutoCloseable {
     private Position until;
     private java.util.Comparator<Position> order;
     private boolean reached;
+    /** Events polled past {@code until}, not written: handed over with the stream. */
+    private List<ChangeEvent> beyond = List.of();
+    /** A stream handed over by the runner that brought a sink up, with its events not yet written; used by open(). */
+    private HandOff adopted;
+    /** Events to write before the next poll (those handed over). */
+    private List<ChangeEvent> pending = List.of();
+
+    /** An open feed handed from one runner to another, with the events it polled that the first did not write. */
+    public record HandOff(ChangeStream stream, List<ChangeEvent> events) {
+    }
 
     public StreamRunner(EngineContext ctx, List<TableSync> tables) {
         this.ctx = ctx;
@@ -100,6 +110,29 @@ public final class StreamRunner implements AutoCloseable {
             this.until = null;
             this.order = null;
         }
+    }
+
+    /**
+     * After {@link #catchUpTo} reached its position: the open feed, and the events it polled past that position, for
+     * the runner of all sinks to go on with (a replication slot reopened would decode its retained log again); null
+     * when there is no open feed. This runner no longer uses or closes it.
+     */
+    public HandOff handOff() {
+        if (stream == null || !reached) {
+            return null;
+        }
+        HandOff h = new HandOff(stream, beyond);
+        stream = null;
+        beyond = List.of();
+        return h;
+    }
+
+    /**
+     * Goes on with a feed another runner opened at this runner's saved position (see {@link #handOff}) instead of
+     * opening one; its events are written first.
+     */
+    public void adopt(HandOff h) {
+        this.adopted = h;
     }
 
     /** The checkpoint configuration of a feed over these tables: the tables its position covers. */
@@ -252,6 +285,13 @@ public final class StreamRunner implements AutoCloseable {
         }
         position = streamCp.changesFrom();
         Position from = position;
+        if (adopted != null) {
+            stream = adopted.stream();
+            pending = adopted.events();
+            adopted = null;
+            LOG.info("pipeline {}: change feed goes on at {}", ctx.pipeline(), from);
+            return;
+        }
         stream = retrier.call("open change feed", () -> streaming.openStream(schemas, specs, from));
         LOG.info("pipeline {}: change feed open at {}", ctx.pipeline(), from);
     }
@@ -263,6 +303,11 @@ public final class StreamRunner implements AutoCloseable {
         long caughtUpAt = 0;
         long lastIdleSave = System.nanoTime();
         int failures = 0;
+        if (!pending.isEmpty()) {
+            List<ChangeEvent> first = pending;
+            pending = List.of();
+            apply(first);
+        }
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
             List<ChangeEvent> events;
             try {
@@ -292,6 +337,7 @@ public final class StreamRunner implements AutoCloseable {
                     apply(events.subList(0, n));
                 }
                 if (n < events.size() || events.isEmpty() && stream.caughtUp()) {
+                    beyond = new ArrayList<>(events.subList(n, events.size()));
                     reached = true;
                     return;
                 }
@@ -461,6 +507,15 @@ public final class StreamRunner implements AutoCloseable {
     @Override
     public void close() {
         closeStream();
+        if (adopted != null) {
+            try {
+                adopted.stream().close();
+            } catch (RuntimeException e) {
+                LOG.warn("pipeline {}: closing change feed: {}", ctx.pipeline(), e.toString());
+            }
+            adopted = null;
+        }
+        pending = List.of();
         for (TableOutput o : outputs.values()) {
             o.close();
         }
