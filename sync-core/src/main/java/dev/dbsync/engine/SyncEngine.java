@@ -210,8 +210,10 @@ public final class SyncEngine implements AutoCloseable {
         List<TableReport> reports = new ArrayList<>();
         if (!cdc.isEmpty() && !stop.get() && streamRunner == null) {
             streamRunner = new StreamRunner(ctx, cdc);
+            if (fanOut != null) {
+                streamRunner.holdAcknowledgements(this::feedHeld);
+            }
         }
-        holdFeed(fanOut != null && feedHeld());
         if (!cdc.isEmpty() && !batch.isEmpty() && !stop.get()) {
             // The feed runs on its own thread beside the other tables: a long snapshot or incremental read must not
             // leave the feed unread (the server drops a replication connection it does not hear from).
@@ -342,6 +344,8 @@ public final class SyncEngine implements AutoCloseable {
         final EngineContext context;
         final long[] counts = new long[4];
         volatile SinkReport failure;
+        /** Whether the feed is no longer held for it (it failed: its next try starts from a new position). */
+        volatile boolean released;
         Thread thread;
 
         Backfill(String name, String detachedWhy, dev.dbsync.spi.Position hold, boolean concurrent) {
@@ -372,12 +376,31 @@ public final class SyncEngine implements AutoCloseable {
                 String why = unfinished(t, r);
                 if (why != null) {
                     failure = behind(why);
+                    if (!halt.get()) {
+                        release();
+                    }
                     return;
                 }
             }
             if (halt.get()) {
                 failure = behind("its snapshot on its own was stopped before the end");
             }
+        }
+
+        /**
+         * It failed (a sink still down, say): the feed must not be held for it meanwhile, however long that lasts. Its
+         * position is forgotten first, then the hold goes; its next try snapshots the feed's tables again from a new
+         * position (its snapshot of tables followed by a cursor resumes).
+         */
+        void release() {
+            if (hold == null || released) {
+                return;
+            }
+            Checkpoints own = context.checkpoints();
+            own.clear(StreamRunner.STREAM_KEY);
+            feedTables().forEach(t -> own.clear(t.id()));
+            released = true;
+            LOG.info("pipeline {}: the change feed is no longer held for sink '{}'", pipeline(), name);
         }
 
         /** Why a table of this sink's own run is not done; null when it is. */
@@ -525,22 +548,13 @@ public final class SyncEngine implements AutoCloseable {
         t.setDaemon(true);
         b.thread = t;
         backfills.put(name, b);
-        if (b.hold != null) {
-            holdFeed(true);
-        }
         t.start();
         return b;
     }
 
-    /** Holds the feed's acknowledgements back while a sink that will be brought on from an older position is out. */
-    private void holdFeed(boolean hold) {
-        if (streamRunner != null) {
-            streamRunner.holdAcknowledgements(hold);
-        }
-    }
-
+    /** Whether the feed's acknowledgements are held back: a sink that will be brought on from an older position is out. */
     private boolean feedHeld() {
-        return backfills.values().stream().anyMatch(b -> b.hold != null);
+        return backfills.values().stream().anyMatch(b -> b.hold != null && !b.released);
     }
 
     /**
@@ -566,15 +580,19 @@ public final class SyncEngine implements AutoCloseable {
     /** A sink's snapshot on its own has ended: joins it to the others, or reports why it is still behind. */
     private SinkReport finish(Backfill b) {
         try {
-            return b.failure != null ? b.failure : join(b);
-        } catch (RuntimeException e) {
-            LOG.error("pipeline {}: sink '{}' could not join the others: {}", pipeline(), b.name, e.toString(), e);
-            return b.behind("joining the others failed: " + e.getMessage());
+            SinkReport r;
+            try {
+                r = b.failure != null ? b.failure : join(b);
+            } catch (RuntimeException e) {
+                LOG.error("pipeline {}: sink '{}' could not join the others: {}", pipeline(), b.name, e.toString(), e);
+                r = b.behind("joining the others failed: " + e.getMessage());
+            }
+            if (r.state() == SinkReport.State.BEHIND && !b.halt.get() && !stop.get()) {
+                b.release();
+            }
+            return r;
         } finally {
             backfills.remove(b.name);
-            if (!feedHeld()) {
-                holdFeed(false);
-            }
         }
     }
 
@@ -640,7 +658,7 @@ public final class SyncEngine implements AutoCloseable {
         if (handOff != null) {
             streamRunner = new StreamRunner(ctx, feed);
             streamRunner.adopt(handOff);
-            streamRunner.holdAcknowledgements(feedHeld());
+            streamRunner.holdAcknowledgements(this::feedHeld);
         }
         LOG.info("pipeline {}: sink '{}' caught up by its own snapshot and joined the others", pipeline(), b.name);
         long[] c = b.takeCounts();

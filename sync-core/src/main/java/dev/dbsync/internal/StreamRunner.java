@@ -61,7 +61,7 @@ public final class StreamRunner implements AutoCloseable {
      * Whether acknowledgements are held back: a sink being added to the pipeline will be brought up from an older
      * position of this feed, which the source must keep until then. Positions are still saved.
      */
-    private volatile boolean holdAcknowledgements;
+    private volatile java.util.function.BooleanSupplier holdAcknowledgements = () -> false;
     /** While catching a sink up: where to stop (the others' position), and the feed's order; null otherwise. */
     private Position until;
     private java.util.Comparator<Position> order;
@@ -88,8 +88,8 @@ public final class StreamRunner implements AutoCloseable {
         this.retrier = new Retrier(ctx.retryPolicy(), "pipeline " + ctx.pipeline() + ", change feed");
     }
 
-    /** Holds acknowledgements to the source back (positions are still saved), or lets them go again. */
-    public void holdAcknowledgements(boolean hold) {
+    /** Holds acknowledgements to the source back (positions are still saved) whenever {@code hold} says so. */
+    public void holdAcknowledgements(java.util.function.BooleanSupplier hold) {
         this.holdAcknowledgements = hold;
     }
 
@@ -351,7 +351,7 @@ public final class StreamRunner implements AutoCloseable {
                     if (idlePos != null && !idlePos.equals(position)) {
                         // a quiet feed still moves on (a resume token, a processed log position): keep it
                         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, idlePos, 0, feedConfig()));
-                        if (!holdAcknowledgements) {
+                        if (!holdAcknowledgements.getAsBoolean()) {
                             stream.acknowledge(idlePos);
                         }
                         position = idlePos;
@@ -412,7 +412,7 @@ public final class StreamRunner implements AutoCloseable {
         }
         position = events.get(events.size() - 1).position();
         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
-        if (!holdAcknowledgements) {
+        if (!holdAcknowledgements.getAsBoolean()) {
             stream.acknowledge(position);
         }
     }
