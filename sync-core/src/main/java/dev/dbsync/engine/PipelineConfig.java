@@ -57,7 +57,8 @@ import java.util.regex.Pattern;
  * <pre>
  * sinks:
  *   analytics: { type: clickhouse, url: "http://olap:8123" }
- *   cache:     { type: redis, url: "redis://cache:6379", targets: { orders: orders_cache } }
+ *   cache:     { type: redis, url: "redis://cache:6379", targets: { orders: orders_cache },
+ *                deadLetter: { type: jsonl, path: cache-rejected.jsonl } }
  * engine:      { sink.lag.policy: detach, sink.max.lag: 5m }
  * </pre>
  *
@@ -194,7 +195,8 @@ public final class PipelineConfig {
     }
 
     /** One sink of a pipeline with several: its connector, settings and own target names. */
-    private record NamedSink(String type, Map<String, Object> settings, Map<String, String> targets) {
+    /** @param deadLetter its own dead-letter settings; null: the pipeline's */
+    private record NamedSink(String type, Map<String, Object> settings, Map<String, String> targets, Config deadLetter) {
     }
 
     private static Void namedSinks(Object raw, Function<String, String> env, Map<String, NamedSink> out,
@@ -223,8 +225,18 @@ public final class PipelineConfig {
             } else if (t != null) {
                 problems.add(new ConfigException(at + ".targets", "expected a map from the pipeline's target name to this sink's"));
             }
+            Object dl = settings.remove("deadLetter");
+            Config deadLetter = null;
+            if (dl instanceof Map) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                ((Map<?, ?>) dl).forEach((k, v) -> m.put(String.valueOf(k), v));
+                deadLetter = collect(problems, () -> prefixed(at + ".deadLetter", () -> Config.of(DEAD_LETTER, m)));
+            } else if (dl != null) {
+                problems.add(new ConfigException(at + ".deadLetter", "expected a map like the pipeline's deadLetter section"
+                        + " (type: fail|log|jsonl, limit, path)"));
+            }
             if (type != null) {
-                out.put(name, new NamedSink(type, settings, targets));
+                out.put(name, new NamedSink(type, settings, targets, deadLetter));
             }
         }
         return null;
@@ -659,7 +671,10 @@ public final class PipelineConfig {
         if (snk != null) {
             b.sink(snk);
         }
-        named.forEach((name, k) -> b.sink(name, k, sinks.get(name).targets()));
+        named.forEach((name, k) -> {
+            NamedSink n = sinks.get(name);
+            b.sink(name, k, n.targets(), n.deadLetter() == null ? null : deadLetterHandler(n.deadLetter()));
+        });
         b.sinkLagPolicy(engine.getString("sink.lag.policy").equals("pause") ? SinkLagPolicy.PAUSE : SinkLagPolicy.DETACH)
                 .sinkMaxLag(engine.getDuration("sink.max.lag"))
                 .feedWarnRetained(engine.getSize("feed.warn.retained"))
@@ -680,16 +695,18 @@ public final class PipelineConfig {
                 .truncateBeforeSnapshot(engine.getBoolean("truncate.before.snapshot"))
                 .retryPolicy(new RetryPolicy(engine.getInt("retry.max.attempts"), engine.getDuration("retry.initial.backoff"),
                         engine.getDuration("retry.max.backoff"), 0.2));
-        switch (deadLetter.getString("type").toLowerCase(Locale.ROOT)) {
-            case "log":
-                b.deadLetterHandler(DeadLetterHandler.logAndSkip(deadLetter.getLong("limit")));
-                break;
-            case "jsonl":
-                b.deadLetterHandler(DeadLetterHandler.jsonl(Path.of(deadLetter.getString("path")), deadLetter.getLong("limit")));
-                break;
-            default:
-                b.deadLetterHandler(DeadLetterHandler.failFast());
-        }
+        b.deadLetterHandler(deadLetterHandler(deadLetter));
         return b;
+    }
+
+    private static DeadLetterHandler deadLetterHandler(Config settings) {
+        switch (settings.getString("type").toLowerCase(Locale.ROOT)) {
+            case "log":
+                return DeadLetterHandler.logAndSkip(settings.getLong("limit"));
+            case "jsonl":
+                return DeadLetterHandler.jsonl(Path.of(settings.getString("path")), settings.getLong("limit"));
+            default:
+                return DeadLetterHandler.failFast();
+        }
     }
 }

@@ -981,9 +981,18 @@ public final class SyncEngine implements AutoCloseable {
          * target name of a table to this sink's.
          */
         public Builder sink(String name, Sink sink, Map<String, String> targets) {
+            return sink(name, sink, targets, null);
+        }
+
+        /**
+         * {@link #sink(String, Sink, Map)} with a dead-letter handler of its own: the rows this sink refuses go there
+         * (counted in its {@link SinkReport}), not to the pipeline's {@link #deadLetterHandler}; the other sinks keep
+         * them. Null: the pipeline's handler.
+         */
+        public Builder sink(String name, Sink sink, Map<String, String> targets, DeadLetterHandler deadLetters) {
             requireNonNull(name, "sink name is null");
             requireNonNull(sink, "sink is null");
-            members.add(new FanOutSink.Member(name, sink, requireNonNull(targets, "targets is null")));
+            members.add(new FanOutSink.Member(name, sink, requireNonNull(targets, "targets is null"), deadLetters));
             return this;
         }
 

@@ -47,10 +47,17 @@ public final class FanOutSink implements Sink {
 
     private static final Logger LOG = LoggerFactory.getLogger(FanOutSink.class);
 
-    /** One named member; {@code targets} renames target tables for it (pipeline target name → its own). */
-    public record Member(String name, Sink sink, Map<String, String> targets) {
+    /**
+     * One named member; {@code targets} renames target tables for it (pipeline target name → its own); {@code
+     * deadLetters}, when not null, receives the rows it refuses instead of the pipeline's handler.
+     */
+    public record Member(String name, Sink sink, Map<String, String> targets, dev.dbsync.engine.DeadLetterHandler deadLetters) {
         public Member {
             targets = Map.copyOf(targets);
+        }
+
+        public Member(String name, Sink sink, Map<String, String> targets) {
+            this(name, sink, targets, null);
         }
 
         String target(String name) {
@@ -307,6 +314,19 @@ public final class FanOutSink implements Sink {
         }
     }
 
+    /**
+     * A row a member refused goes to its own dead-letter handler, counted as the member's failure; the other members
+     * keep it. A handler that throws (its limit reached, or fail-fast) stops the table, as the pipeline's would.
+     */
+    private void ownDeadLetter(Member m, ChangeEvent event, String reason, Throwable cause) {
+        Counts c = counts.get(m.name());
+        synchronized (c) {
+            c.failed++;
+        }
+        m.deadLetters().handle(new dev.dbsync.engine.DeadLetter(pipeline, event.table(), event,
+                "sink '" + m.name() + "': " + reason, cause));
+    }
+
     private void guardedRun(Member m, String what, Runnable call) {
         guarded(m, what, () -> {
             call.run();
@@ -414,6 +434,11 @@ public final class FanOutSink implements Sink {
             for (MemberWriter w : live) {
                 Object o = outcome.get(w);
                 if (o instanceof DataException e) {
+                    if (in.size() == 1 && w.member.deadLetters() != null) {
+                        // the engine's isolation has found the row: it goes to this sink's own handler
+                        ownDeadLetter(w.member, in.get(0), e.getMessage(), e);
+                        continue;
+                    }
                     if (refused == null) {
                         refused = new DataException("sink '" + w.member.name() + "': " + e.getMessage(), e);
                     }
@@ -444,6 +469,10 @@ public final class FanOutSink implements Sink {
                 }
                 for (WriteResult.FailedEvent f : r.failed()) {
                     ChangeEvent original = back.getOrDefault(f.event(), f.event());
+                    if (w.member.deadLetters() != null) {
+                        ownDeadLetter(w.member, original, f.reason(), f.cause());
+                        continue;
+                    }
                     String reason = "sink '" + w.member.name() + "': " + f.reason();
                     failed.merge(original, reason, (a, b) -> a + "; " + b);
                     causes.putIfAbsent(original, f.cause());

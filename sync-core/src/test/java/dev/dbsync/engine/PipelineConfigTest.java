@@ -83,6 +83,12 @@ class PipelineConfigTest {
                 "sinks.b.nope");
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b'}}\nengine: {sink.lag.policy: later}",
                 "engine.sink.lag.policy");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b',"
+                + " deadLetter: {type: bin}}}", "sinks.a.deadLetter.type");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b',"
+                + " deadLetter: {type: log, limit: -2}}}", "sinks.a.deadLetter.limit");
+        assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\ntables: [t]\nsinks: {a: {type: test, url: 'test://b',"
+                + " deadLetter: jsonl}}", "sinks.a.deadLetter");
         assertKey("pipeline: x\nsource: {type: nosuch, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ntables: [t]", "source.type");
         assertKey("pipeline: x\nsource: {type: test, url: 'test://a'}\nsink: {type: test, url: 'test://b'}\ncheckpoints: {type: nosuch}\ntables: [t]",
                 "checkpoints.type");

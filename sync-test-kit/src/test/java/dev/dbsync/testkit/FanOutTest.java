@@ -599,4 +599,32 @@ class FanOutTest {
         assertEqualToSource(src, a, "a");
         assertEqualToSource(src, bTarget, "b");
     }
+
+    @Test
+    void aSinkWithItsOwnDeadLetterHandlerGetsTheRowsItRefusesAndThePipelinesHandlerDoesNot() {
+        CountingSource src = source(30);
+        MemorySink a = new MemorySink();
+        MemorySink b = new MemorySink().rejecting(e -> "items".equals(e.table()) && ((Number) e.key().get(0)).longValue() % 10 == 7);
+        List<DeadLetter> own = Collections.synchronizedList(new ArrayList<>());
+        // the pipeline's handler is the default one, which fails the table on the first rejected row
+        SyncReport r = engine(src, CheckpointStores.memory()).sink("a", a).sink("b", b, Map.of(), own::add).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(3, own.size(), "rows 7, 17 and 27 went to b's own handler");
+        for (DeadLetter d : own) {
+            assertTrue(d.reason().startsWith("sink 'b'"), d.reason());
+            assertEquals("items", d.table());
+        }
+        assertEquals(List.of(7L, 17L, 27L), own.stream().map(d -> ((Number) d.event().key().get(0)).longValue()).sorted().toList());
+        assertEquals(3, r.sink("b").failed(), r::toText);
+        assertEquals(0, r.sink("a").failed(), r::toText);
+        assertEquals(30, a.rows("items").size(), "a keeps the rows b refused");
+        assertEquals(27, b.rows("items").size());
+
+        // a handler of its own that fails fast stops the table, naming the sink and the key
+        MemorySink c = new MemorySink().rejecting(e -> "items".equals(e.table()) && ((Number) e.key().get(0)).longValue() == 5);
+        SyncReport failed = engine(source(30), CheckpointStores.memory()).sink("a", new MemorySink())
+                .sink("c", c, Map.of(), dev.dbsync.engine.DeadLetterHandler.failFast()).build().runOnce();
+        assertFalse(failed.table("items").succeeded(), failed::toText);
+        assertTrue(failed.table("items").error().contains("sink 'c'") && failed.table("items").error().contains("[5]"), failed::toText);
+    }
 }
