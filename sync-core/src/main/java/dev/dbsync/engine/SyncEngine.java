@@ -249,6 +249,14 @@ public final class SyncEngine implements AutoCloseable {
         if (fanOut != null) {
             // runOnce brings every sink up to its start: it waits for the snapshots of sinks on their own
             backfilled.putAll(joinSinks(idle != null));
+            if (streamRunner != null) {
+                try {
+                    // a sink that failed no longer holds the feed: what was saved meanwhile is acknowledged now
+                    streamRunner.acknowledgeHeld();
+                } catch (RuntimeException e) {
+                    LOG.warn("pipeline {}: acknowledging the change feed: {}", pipeline(), e.toString());
+                }
+            }
         }
         SyncReport report = new SyncReport(pipeline(), started, Duration.ofNanos(System.nanoTime() - t0), reports,
                 fanOut == null ? List.of() : sinkReports(backfilled),
@@ -400,6 +408,7 @@ public final class SyncEngine implements AutoCloseable {
             own.clear(StreamRunner.STREAM_KEY);
             feedTables().forEach(t -> own.clear(t.id()));
             released = true;
+            held.remove(name);
             LOG.info("pipeline {}: the change feed is no longer held for sink '{}'", pipeline(), name);
         }
 
@@ -447,6 +456,12 @@ public final class SyncEngine implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * The sinks whose snapshot on its own began at a saved feed position the source must keep: the feed's
+     * acknowledgements are held back while there is any (a stopped snapshot keeps its hold until it resumes and joins).
+     */
+    private final Set<String> held = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** The sinks being snapshotted on their own, by name. */
     private final Map<String, Backfill> backfills = new java.util.concurrent.ConcurrentHashMap<>();
@@ -527,16 +542,16 @@ public final class SyncEngine implements AutoCloseable {
         Checkpoints own = sinkSnapshotCheckpoints(name);
         dev.dbsync.spi.Position hold = null;
         if (!feed.isEmpty()) {
-            Checkpoint held = own.load(StreamRunner.STREAM_KEY).orElse(null);
-            if (held == null) {
-                held = ctx.checkpoints().load(StreamRunner.STREAM_KEY).orElse(null);
-                if (held != null) {
+            Checkpoint saved = own.load(StreamRunner.STREAM_KEY).orElse(null);
+            if (saved == null) {
+                saved = ctx.checkpoints().load(StreamRunner.STREAM_KEY).orElse(null);
+                if (saved != null) {
                     // saved before the snapshot starts: the feed brings the sink on from here, so the source keeps it
-                    own.save(StreamRunner.STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, held.changesFrom(), 0,
+                    own.save(StreamRunner.STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, saved.changesFrom(), 0,
                             StreamRunner.feedConfig(feed)));
                 }
             }
-            hold = held == null ? null : held.changesFrom();
+            hold = saved == null ? null : saved.changesFrom();
         }
         boolean ordered = ctx.source() instanceof StreamingSource s && s.positionOrder().isPresent();
         boolean concurrent = feed.isEmpty() || hold != null && ordered;
@@ -548,13 +563,16 @@ public final class SyncEngine implements AutoCloseable {
         t.setDaemon(true);
         b.thread = t;
         backfills.put(name, b);
+        if (hold != null) {
+            held.add(name);
+        }
         t.start();
         return b;
     }
 
     /** Whether the feed's acknowledgements are held back: a sink that will be brought on from an older position is out. */
     private boolean feedHeld() {
-        return backfills.values().stream().anyMatch(b -> b.hold != null && !b.released);
+        return !held.isEmpty();
     }
 
     /**
@@ -651,6 +669,7 @@ public final class SyncEngine implements AutoCloseable {
             ctx.checkpoints().saveText(SINKS_KEY, m.encode());
         }
         clearSinkSnapshot(b.name);
+        held.remove(b.name);
         fanOut.attach(b.name);
         // the feed's writers are opened for the attached sinks: reopened with this one, on the feed that brought it up
         // (a replication slot opened again would decode the log it retained once more)

@@ -88,6 +88,27 @@ public final class StreamRunner implements AutoCloseable {
         this.retrier = new Retrier(ctx.retryPolicy(), "pipeline " + ctx.pipeline() + ", change feed");
     }
 
+    /** A saved position not acknowledged because acknowledgements were held then; null when none. */
+    private Position unacknowledged;
+
+    /** Acknowledges a saved position to the source, unless acknowledgements are held (then it waits for them). */
+    private void acknowledge(Position p) {
+        if (holdAcknowledgements.getAsBoolean()) {
+            unacknowledged = p;
+            return;
+        }
+        stream.acknowledge(p);
+        unacknowledged = null;
+    }
+
+    /** Acknowledges the last position saved while acknowledgements were held, once they no longer are. */
+    public void acknowledgeHeld() {
+        if (unacknowledged != null && stream != null && !holdAcknowledgements.getAsBoolean()) {
+            stream.acknowledge(unacknowledged);
+            unacknowledged = null;
+        }
+    }
+
     /** Holds acknowledgements to the source back (positions are still saved) whenever {@code hold} says so. */
     public void holdAcknowledgements(java.util.function.BooleanSupplier hold) {
         this.holdAcknowledgements = hold;
@@ -309,6 +330,7 @@ public final class StreamRunner implements AutoCloseable {
             apply(first);
         }
         while (!ctx.stopRequested().get() && System.nanoTime() < deadline) {
+            acknowledgeHeld();
             List<ChangeEvent> events;
             try {
                 events = stream.poll(Duration.ofMillis(idle == null || until != null ? 500 : Math.min(500, Math.max(10, idle.toMillis()))));
@@ -351,9 +373,7 @@ public final class StreamRunner implements AutoCloseable {
                     if (idlePos != null && !idlePos.equals(position)) {
                         // a quiet feed still moves on (a resume token, a processed log position): keep it
                         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, idlePos, 0, feedConfig()));
-                        if (!holdAcknowledgements.getAsBoolean()) {
-                            stream.acknowledge(idlePos);
-                        }
+                        acknowledge(idlePos);
                         position = idlePos;
                     }
                 }
@@ -412,9 +432,7 @@ public final class StreamRunner implements AutoCloseable {
         }
         position = events.get(events.size() - 1).position();
         ctx.checkpoints().save(STREAM_KEY, new Checkpoint(Checkpoint.Phase.CHANGES, null, position, 0, feedConfig()));
-        if (!holdAcknowledgements.getAsBoolean()) {
-            stream.acknowledge(position);
-        }
+        acknowledge(position);
     }
 
     private void write(String table, TableOutput output, List<ChangeEvent> events) {
@@ -494,6 +512,7 @@ public final class StreamRunner implements AutoCloseable {
     }
 
     private void closeStream() {
+        unacknowledged = null;
         if (stream != null) {
             try {
                 stream.close();
