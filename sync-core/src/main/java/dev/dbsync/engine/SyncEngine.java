@@ -530,7 +530,7 @@ public final class SyncEngine implements AutoCloseable {
             Backfill b = startBackfill(name, m.detached().get(name));
             if (!b.concurrent) {
                 b.await();
-                out.put(name, finish(b));
+                out.put(name, finish(b, true));
             }
         }
         return out;
@@ -589,18 +589,19 @@ public final class SyncEngine implements AutoCloseable {
                 b.await();
             }
             if (b.finished()) {
-                out.put(b.name, finish(b));
+                out.put(b.name, finish(b, false));
             }
         }
         return out;
     }
 
     /** A sink's snapshot on its own has ended: joins it to the others, or reports why it is still behind. */
-    private SinkReport finish(Backfill b) {
+    /** @param beforeRun whether the run of all sinks comes next (it refreshes the plain full tables for this one too) */
+    private SinkReport finish(Backfill b, boolean beforeRun) {
         try {
             SinkReport r;
             try {
-                r = b.failure != null ? b.failure : join(b);
+                r = b.failure != null ? b.failure : join(b, beforeRun);
             } catch (RuntimeException e) {
                 LOG.error("pipeline {}: sink '{}' could not join the others: {}", pipeline(), b.name, e.toString(), e);
                 r = b.behind("joining the others failed: " + e.getMessage());
@@ -621,9 +622,9 @@ public final class SyncEngine implements AutoCloseable {
      * snapshot began are written to it alone up to the others' position, and not past it (so no sink ever gets an
      * older value again). It then goes on with the others from their position.
      */
-    private SinkReport join(Backfill b) {
+    private SinkReport join(Backfill b, boolean beforeRun) {
         for (TableSync t : tables) {
-            if (t.strategy() == Strategy.CDC) {
+            if (t.strategy() == Strategy.CDC || beforeRun && t.strategy() == Strategy.FULL && !t.continueIncrementally()) {
                 continue;
             }
             TableReport r = new TableRunner(b.context, t).run();

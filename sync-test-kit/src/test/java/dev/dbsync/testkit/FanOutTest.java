@@ -627,4 +627,28 @@ class FanOutTest {
         assertFalse(failed.table("items").succeeded(), failed::toText);
         assertTrue(failed.table("items").error().contains("sink 'c'") && failed.table("items").error().contains("[5]"), failed::toText);
     }
+
+    @Test
+    void anAddedSinkGetsThePlainFullTablesWhenItJoinsAndTheOthersRefreshThemOnceARun() {
+        CountingSource src = source(25);
+        MemorySink a = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        TableSync full = TableSync.full(TableSpec.of("items"));
+        SyncEngine.Builder one = SyncEngine.builder().pipeline("fanfull").source(src).checkpointStore(store).batchRows(7)
+                .table(full).table(CDC).streamIdle(Duration.ofMillis(150));
+        assertTrue(one.sink("a", a).build().runOnce().succeeded());
+        change(src, 1);
+        MemorySink c = new MemorySink();
+        int snapshotRowsBefore = src.snapshotRows.get();
+        SyncReport r = SyncEngine.builder().pipeline("fanfull").source(src).checkpointStore(store).batchRows(7)
+                .table(full).table(CDC).streamIdle(Duration.ofMillis(150)).sink("a", a).sink("c", c).build().runOnce();
+        assertTrue(r.succeeded(), r::toText);
+        assertEquals(SinkReport.State.BACKFILLED, r.sink("c").state(), r::toText);
+        for (MemorySink s : List.of(a, c)) {
+            assertEquals(src.rows("items"), s.rows("items"), "the full table in " + s);
+            assertEquals(live(src, "events"), s.rows("events"), "events in " + s);
+        }
+        // items read twice (the run's refresh for a, then c's at its join), events once (c's own snapshot)
+        assertEquals(2 * src.rows("items").size() + src.rows("events").size(), src.snapshotRows.get() - snapshotRowsBefore);
+    }
 }
