@@ -221,30 +221,42 @@ public final class FanOutSink implements Sink {
     }
 
     /**
-     * Runs {@code call} for every writer, the first on this thread and the others at the same time on their own, and
-     * waits for all; the first exception (in member order) is thrown once all have ended.
+     * Runs {@code call} for every member's writer at the same time, each on its own thread, and waits for all; the first
+     * exception (in member order) is thrown once all have ended. Under {@code DETACH}, a member whose call is still
+     * running {@code maxLag} after the start while another's has returned is holding that one back: it is detached
+     * (not waited for any longer; its writer is closed once the call returns).
      */
-    private <W> void forEach(List<W> writers, java.util.function.Consumer<W> call) {
+    private void forEach(List<MemberWriter> writers, java.util.function.Consumer<MemberWriter> call) {
         if (writers.size() <= 1) {
             writers.forEach(call);
             return;
         }
-        List<java.util.concurrent.Future<?>> others = new ArrayList<>();
-        for (W w : writers.subList(1, writers.size())) {
-            others.add(parallel.submit(() -> call.accept(w)));
+        List<java.util.concurrent.CompletableFuture<Void>> calls = new ArrayList<>();
+        for (MemberWriter w : writers) {
+            calls.add(java.util.concurrent.CompletableFuture.runAsync(() -> call.accept(w), parallel));
         }
+        long deadline = System.nanoTime() + maxLag.toNanos();
         RuntimeException first = null;
-        try {
-            call.accept(writers.get(0));
-        } catch (RuntimeException e) {
-            first = e;
-        }
         boolean interrupted = false;
-        for (java.util.concurrent.Future<?> f : others) {
+        for (int i = 0; i < writers.size(); i++) {
+            java.util.concurrent.CompletableFuture<Void> f = calls.get(i);
             while (true) {
                 try {
-                    f.get();
+                    if (policy == SinkLagPolicy.DETACH) {
+                        f.get(Math.max(1, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                    } else {
+                        f.get();
+                    }
                     break;
+                } catch (java.util.concurrent.TimeoutException e) {
+                    if (calls.stream().anyMatch(java.util.concurrent.CompletableFuture::isDone) && !stopping.getAsBoolean()) {
+                        MemberWriter slow = writers.get(i);
+                        slow.abandoned = f;
+                        detach(slow.member.name(), "sink '" + slow.member.name() + "': a call on '" + slow.table()
+                                + "' took longer than sink.max.lag (" + maxLag + ") while the other sinks waited");
+                        break;
+                    }
+                    deadline = System.nanoTime() + maxLag.toNanos(); // every sink is slow: none holds the others back
                 } catch (InterruptedException e) {
                     interrupted = true; // the member's call must end before its writer is used again
                 } catch (java.util.concurrent.ExecutionException e) {
@@ -366,6 +378,8 @@ public final class FanOutSink implements Sink {
         long pendingSkipped;
         /** Flushed right after its last write (eager flush): the next flush has nothing to send. */
         boolean flushed;
+        /** A call still running when the member was detached for it; the writer is closed once it returns. */
+        volatile java.util.concurrent.CompletableFuture<Void> abandoned;
 
         MemberWriter(Member member, TableSchema schema) {
             this.member = member;
@@ -432,6 +446,9 @@ public final class FanOutSink implements Sink {
             Map<ChangeEvent, Throwable> causes = new IdentityHashMap<>();
             DataException refused = null;
             for (MemberWriter w : live) {
+                if (!attached.contains(w.member.name())) {
+                    continue; // detached during this call
+                }
                 Object o = outcome.get(w);
                 if (o instanceof DataException e) {
                     if (in.size() == 1 && w.member.deadLetters() != null) {
@@ -515,6 +532,10 @@ public final class FanOutSink implements Sink {
             });
             DataException refused = null;
             for (MemberWriter w : live) {
+                if (!attached.contains(w.member.name())) {
+                    w.pendingUpserted = w.pendingDeleted = w.pendingSkipped = 0;
+                    continue; // detached during this flush
+                }
                 DataException e = refusedBy.get(w);
                 if (e != null) {
                     if (refused == null) {
@@ -591,10 +612,18 @@ public final class FanOutSink implements Sink {
         @Override
         public void close() {
             for (MemberWriter w : writers.values()) {
-                try {
-                    w.writer.close();
-                } catch (RuntimeException e) {
-                    LOG.warn("pipeline {}: closing sink '{}' writer of '{}': {}", pipeline, w.member.name(), w.table(), e.toString());
+                Runnable close = () -> {
+                    try {
+                        w.writer.close();
+                    } catch (RuntimeException e) {
+                        LOG.warn("pipeline {}: closing sink '{}' writer of '{}': {}", pipeline, w.member.name(), w.table(), e.toString());
+                    }
+                };
+                java.util.concurrent.CompletableFuture<Void> running = w.abandoned;
+                if (running != null && !running.isDone()) {
+                    running.whenComplete((v, e) -> close.run()); // one thread at a time on a writer
+                } else {
+                    close.run();
                 }
             }
         }

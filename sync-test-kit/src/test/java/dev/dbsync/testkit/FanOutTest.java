@@ -651,4 +651,44 @@ class FanOutTest {
         // items read twice (the run's refresh for a, then c's at its join), events once (c's own snapshot)
         assertEquals(2 * src.rows("items").size() + src.rows("events").size(), src.snapshotRows.get() - snapshotRowsBefore);
     }
+
+    @Test
+    void aSinkSoSlowItHoldsTheOthersBackPastTheLagIsDetachedAndTheOthersGoOn() {
+        CountingSource src = source(40);
+        MemorySink a = new MemorySink();
+        MemorySink bTarget = new MemorySink();
+        AtomicBoolean slow = new AtomicBoolean();
+        Sink b = new EngineBehaviourTest.ForwardingSink(bTarget) {
+            @Override
+            protected WriteResult write(TableWriter w, Batch batch) {
+                if (slow.get()) {
+                    try {
+                        Thread.sleep(1_500); // answers, but far slower than the lag allows
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return super.write(w, batch);
+            }
+        };
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).sink("b", b).build().runOnce().succeeded());
+        slow.set(true);
+        change(src, 1);
+        long t0 = System.nanoTime();
+        SyncReport r = engine(src, store).sink("a", a).sink("b", b).sinkMaxLag(Duration.ofMillis(200)).build().runOnce();
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(SinkReport.State.DETACHED, r.sink("b").state(), r::toText);
+        assertTrue(r.sink("b").error().contains("took longer than sink.max.lag"), r::toText);
+        assertTrue(r.tables().stream().allMatch(t -> t.succeeded()), r::toText);
+        assertEqualToSource(src, a, "a");
+        assertTrue(seconds < 10, "a did not wait for each of b's slow writes: " + seconds + " s");
+        // b answers in time again: it is snapshotted on its own and rejoins
+        slow.set(false);
+        change(src, 2);
+        SyncReport back = engine(src, store).sink("a", a).sink("b", b).build().runOnce();
+        assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, bTarget, "b");
+    }
 }
