@@ -97,8 +97,8 @@ public final class PipelineConfig {
             .optional("sink.lag.policy", ConfigType.STRING, "detach", Validator.oneOf("detach", "pause"),
                     "several sinks: a sink failing past sink.max.lag is detached (the others go on; it is snapshotted again"
                             + " before it rejoins) or pauses the pipeline (nothing is checkpointed until it is back)")
-            .optional("sink.max.lag", ConfigType.DURATION, "5m", "several sinks: how long a failing sink is retried while"
-                    + " the others wait, before sink.lag.policy applies")
+            .optional("sink.max.lag", ConfigType.DURATION, "5m", "several sinks: how long a failing sink is retried, or a"
+                    + " slow one waited for, while the others wait, before sink.lag.policy applies")
             .build();
 
     /** The dead-letter settings (the {@code deadLetter} section). */
