@@ -1023,8 +1023,8 @@ public final class SyncEngine implements AutoCloseable {
         }
 
         /**
-         * With several sinks: how long a failing sink is retried while the others wait, before
-         * {@link #sinkLagPolicy} applies. Default 5 minutes.
+         * With several sinks: how long a failing sink is retried, or a slow one (a call still running after the others'
+         * returned) waited for, while the others wait, before {@link #sinkLagPolicy} applies. Default 5 minutes.
          */
         public Builder sinkMaxLag(Duration lag) {
             this.maxLag = requireNonNull(lag, "sinkMaxLag is null");
