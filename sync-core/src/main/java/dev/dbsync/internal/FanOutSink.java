@@ -475,8 +475,11 @@ public final class FanOutSink implements Sink {
                 @SuppressWarnings("unchecked")
                 List<ChangeEvent> converted = (List<ChangeEvent>) ((Object[]) o)[1];
                 Map<ChangeEvent, ChangeEvent> back = new IdentityHashMap<>();
-                for (int i = 0; i < converted.size(); i++) {
-                    back.put(converted.get(i), in.get(i));
+                if (!r.failed().isEmpty() && converted != in) {
+                    // only for refused rows: which original each converted event stands for
+                    for (int i = 0; i < converted.size(); i++) {
+                        back.put(converted.get(i), in.get(i));
+                    }
                 }
                 w.pendingUpserted += r.upserted();
                 w.pendingDeleted += r.deleted();
