@@ -527,6 +527,11 @@ public final class SyncEngine implements AutoCloseable {
             if (m.attached().contains(name) || stop.get() || backfills.containsKey(name)) {
                 continue;
             }
+            if (fanOut.busy(name)) {
+                LOG.info("pipeline {}: sink '{}' still runs the call it was detached for; its snapshot on its own waits for"
+                        + " it to end", pipeline(), name);
+                continue;
+            }
             Backfill b = startBackfill(name, m.detached().get(name));
             if (!b.concurrent) {
                 b.await();
@@ -706,8 +711,10 @@ public final class SyncEngine implements AutoCloseable {
                                 + running.detachedWhy)));
             } else if (!fanOut.isAttached(name)) {
                 String why = m == null ? null : m.detached().get(name);
+                String wait = fanOut.busy(name) ? "the call it was detached for still runs; it is snapshotted on its own once"
+                        + " that ends; " : "";
                 out.add(new SinkReport(name, SinkReport.State.BEHIND, c.upserted, c.deleted, c.skipped, c.failed,
-                        why == null ? "not yet snapshotted on its own" : "detached " + why));
+                        wait + (why == null ? "not yet snapshotted on its own" : "detached " + why)));
             } else {
                 long u = c.upserted + (b == null ? 0 : b.upserted());
                 long d = c.deleted + (b == null ? 0 : b.deleted());

@@ -93,6 +93,8 @@ public final class FanOutSink implements Sink {
     private final Set<String> attached = ConcurrentHashMap.newKeySet();
     private final Map<String, String> detachReasons = new ConcurrentHashMap<>();
     private final Map<String, Counts> counts = new ConcurrentHashMap<>();
+    /** Calls of detached members still running (they were not waited for), per member. */
+    private final Map<String, java.util.concurrent.atomic.AtomicInteger> running = new ConcurrentHashMap<>();
     /** Writes to the members after the first at the same time as to the first; each writer still sees one thread. */
     private final java.util.concurrent.ExecutorService parallel = java.util.concurrent.Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "dbsync-fanout");
@@ -116,6 +118,7 @@ public final class FanOutSink implements Sink {
         for (Member m : members) {
             attached.add(m.name());
             counts.put(m.name(), new Counts());
+            running.put(m.name(), new java.util.concurrent.atomic.AtomicInteger());
         }
     }
 
@@ -145,6 +148,15 @@ public final class FanOutSink implements Sink {
 
     public boolean isAttached(String name) {
         return attached.contains(name);
+    }
+
+    /**
+     * Whether a call of this member that was not waited for (it was detached for being slow) is still running: its
+     * snapshot on its own must not begin before it ends, or that late write could land after the snapshot's.
+     */
+    public boolean busy(String name) {
+        java.util.concurrent.atomic.AtomicInteger n = running.get(name);
+        return n != null && n.get() > 0;
     }
 
     /** Why a member was detached during this engine's life; null when it was not. */
@@ -252,6 +264,9 @@ public final class FanOutSink implements Sink {
                     if (calls.stream().anyMatch(java.util.concurrent.CompletableFuture::isDone) && !stopping.getAsBoolean()) {
                         MemberWriter slow = writers.get(i);
                         slow.abandoned = f;
+                        java.util.concurrent.atomic.AtomicInteger n = running.get(slow.member.name());
+                        n.incrementAndGet();
+                        f.whenComplete((v, x) -> n.decrementAndGet());
                         detach(slow.member.name(), "sink '" + slow.member.name() + "': a call on '" + slow.table()
                                 + "' took longer than sink.max.lag (" + maxLag + ") while the other sinks waited");
                         break;

@@ -683,12 +683,27 @@ class FanOutTest {
         assertTrue(r.tables().stream().allMatch(t -> t.succeeded()), r::toText);
         assertEqualToSource(src, a, "a");
         assertTrue(seconds < 10, "a did not wait for each of b's slow writes: " + seconds + " s");
-        // b answers in time again: it is snapshotted on its own and rejoins
+        // b answers in time again: once the slow call it was detached for has ended (a later write of it must not land
+        // after its new snapshot's), it is snapshotted on its own and rejoins
         slow.set(false);
         change(src, 2);
         SyncReport back = engine(src, store).sink("a", a).sink("b", b).build().runOnce();
+        for (int i = 0; i < 20 && back.sink("b").state() != SinkReport.State.BACKFILLED; i++) {
+            assertEquals(SinkReport.State.BEHIND, back.sink("b").state(), back::toText);
+            assertTrue(back.sink("b").error().contains("the call it was detached for still runs"), back::toText);
+            sleep(200);
+            back = engine(src, store).sink("a", a).sink("b", b).build().runOnce();
+        }
         assertEquals(SinkReport.State.BACKFILLED, back.sink("b").state(), back::toText);
         assertEqualToSource(src, a, "a");
         assertEqualToSource(src, bTarget, "b");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            throw new AssertionError(e);
+        }
     }
 }
