@@ -697,7 +697,7 @@ public final class SyncEngine implements AutoCloseable {
             String name = member.name();
             FanOutSink.Counts c = fanOut.takeCounts(name);
             SinkReport b = backfilled.get(name);
-            String detachedNow = fanOut.detachReason(name);
+            String detachedNow = fanOut.takeDetachReason(name);
             if (detachedNow != null && !fanOut.isAttached(name)) {
                 out.add(new SinkReport(name, SinkReport.State.DETACHED, c.upserted, c.deleted, c.skipped, c.failed, detachedNow));
             } else if (b != null && b.state() == SinkReport.State.BEHIND) {

@@ -159,9 +159,9 @@ public final class FanOutSink implements Sink {
         return n != null && n.get() > 0;
     }
 
-    /** Why a member was detached during this engine's life; null when it was not. */
-    public String detachReason(String name) {
-        return detachReasons.get(name);
+    /** Why a member was detached since this was last asked (once per run report); null when it was not. */
+    public String takeDetachReason(String name) {
+        return detachReasons.remove(name);
     }
 
     /** The member's counts since the last call, and resets them. */
