@@ -181,6 +181,10 @@ public final class SyncEngine implements AutoCloseable {
                 for (FanOutSink.Member m : fanOut.members()) {
                     clearSinkSnapshot(m.name());
                 }
+                Membership saved = membership();
+                if (saved != null) {
+                    saved.own().forEach(this::clearSinkSnapshot);
+                }
                 ctx.checkpoints().clear(SINKS_KEY);
             }
             done.add("checkpoints of " + tables.size() + " table(s) and of the change feed cleared");
@@ -274,24 +278,33 @@ public final class SyncEngine implements AutoCloseable {
     // ---- several sinks -------------------------------------------------------------------------------------------
 
     /** The saved membership: attached sink names, and detached ones with why and since when. */
-    private record Membership(Set<String> attached, Map<String, String> detached) {
+    /** @param own sinks with checkpoints of their own (a snapshot on its own begun): cleared if they are removed */
+    private record Membership(Set<String> attached, Map<String, String> detached, Set<String> own) {
+        Membership(Set<String> attached, Map<String, String> detached) {
+            this(attached, detached, new LinkedHashSet<>());
+        }
+
         static Membership parse(String text) {
             Set<String> attached = new LinkedHashSet<>();
             Map<String, String> detached = new LinkedHashMap<>();
+            Set<String> own = new LinkedHashSet<>();
             for (String line : text.split("\n")) {
                 String[] f = line.split("\t", 3);
                 if (f.length >= 2 && f[0].equals("attached")) {
                     attached.add(f[1]);
                 } else if (f.length == 3 && f[0].equals("detached")) {
                     detached.put(f[1], f[2]);
+                } else if (f.length >= 2 && f[0].equals("own")) {
+                    own.add(f[1]);
                 }
             }
-            return new Membership(attached, detached);
+            return new Membership(attached, detached, own);
         }
 
         String encode() {
             StringBuilder sb = new StringBuilder();
             attached.forEach(a -> sb.append("attached\t").append(a).append('\n'));
+            own.forEach(o -> sb.append("own\t").append(o).append('\n'));
             detached.forEach((d, why) -> sb.append("detached\t").append(d).append('\t')
                     .append(why.replace('\n', ' ').replace('\t', ' ')).append('\n'));
             return sb.toString();
@@ -307,6 +320,9 @@ public final class SyncEngine implements AutoCloseable {
         Membership m = membership();
         Membership now = new Membership(new LinkedHashSet<>(m == null ? fanOut.members().stream().map(FanOutSink.Member::name)
                 .toList() : m.attached()), new LinkedHashMap<>(m == null ? Map.of() : m.detached()));
+        if (m != null) {
+            now.own().addAll(m.own());
+        }
         now.attached().remove(member);
         now.detached().put(member, Instant.now() + " " + reason);
         ctx.checkpoints().saveText(SINKS_KEY, now.encode());
@@ -492,7 +508,16 @@ public final class SyncEngine implements AutoCloseable {
                         + " the other sinks are snapshotted on their own", pipeline(), configured.get(0));
             }
         } else {
-            m = new Membership(new LinkedHashSet<>(saved.attached()), new LinkedHashMap<>(saved.detached()));
+            m = new Membership(new LinkedHashSet<>(saved.attached()), new LinkedHashMap<>(saved.detached()),
+                    new LinkedHashSet<>(saved.own()));
+            for (String gone : new ArrayList<>(m.own())) {
+                if (!configured.contains(gone)) {
+                    // a sink removed during its snapshot on its own: its position there must not be trusted if it returns
+                    clearSinkSnapshot(gone);
+                    m.own().remove(gone);
+                    LOG.info("pipeline {}: sink '{}' is no longer configured; its snapshot on its own is dropped", pipeline(), gone);
+                }
+            }
             for (String gone : new ArrayList<>(m.attached())) {
                 if (!configured.contains(gone)) {
                     m.attached().remove(gone);
@@ -513,6 +538,7 @@ public final class SyncEngine implements AutoCloseable {
                 }
                 m.attached().addAll(configured);
                 m.detached().clear();
+                m.own().clear();
             }
         }
         ctx.checkpoints().saveText(SINKS_KEY, m.encode());
@@ -543,6 +569,12 @@ public final class SyncEngine implements AutoCloseable {
 
     /** Starts a sink's snapshot on its own, resuming one a previous run began. */
     private Backfill startBackfill(String name, String detachedWhy) {
+        synchronized (this) {
+            Membership m = membership();
+            if (m.own().add(name)) {
+                ctx.checkpoints().saveText(SINKS_KEY, m.encode());
+            }
+        }
         List<TableSync> feed = feedTables();
         Checkpoints own = sinkSnapshotCheckpoints(name);
         dev.dbsync.spi.Position hold = null;
@@ -672,6 +704,7 @@ public final class SyncEngine implements AutoCloseable {
             Membership m = membership();
             m.attached().add(b.name);
             m.detached().remove(b.name);
+            m.own().remove(b.name);
             ctx.checkpoints().saveText(SINKS_KEY, m.encode());
         }
         clearSinkSnapshot(b.name);

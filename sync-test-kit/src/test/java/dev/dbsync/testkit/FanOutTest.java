@@ -704,6 +704,42 @@ class FanOutTest {
         assertTrue(lateWrites.get() >= 1, "the slow writes (one per table being written) ended after b was detached");
     }
 
+    @Test
+    void aSinkRemovedDuringItsSnapshotOnItsOwnStartsAfreshWhenItReturns() throws Exception {
+        CountingSource src = source(60);
+        MemorySink a = new MemorySink();
+        CheckpointStore store = CheckpointStores.memory();
+        assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
+        change(src, 1);
+        MemorySink cTarget = new MemorySink();
+        Gated c = new Gated(cTarget, "events");
+        SyncEngine first = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build();
+        first.start();
+        assertTrue(c.entered.await(20, TimeUnit.SECONDS));
+        change(src, 2);
+        await("a equals the source", () -> equalToSource(src, a));
+        Thread stopper = new Thread(() -> first.stop());
+        stopper.start();
+        Thread.sleep(100);
+        c.gate.countDown();
+        stopper.join(20_000);
+
+        // c is taken out of the pipeline: what it held is released, and the feed moves on
+        change(src, 3);
+        SyncReport without = engine(src, store).sink("a", a).build().runOnce();
+        assertTrue(without.succeeded(), without::toText);
+        assertEqualToSource(src, a, "a");
+        change(src, 4);
+        assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
+
+        // ... and when it returns, it is snapshotted afresh, not resumed from a position the feed no longer has
+        change(src, 5);
+        SyncReport back = engine(src, store).sink("a", a).sink("c", cTarget).build().runOnce();
+        assertEquals(SinkReport.State.BACKFILLED, back.sink("c").state(), back::toText);
+        assertEqualToSource(src, a, "a");
+        assertEqualToSource(src, cTarget, "c");
+    }
+
     private static void sleep(long millis) {
         try {
             Thread.sleep(millis);
