@@ -556,6 +556,9 @@ public final class SyncEngine implements AutoCloseable {
             if (fanOut.busy(name)) {
                 LOG.info("pipeline {}: sink '{}' still runs the call it was detached for; its snapshot on its own waits for"
                         + " it to end", pipeline(), name);
+                if (sinkSnapshotCheckpoints(name).load(StreamRunner.STREAM_KEY).isPresent()) {
+                    held.add(name); // a snapshot of its own began at a feed position that must stay until it resumes
+                }
                 continue;
             }
             Backfill b = startBackfill(name, m.detached().get(name));
