@@ -84,15 +84,7 @@ public final class FanOutBenchmark {
     }
 
     private static Map<String, Object> pgConfig(String url) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("url", url);
-        if (pg.username() != null) {
-            m.put("user", pg.username());
-        }
-        if (pg.password() != null) {
-            m.put("password", pg.password());
-        }
-        return m;
+        return pg.settings(url);
     }
 
     private static Sink sink(int i) {
@@ -100,16 +92,7 @@ public final class FanOutBenchmark {
         if (i % 2 == 0) {
             return c.createSink("postgres", pgConfig(PG_TARGETS.get(i / 2)));
         }
-        Map<String, Object> m = new HashMap<>();
-        m.put(ClickHouseSettings.URL, ch.httpUrl());
-        if (ch.username() != null) {
-            m.put(ClickHouseSettings.USER, ch.username());
-        }
-        if (ch.password() != null) {
-            m.put(ClickHouseSettings.PASSWORD, ch.password());
-        }
-        m.put(ClickHouseSettings.DATABASE, ch.database());
-        return c.createSink("clickhouse", m);
+        return c.createSink("clickhouse", ch.settings());
     }
 
     private static long[] sourceStats() throws Exception {

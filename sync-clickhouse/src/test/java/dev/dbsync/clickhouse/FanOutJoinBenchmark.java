@@ -176,15 +176,7 @@ public final class FanOutJoinBenchmark {
     }
 
     private static Map<String, Object> pgConfig(String url) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("url", url);
-        if (pg.username() != null) {
-            m.put("user", pg.username());
-        }
-        if (pg.password() != null) {
-            m.put("password", pg.password());
-        }
-        return m;
+        return pg.settings(url);
     }
 
     private static Sink pgSink(String url) {
@@ -192,16 +184,7 @@ public final class FanOutJoinBenchmark {
     }
 
     private static Sink chSink() {
-        Map<String, Object> m = new HashMap<>();
-        m.put(ClickHouseSettings.URL, ch.httpUrl());
-        if (ch.username() != null) {
-            m.put(ClickHouseSettings.USER, ch.username());
-        }
-        if (ch.password() != null) {
-            m.put(ClickHouseSettings.PASSWORD, ch.password());
-        }
-        m.put(ClickHouseSettings.DATABASE, ch.database());
-        return Connectors.load().createSink("clickhouse", m);
+        return Connectors.load().createSink("clickhouse", ch.settings());
     }
 
     /** The same source with its feed's order hidden: the engine then makes the other sinks wait. */

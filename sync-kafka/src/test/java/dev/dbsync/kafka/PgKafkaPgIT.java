@@ -147,13 +147,7 @@ class PgKafkaPgIT {
 
     private Map<String, Object> pgConfig(String url, Map<String, Object> extra) {
         Map<String, Object> m = new HashMap<>(extra);
-        m.put("url", url);
-        if (pg.username() != null) {
-            m.put("user", pg.username());
-        }
-        if (pg.password() != null) {
-            m.put("password", pg.password());
-        }
+        m.putAll(pg.settings(url));
         return m;
     }
 

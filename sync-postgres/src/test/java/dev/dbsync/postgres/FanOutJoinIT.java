@@ -11,13 +11,11 @@ import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableSync;
 import dev.dbsync.spi.Batch;
 import dev.dbsync.spi.CheckpointStore;
-import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
-import dev.dbsync.spi.SinkCapability;
-import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
+import dev.dbsync.testkit.GatedSink;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,7 +23,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -37,83 +34,6 @@ import org.junit.jupiter.api.Test;
  * flush and the stream's heartbeat included); the new sink is then brought up by the slot and joins.
  */
 class FanOutJoinIT {
-
-    /** Wraps a sink: its writes of one table wait at a gate until it opens. */
-    static final class Gated implements Sink {
-        final Sink delegate;
-        final String table;
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch gate = new CountDownLatch(1);
-
-        Gated(Sink delegate, String table) {
-            this.delegate = delegate;
-            this.table = table;
-        }
-
-        @Override
-        public Set<SinkCapability> capabilities() {
-            return delegate.capabilities();
-        }
-
-        @Override
-        public Set<LogicalType> supportedTypes() {
-            return delegate.supportedTypes();
-        }
-
-        @Override
-        public TableWriter open(TableSchema schema) {
-            TableWriter w = delegate.open(schema);
-            return new TableWriter() {
-                @Override
-                public WriteResult write(Batch batch) {
-                    if (schema.name().endsWith(table)) {
-                        entered.countDown();
-                        try {
-                            gate.await();
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                    return w.write(batch);
-                }
-
-                @Override
-                public void flush() {
-                    w.flush();
-                }
-
-                @Override
-                public void truncate() {
-                    w.truncate();
-                }
-
-                @Override
-                public void beginReplacement() {
-                    w.beginReplacement();
-                }
-
-                @Override
-                public boolean resumeReplacement() {
-                    return w.resumeReplacement();
-                }
-
-                @Override
-                public void commitReplacement() {
-                    w.commitReplacement();
-                }
-
-                @Override
-                public void close() {
-                    w.close();
-                }
-            };
-        }
-
-        @Override
-        public void close() {
-            delegate.close();
-        }
-    }
 
     @Test
     void theOtherSinkStreamsWhileANewOneIsSnapshottedAndTheSlotKeepsWhatTheNewOneNeeds() throws Exception {
@@ -135,7 +55,7 @@ class FanOutJoinIT {
                     "INSERT INTO events VALUES (1001, 'new 1')", "UPDATE items SET v = 'changed 1', updated_at = now() WHERE id = 3");
             String confirmed = confirmedFlush(source, slot);
 
-            Gated gated = new Gated(sink(c), "events");
+            GatedSink gated = new GatedSink(sink(c), "events");
             SyncEngine e = builder(source, slot, store).sink("a", sink(a)).sink("c", gated).pollInterval(Duration.ofMillis(300)).build();
             e.start();
             assertTrue(gated.entered.await(60, TimeUnit.SECONDS), "c's snapshot of events began");
@@ -155,7 +75,7 @@ class FanOutJoinIT {
             // the next process: the feed reopens where a is, well past where c began, and stays quiet while c's own
             // read of items waits; keepalives and the stream's heartbeat (1 s here) must not move the slot meanwhile
             source.exec("CREATE TABLE unrelated (id bigint)");
-            Gated again = new Gated(sink(c), "items");
+            GatedSink again = new GatedSink(sink(c), "items");
             try (SyncEngine next = builder(source, slot, store).sink("a", sink(a)).sink("c", again)
                     .pollInterval(Duration.ofMillis(300)).build()) {
                 next.start();

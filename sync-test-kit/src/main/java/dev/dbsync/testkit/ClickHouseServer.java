@@ -100,6 +100,23 @@ public final class ClickHouseServer {
         return database;
     }
 
+    /**
+     * The settings of the {@code clickhouse} sink or source for this server's database: {@code url}, {@code database},
+     * and {@code user} and {@code password} when the server has them. A new map, for the caller to add to.
+     */
+    public java.util.Map<String, Object> settings() {
+        java.util.Map<String, Object> m = new java.util.HashMap<>();
+        m.put("url", httpUrl());
+        m.put("database", database());
+        if (username() != null) {
+            m.put("user", username());
+        }
+        if (password() != null) {
+            m.put("password", password());
+        }
+        return m;
+    }
+
     /** What this server is, for test output: where it came from and its version. Never null. */
     public String kind() {
         return kind;

@@ -128,6 +128,22 @@ public final class PostgresServer {
     }
 
     /**
+     * The settings of the {@code postgres} source or sink for a database of this server: {@code url}, and {@code user}
+     * and {@code password} when the server has them. A new map, for the caller to add to.
+     */
+    public java.util.Map<String, Object> settings(String url) {
+        java.util.Map<String, Object> m = new java.util.HashMap<>();
+        m.put("url", requireNonNull(url, "url is null"));
+        if (username() != null) {
+            m.put("user", username());
+        }
+        if (password() != null) {
+            m.put("password", password());
+        }
+        return m;
+    }
+
+    /**
      * Creates a new empty database whose name starts with {@code prefix} and is unique on this server.
      *
      * @param prefix letters, digits and underscores are kept, other characters become underscores

@@ -30,7 +30,7 @@ class BoundedStopTest {
             Column.required("id", LogicalType.INT64), Column.of("name", LogicalType.STRING)), List.of("id"));
 
     /** A sink whose writes hang like a database that stopped answering, until its connections are closed. */
-    static final class Hanging extends EngineBehaviourTest.ForwardingSink {
+    static final class Hanging extends ForwardingSink {
         final CountDownLatch writing = new CountDownLatch(1);
         final CountDownLatch closed = new CountDownLatch(1);
 

@@ -77,7 +77,7 @@ class FanOutTest {
     }
 
     /** A sink that can be taken down: every call then fails as a lost connection would. */
-    static final class Switchable extends EngineBehaviourTest.ForwardingSink {
+    static final class Switchable extends ForwardingSink {
         final AtomicBoolean down = new AtomicBoolean();
         final AtomicInteger calls = new AtomicInteger();
 
@@ -111,33 +111,8 @@ class FanOutTest {
         }
     }
 
-    /** A sink whose writes of one table wait at a gate until it is opened; and which records every name it is sent. */
-    static final class Gated extends EngineBehaviourTest.ForwardingSink {
-        final String table;
-        final CountDownLatch entered = new CountDownLatch(1);
-        final CountDownLatch gate = new CountDownLatch(1);
-
-        Gated(Sink delegate, String table) {
-            super(delegate);
-            this.table = table;
-        }
-
-        @Override
-        protected WriteResult write(TableWriter w, Batch batch) {
-            if (batch.schema().name().equals(table)) {
-                entered.countDown();
-                try {
-                    gate.await();
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-            return super.write(w, batch);
-        }
-    }
-
     /** Records, per key of "events", the names written to a sink, in order. */
-    static final class Recording extends EngineBehaviourTest.ForwardingSink {
+    static final class Recording extends ForwardingSink {
         final Map<Object, List<String>> names = new java.util.concurrent.ConcurrentHashMap<>();
 
         Recording(Sink delegate) {
@@ -437,7 +412,7 @@ class FanOutTest {
         CountingSource src = source(20);
         MemorySink a = new MemorySink();
         MemorySink bTarget = new MemorySink();
-        Sink b = new EngineBehaviourTest.ForwardingSink(bTarget) {
+        Sink b = new ForwardingSink(bTarget) {
             @Override
             public java.util.Set<dev.dbsync.spi.SinkCapability> capabilities() {
                 java.util.Set<dev.dbsync.spi.SinkCapability> c = java.util.EnumSet.copyOf(bTarget.capabilities());
@@ -469,7 +444,7 @@ class FanOutTest {
         long acknowledged = src.acknowledged();
 
         MemorySink cTarget = new MemorySink();
-        Gated cGated = new Gated(cTarget, "events");
+        GatedSink cGated = new GatedSink(cTarget, "events");
         Recording c = new Recording(cGated);
         try (SyncEngine e = engine(src, store).sink("a", a).sink("b", b).sink("c", c).pollInterval(Duration.ofMillis(50)).build()) {
             e.start();
@@ -516,7 +491,7 @@ class FanOutTest {
         change(src, 1);
         long acknowledged = src.acknowledged();
         MemorySink cTarget = new MemorySink();
-        Gated c = new Gated(cTarget, "events");
+        GatedSink c = new GatedSink(cTarget, "events");
         SyncEngine first = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build();
         first.start();
         assertTrue(c.entered.await(20, TimeUnit.SECONDS));
@@ -559,7 +534,7 @@ class FanOutTest {
         assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
         change(src, 1);
         MemorySink cTarget = new MemorySink();
-        Gated c = new Gated(cTarget, "events");
+        GatedSink c = new GatedSink(cTarget, "events");
         try (SyncEngine e = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build()) {
             e.start();
             assertTrue(c.entered.await(20, TimeUnit.SECONDS));
@@ -660,7 +635,7 @@ class FanOutTest {
         AtomicBoolean slow = new AtomicBoolean();
         AtomicInteger lateWrites = new AtomicInteger();
         CountDownLatch answer = new CountDownLatch(1);
-        Sink b = new EngineBehaviourTest.ForwardingSink(bTarget) {
+        Sink b = new ForwardingSink(bTarget) {
             @Override
             protected WriteResult write(TableWriter w, Batch batch) {
                 if (slow.get()) {
@@ -712,7 +687,7 @@ class FanOutTest {
         assertTrue(engine(src, store).sink("a", a).build().runOnce().succeeded());
         change(src, 1);
         MemorySink cTarget = new MemorySink();
-        Gated c = new Gated(cTarget, "events");
+        GatedSink c = new GatedSink(cTarget, "events");
         SyncEngine first = engine(src, store).sink("a", a).sink("c", c).pollInterval(Duration.ofMillis(50)).build();
         first.start();
         assertTrue(c.entered.await(20, TimeUnit.SECONDS));

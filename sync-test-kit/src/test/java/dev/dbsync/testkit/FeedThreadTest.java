@@ -79,7 +79,7 @@ class FeedThreadTest {
             source.upsert("feed", i, "row " + i);
         }
         MemorySink target = new MemorySink();
-        var slowSink = new EngineBehaviourTest.ForwardingSink(target) {
+        var slowSink = new ForwardingSink(target) {
             @Override
             protected WriteResult write(TableWriter w, Batch batch) {
                 if (batch.schema().name().equals("slow")) {

@@ -722,15 +722,7 @@ public final class ConnectBenchmark {
     // ------------------------------------------------------------------ helpers
 
     private static Map<String, Object> pgConfig(PostgresServer pg, String url) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("url", url);
-        if (pg.username() != null) {
-            m.put("user", pg.username());
-        }
-        if (pg.password() != null) {
-            m.put("password", pg.password());
-        }
-        return m;
+        return pg.settings(url);
     }
 
     private static void exec(PostgresServer pg, String url, String... sql) throws Exception {

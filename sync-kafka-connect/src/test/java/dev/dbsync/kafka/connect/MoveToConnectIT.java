@@ -178,15 +178,7 @@ class MoveToConnectIT {
     }
 
     private Map<String, Object> pgConfig(String url) {
-        Map<String, Object> m = new HashMap<>();
-        m.put("url", url);
-        if (pg.username() != null) {
-            m.put("user", pg.username());
-        }
-        if (pg.password() != null) {
-            m.put("password", pg.password());
-        }
-        return m;
+        return pg.settings(url);
     }
 
     private void exec(String url, String... sql) throws Exception {
