@@ -64,6 +64,12 @@ final class KafkaCheckpointStore implements CheckpointStore {
     private final Object viewLock = new Object();
     private final Map<String, ObjectNode> leases = new HashMap<>();
     private final Map<String, String> texts = new HashMap<>();
+    /**
+     * The offset of the last checkpoint this store wrote itself: a read of the topic goes at least past it. A committed
+     * transaction's records become readable (read_committed) only once its markers are written, which the commit does
+     * not wait for; reading up to the end as it stood then would apply older records of the key over the newer one.
+     */
+    private long ownWrite = -1;
     private final Map<String, PipelineLease> held = new ConcurrentHashMap<>();
     private final ScheduledExecutorService heartbeats;
     private KafkaConsumer<byte[], byte[]> consumer;
@@ -137,7 +143,7 @@ final class KafkaCheckpointStore implements CheckpointStore {
             readOffset = 0;
         }
         try {
-            long end = consumer.endOffsets(List.of(partition), Duration.ofSeconds(30)).get(partition);
+            long end = Math.max(consumer.endOffsets(List.of(partition), Duration.ofSeconds(30)).get(partition), ownWrite + 1);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (consumer.position(partition) < end) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
@@ -353,16 +359,26 @@ final class KafkaCheckpointStore implements CheckpointStore {
             throw new IllegalArgumentException("checkpoint '" + key + "' of pipeline " + lease.pipeline() + " holds U+0000");
         }
         PipelineLease pl = current(lease);
+        List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent = new java.util.ArrayList<>();
         pl.txn.lock().lock();
         try {
-            pl.txn.send(List.of(checkpointRecord(lease, key, text)));
+            pl.txn.send(List.of(checkpointRecord(lease, key, text)), null, sent);
             pl.txn.commitNow();
         } catch (dev.dbsync.spi.DataException e) {
             throw new RetriableException("pipeline " + lease.pipeline() + ": saving checkpoint '" + key + "' failed: " + e.getMessage(), e);
         } finally {
             pl.txn.lock().unlock();
         }
+        long offset = -1;
+        try {
+            offset = sent.get(0).get(30, TimeUnit.SECONDS).offset(); // committed: the send is complete
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            LOG.warn("checkpoint topic '{}': offset of checkpoint '{}' unknown: {}", topic, key, e.toString());
+        }
         synchronized (viewLock) {
+            ownWrite = Math.max(ownWrite, offset);
             if (text == null) {
                 texts.remove(cpKey(lease.pipeline(), key));
             } else {

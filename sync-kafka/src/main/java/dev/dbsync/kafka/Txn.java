@@ -79,6 +79,15 @@ final class Txn implements AutoCloseable {
      * transactions each writer learns of its own failed records at its flush, whoever flushed the producer.
      */
     long send(List<ProducerRecord<byte[], byte[]>> records, AtomicReference<Exception> errors) {
+        return send(records, errors, null);
+    }
+
+    /**
+     * As {@link #send(List)}, adding each record's pending metadata to {@code sent} (its offset, once the transaction
+     * is committed).
+     */
+    long send(List<ProducerRecord<byte[], byte[]>> records, AtomicReference<Exception> errors,
+              List<java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata>> sent) {
         Callback cb = errors == null ? callback : (md, e) -> {
             if (e != null) {
                 sendError.compareAndSet(null, e);
@@ -94,7 +103,10 @@ final class Txn implements AutoCloseable {
                     open = true;
                 }
                 for (ProducerRecord<byte[], byte[]> r : records) {
-                    producer.send(r, cb);
+                    var f = producer.send(r, cb);
+                    if (sent != null) {
+                        sent.add(f);
+                    }
                 }
             } catch (ProducerFencedException | InvalidProducerEpochException | TransactionalIdAuthorizationException e) {
                 fenced = true;
