@@ -1031,8 +1031,10 @@ public final class SyncEngine implements AutoCloseable {
          * Adds a named sink: a pipeline with named sinks reads its source once and writes every change to each of
          * them (one snapshot, one cursor read, one replication slot). The pipeline's checkpoints, and the
          * acknowledgement of the slot, advance only once every attached sink flushed. A sink added later to an
-         * existing pipeline is snapshotted on its own first, then joins the others; one that fails past
-         * {@link #sinkMaxLag} is handled by {@link #sinkLagPolicy}. Needs a {@link #checkpointStore} of its own.
+         * existing pipeline is snapshotted on its own while the others keep streaming (when the source's feed has a
+         * {@link StreamingSource#positionOrder() position order}; otherwise they wait), then brought up to them and
+         * joins them; one that fails or holds the others back past {@link #sinkMaxLag} is handled by
+         * {@link #sinkLagPolicy}. Needs a {@link #checkpointStore} of its own.
          * Not combined with {@link #sink(Sink)}.
          */
         public Builder sink(String name, Sink sink) {
