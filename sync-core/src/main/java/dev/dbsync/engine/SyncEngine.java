@@ -370,6 +370,8 @@ public final class SyncEngine implements AutoCloseable {
         volatile SinkReport failure;
         /** Whether the feed is no longer held for it (it failed: its next try starts from a new position). */
         volatile boolean released;
+        /** Whether every table it snapshots is done. */
+        volatile boolean completed;
         Thread thread;
 
         Backfill(String name, String detachedWhy, dev.dbsync.spi.Position hold, boolean concurrent) {
@@ -387,6 +389,22 @@ public final class SyncEngine implements AutoCloseable {
 
         /** Snapshots every table that keeps state between runs (plain full tables are refreshed at the join). */
         void snapshot() {
+            try {
+                snapshotTables();
+            } catch (RuntimeException | Error e) {
+                LOG.error("pipeline {}: sink '{}': its snapshot on its own failed: {}", pipeline(), name, e.toString(), e);
+                failure = behind("its snapshot on its own failed: " + e);
+                if (!halt.get()) {
+                    try {
+                        release();
+                    } catch (RuntimeException again) {
+                        LOG.warn("pipeline {}: sink '{}': releasing its feed position: {}", pipeline(), name, again.toString());
+                    }
+                }
+            }
+        }
+
+        private void snapshotTables() {
             for (TableSync t : tables) {
                 if (halt.get()) {
                     break;
@@ -408,6 +426,8 @@ public final class SyncEngine implements AutoCloseable {
             }
             if (halt.get()) {
                 failure = behind("its snapshot on its own was stopped before the end");
+            } else {
+                completed = true;
             }
         }
 
@@ -641,7 +661,8 @@ public final class SyncEngine implements AutoCloseable {
         try {
             SinkReport r;
             try {
-                r = b.failure != null ? b.failure : join(b, beforeRun);
+                r = b.failure != null ? b.failure
+                        : !b.completed ? b.behind("its snapshot on its own ended before the end") : join(b, beforeRun);
             } catch (RuntimeException e) {
                 LOG.error("pipeline {}: sink '{}' could not join the others: {}", pipeline(), b.name, e.toString(), e);
                 r = b.behind("joining the others failed: " + e.getMessage());

@@ -324,6 +324,7 @@ public final class StreamRunner implements AutoCloseable {
         long caughtUpAt = 0;
         long lastIdleSave = System.nanoTime();
         int failures = 0;
+        long quietSince = 0;
         if (!pending.isEmpty()) {
             List<ChangeEvent> first = pending;
             pending = List.of();
@@ -351,6 +352,17 @@ public final class StreamRunner implements AutoCloseable {
                 feedStatus(false);
             }
             if (until != null) {
+                if (events.isEmpty()) {
+                    if (quietSince == 0) {
+                        quietSince = System.nanoTime();
+                    } else if (System.nanoTime() - quietSince > ctx.catchUpTimeout().toNanos() && !stream.caughtUp()) {
+                        throw new SyncException(ErrorType.EXTERNAL, "pipeline " + ctx.pipeline() + ": bringing a sink up to the"
+                                + " others, the change feed stayed quiet for stream.catchup.timeout (" + ctx.catchUpTimeout()
+                                + ") at " + position + " without reaching " + until + " or the end of what was committed");
+                    }
+                } else {
+                    quietSince = 0;
+                }
                 int n = 0;
                 while (n < events.size() && order.compare(events.get(n).position(), until) <= 0) {
                     n++;
