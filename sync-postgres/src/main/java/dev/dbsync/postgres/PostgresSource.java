@@ -142,7 +142,20 @@ final class PostgresSource implements Source, StreamingSource {
     private final boolean allowUnsafeCursor;
     private final SnapshotSession.Options snapshotOptions;
     /** The open snapshot session of each table being read, by the table's SQL name. */
-    private final ConcurrentHashMap<String, SnapshotSession> sessions = new ConcurrentHashMap<>();
+    /**
+     * Open snapshot sessions by table: one per reader of the table, as two runs may read one table at once (a sink
+     * added to a pipeline is snapshotted on its own beside the pipeline's run). Guarded by itself, with {@link #inUse}
+     * and {@link #lastUsed}.
+     */
+    private final java.util.Map<String, List<SnapshotSession>> sessions = new java.util.HashMap<>();
+    /** The sessions a read is using now: never handed to another read meanwhile. */
+    private final java.util.Set<SnapshotSession> inUse = new java.util.HashSet<>();
+    /** When each session's last read ended (System.nanoTime). */
+    private final java.util.Map<SnapshotSession, Long> lastUsed = new java.util.HashMap<>();
+    /** A session no read continued for this long is taken as left behind when its table needs a new one. */
+    private static final long LEFT_BEHIND_NANOS = 2_000_000_000L;
+    /** Sessions opened so far (for tests). */
+    private final java.util.concurrent.atomic.AtomicLong sessionsOpened = new java.util.concurrent.atomic.AtomicLong();
 
     PostgresSource(PgConnectionFactory factory, String defaultSchema, Duration lag, String slotName, String publicationName) {
         this(factory, defaultSchema, lag, slotName, publicationName, PgReplication.DEFAULT_HEARTBEAT);
@@ -289,39 +302,91 @@ final class PostgresSource implements Source, StreamingSource {
             throw new IllegalArgumentException("maxRows must be positive, got " + maxRows);
         }
         String key = plan.table;
-        SnapshotSession s = sessions.get(key);
-        if (s != null && !s.continues(plan, after)) {
-            // resumed or retried from elsewhere (or the session ended itself when idle): read again from there
-            sessions.remove(key, s);
-            s.close();
-            LOG.debug("table '{}': snapshot read from {} does not continue the open session ({}); starting a new one",
-                    spec.table(), after, s.endReason());
-            s = null;
+        SnapshotSession s = null;
+        List<SnapshotSession> leftBehind = new ArrayList<>();
+        synchronized (sessions) {
+            List<SnapshotSession> open = sessions.getOrDefault(key, List.of());
+            for (SnapshotSession c : open) {
+                if (!inUse.contains(c) && c.continues(plan, after)) {
+                    s = c;
+                    break;
+                }
+            }
+            if (s == null) {
+                // no session continues at this key: the read was resumed or retried from elsewhere, or is another run's;
+                // sessions no read has continued for a while are left behind (or ended themselves when idle)
+                long now = System.nanoTime();
+                for (SnapshotSession c : open) {
+                    if (!inUse.contains(c) && now - lastUsed.getOrDefault(c, 0L) > LEFT_BEHIND_NANOS) {
+                        leftBehind.add(c);
+                    }
+                }
+                leftBehind.forEach(c -> forget(key, c));
+            } else {
+                inUse.add(s);
+            }
+        }
+        for (SnapshotSession c : leftBehind) {
+            LOG.debug("table '{}': snapshot session left behind ({}); closing it", spec.table(), c.endReason());
+            c.close();
         }
         if (s == null) {
             s = openSession(spec, plan, after);
-            SnapshotSession other = sessions.put(key, s);
-            if (other != null) {
-                other.close();
+            sessionsOpened.incrementAndGet();
+            synchronized (sessions) {
+                sessions.computeIfAbsent(key, k -> new ArrayList<>()).add(s);
+                inUse.add(s);
             }
         }
         try {
             Chunk c = s.next(maxRows);
             if (c.last()) {
-                sessions.remove(key, s);
-                s.close();
+                forgetAndClose(key, s);
             }
             return c;
         } catch (RuntimeException | Error e) {
-            sessions.remove(key, s);
-            s.close();
+            forgetAndClose(key, s);
             throw e;
+        } finally {
+            synchronized (sessions) {
+                inUse.remove(s);
+                if (sessions.getOrDefault(key, List.of()).contains(s)) {
+                    lastUsed.put(s, System.nanoTime());
+                }
+            }
         }
+    }
+
+    /** Takes a session out of the map (callers hold the map's lock). */
+    private void forget(String key, SnapshotSession s) {
+        List<SnapshotSession> open = sessions.get(key);
+        if (open != null) {
+            open.remove(s);
+            if (open.isEmpty()) {
+                sessions.remove(key);
+            }
+        }
+        lastUsed.remove(s);
+    }
+
+    private void forgetAndClose(String key, SnapshotSession s) {
+        synchronized (sessions) {
+            forget(key, s);
+        }
+        s.close();
     }
 
     /** The open snapshot session of the table, null when none is open (for tests). */
     SnapshotSession session(TableSpec spec) {
-        return sessions.get(name(spec).sql());
+        synchronized (sessions) {
+            List<SnapshotSession> open = sessions.get(name(spec).sql());
+            return open == null || open.isEmpty() ? null : open.get(0);
+        }
+    }
+
+    /** How many snapshot sessions were opened so far (for tests). */
+    long sessionsOpened() {
+        return sessionsOpened.get();
     }
 
     private SnapshotSession openSession(TableSpec spec, ReadPlan plan, Position after) {
@@ -807,10 +872,14 @@ final class PostgresSource implements Source, StreamingSource {
 
     @Override
     public void close() {
-        for (SnapshotSession s : sessions.values()) {
-            s.close();
+        List<SnapshotSession> all = new ArrayList<>();
+        synchronized (sessions) {
+            sessions.values().forEach(all::addAll);
+            sessions.clear();
+            inUse.clear();
+            lastUsed.clear();
         }
-        sessions.clear();
+        all.forEach(SnapshotSession::close);
         connections.close();
     }
 

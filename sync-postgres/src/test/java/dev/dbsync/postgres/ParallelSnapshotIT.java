@@ -88,6 +88,45 @@ class ParallelSnapshotIT {
     }
 
     @Test
+    void twoReadersOfOneTableAtOnceEachKeepTheirSessionAndGetEveryRowOnce() throws Exception {
+        // e.g. a sink added to a pipeline snapshotted on its own while the pipeline's run snapshots the same table
+        PostgresSource s = source(SMALL_RANGES);
+        TableSpec spec = TableSpec.of("public.items");
+        TableSchema schema = s.describe(spec);
+        Position[] after = new Position[2];
+        boolean[] done = new boolean[2];
+        List<List<Long>> keys = List.of(new ArrayList<>(), new ArrayList<>());
+        long opened = s.sessionsOpened();
+        int turn = 0;
+        while (!done[0] || !done[1]) {
+            int r = done[turn % 2] ? (turn + 1) % 2 : turn % 2;
+            // the second reader starts a few chunks after the first, at another key
+            Chunk c = s.readSnapshot(spec, schema, after[r], r == 0 ? 700 : 1_100);
+            List<Long> chunk = new ArrayList<>();
+            for (ChangeEvent e : c.events()) {
+                chunk.add((Long) e.key().get(0));
+            }
+            for (WriteResult.FailedEvent f : c.failed()) {
+                chunk.add((Long) f.event().key().get(0)); // the unreadable row, in its place
+            }
+            java.util.Collections.sort(chunk);
+            keys.get(r).addAll(chunk);
+            after[r] = c.next() == null ? after[r] : c.next();
+            done[r] = c.last();
+            turn++;
+        }
+        for (List<Long> k : keys) {
+            assertEquals(ROWS, k.size());
+            for (int i = 0; i < k.size(); i++) {
+                assertEquals(i + 1L, k.get(i), "every row once, in key order");
+            }
+        }
+        assertEquals(2, s.sessionsOpened() - opened, "one session per reader, not one per turn");
+        assertNull(s.session(spec), "both sessions end with their snapshots");
+        assertReleased(false);
+    }
+
+    @Test
     void rangesSplitAndEveryRowComesOnceInKeyOrder() throws Exception {
         PostgresSource s = source(SMALL_RANGES);
         TableSpec spec = TableSpec.of("public.items");
