@@ -5,13 +5,8 @@ import dev.dbsync.engine.SyncEngine;
 import dev.dbsync.engine.SyncReport;
 import dev.dbsync.engine.TableSync;
 import dev.dbsync.spi.Batch;
-import dev.dbsync.spi.CheckpointStore;
-import dev.dbsync.spi.Column;
-import dev.dbsync.spi.LogicalType;
 import dev.dbsync.spi.Sink;
-import dev.dbsync.spi.SinkCapability;
 import dev.dbsync.spi.Source;
-import dev.dbsync.spi.TableSchema;
 import dev.dbsync.spi.TableSpec;
 import dev.dbsync.spi.TableWriter;
 import dev.dbsync.spi.WriteResult;
@@ -19,8 +14,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 
 /**
  * {@code public.orders} from PostgreSQL into the Kafka sink through the embedded engine, CDC (snapshot, then the
@@ -68,81 +61,22 @@ public final class SinkPipelineMain {
     }
 
     /** The Kafka sink, each batch written after a pause; everything else goes straight to it. */
-    private record Paused(Sink sink, long pauseMs) implements Sink {
-        @Override
-        public Set<SinkCapability> capabilities() {
-            return sink.capabilities();
+    private static final class Paused extends dev.dbsync.testkit.ForwardingSink {
+        private final long pauseMs;
+
+        Paused(Sink sink, long pauseMs) {
+            super(sink);
+            this.pauseMs = pauseMs;
         }
 
         @Override
-        public Set<LogicalType> supportedTypes() {
-            return sink.supportedTypes();
-        }
-
-        @Override
-        public String refuses(Column column, Object value) {
-            return sink.refuses(column, value);
-        }
-
-        @Override
-        public Object storedForm(Column column, Object value) {
-            return sink.storedForm(column, value);
-        }
-
-        @Override
-        public Optional<CheckpointStore> checkpointStore() {
-            return sink.checkpointStore();
-        }
-
-        @Override
-        public TableWriter open(TableSchema schema) {
-            TableWriter w = sink.open(schema);
-            return new TableWriter() {
-                @Override
-                public WriteResult write(Batch batch) {
-                    try {
-                        Thread.sleep(pauseMs);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return w.write(batch);
-                }
-
-                @Override
-                public void flush() {
-                    w.flush();
-                }
-
-                @Override
-                public void truncate() {
-                    w.truncate();
-                }
-
-                @Override
-                public void beginReplacement() {
-                    w.beginReplacement();
-                }
-
-                @Override
-                public boolean resumeReplacement() {
-                    return w.resumeReplacement();
-                }
-
-                @Override
-                public void commitReplacement() {
-                    w.commitReplacement();
-                }
-
-                @Override
-                public void close() {
-                    w.close();
-                }
-            };
-        }
-
-        @Override
-        public void close() {
-            sink.close();
+        protected WriteResult write(TableWriter w, Batch batch) {
+            try {
+                Thread.sleep(pauseMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.write(w, batch);
         }
     }
 }

@@ -27,6 +27,11 @@ public class ForwardingSink implements dev.dbsync.spi.Sink {
     }
 
     @Override
+    public java.util.Optional<dev.dbsync.spi.CheckpointStore> checkpointStore() {
+        return delegate.checkpointStore();
+    }
+
+    @Override
     public String refuses(dev.dbsync.spi.Column column, Object value) {
         return delegate.refuses(column, value);
     }
