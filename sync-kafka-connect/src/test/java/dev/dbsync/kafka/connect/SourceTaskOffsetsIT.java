@@ -3,6 +3,7 @@ package dev.dbsync.kafka.connect;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dbsync.kafka.connect.TestTaskContext.Step;
 import dev.dbsync.testkit.PostgresServer;
 import java.sql.Connection;
 import java.sql.Statement;
@@ -109,10 +110,6 @@ class SourceTaskOffsetsIT {
         }
     }
 
-    interface Step {
-        void run() throws Exception;
-    }
-
     private static List<String> ops(List<SourceRecord> records) {
         List<String> out = new ArrayList<>();
         for (SourceRecord r : records) {
@@ -163,29 +160,8 @@ class SourceTaskOffsetsIT {
     /** As above, running {@code afterFirstQuietPoll} once the task first returned nothing (its snapshot over). */
     private static List<SourceRecord> drain(Map<String, String> props, Map<? extends Map<String, ?>, Map<String, Object>> committed,
             int expected, Step afterFirstQuietPoll) throws Exception {
-        DbsyncSourceTask task = new DbsyncSourceTask();
-        task.initialize(new TestTaskContext(props, committed, null));
         List<SourceRecord> out = new ArrayList<>();
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        task.start(props);
-        try {
-            int quiet = 0;
-            while (System.nanoTime() < deadline && (out.size() < expected || quiet < 5)) {
-                List<SourceRecord> batch = task.poll();
-                if (batch == null || batch.isEmpty()) {
-                    quiet++;
-                    if (afterFirstQuietPoll != null && quiet == 1) {
-                        afterFirstQuietPoll.run();
-                        afterFirstQuietPoll = null;
-                    }
-                } else {
-                    quiet = 0;
-                    out.addAll(batch);
-                }
-            }
-        } finally {
-            task.stop();
-        }
+        TestTaskContext.drain(props, committed, null, out, expected, afterFirstQuietPoll);
         return out;
     }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.dbsync.kafka.connect.TestTaskContext.Step;
 import dev.dbsync.testkit.PostgresServer;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -227,10 +228,6 @@ class SourceTaskUnreadableRowsIT {
         }
     }
 
-    interface Step {
-        void run() throws Exception;
-    }
-
     /** One task over given committed offsets, with real plugin metrics; its records kept even when it fails. */
     private static final class Run {
         final Map<String, String> props;
@@ -257,28 +254,7 @@ class SourceTaskUnreadableRowsIT {
 
         /** Polls until {@code expected} records came and a few polls in a row brought nothing (or 30 s passed). */
         void drain(Map<? extends Map<String, ?>, Map<String, Object>> committed, int expected, Step afterFirstQuietPoll) throws Exception {
-            DbsyncSourceTask task = new DbsyncSourceTask();
-            task.initialize(new TestTaskContext(props, committed, pluginMetrics));
-            long deadline = System.nanoTime() + 30_000_000_000L;
-            task.start(props);
-            try {
-                int quiet = 0;
-                while (System.nanoTime() < deadline && (records.size() < expected || quiet < 5)) {
-                    List<SourceRecord> batch = task.poll();
-                    if (batch == null || batch.isEmpty()) {
-                        quiet++;
-                        if (afterFirstQuietPoll != null && quiet == 1) {
-                            afterFirstQuietPoll.run();
-                            afterFirstQuietPoll = null;
-                        }
-                    } else {
-                        quiet = 0;
-                        records.addAll(batch);
-                    }
-                }
-            } finally {
-                task.stop();
-            }
+            TestTaskContext.drain(props, committed, pluginMetrics, records, expected, afterFirstQuietPoll);
         }
     }
 
